@@ -1,0 +1,39 @@
+/*
+ * codecs/normalize.h — Vietnamese text normalisation: the words an announcer would say.
+ *
+ * Turns UTF-8 Vietnamese text (NFC or NFD) into NFC words and punctuation only, following
+ * shared/data/READING.md: numbers, dates, times, money, units, ranges, ratios, document codes,
+ * Roman numerals, phone numbers, web addresses, abbreviations from a lexicon, list markers and
+ * paragraph breaks as pauses. Output has one line per input line.
+ *
+ * Threads: a loaded lexicon is immutable; lc_normalize() may run on any number of threads at once
+ * with the same lexicon.
+ */
+#ifndef LC_CODECS_NORMALIZE_H
+#define LC_CODECS_NORMALIZE_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct lc_lexicon;
+
+/* Loads the built-in lexicon (compiled into the program from data/lexicon.tsv), then, if
+ * station_path is not NULL, the station's own TSV file (`ABBR<TAB>expansion`, `#` comments), whose
+ * entries add to or override the built-in ones. On success *out owns the lexicon (free with
+ * lc_lexicon_free). A station file that cannot be read or has a malformed line is an error naming
+ * the file and line; nothing is returned then. */
+int lc_lexicon_load(struct lc_lexicon **out, const char *station_path, struct lc_err *err);
+
+/* Number of entries (built-in plus station). */
+size_t lc_lexicon_size(const struct lc_lexicon *lex);
+
+void lc_lexicon_free(struct lc_lexicon *lex);
+
+/* Normalises text[0..len). On success *out is a NUL-terminated, malloc'd NFC string owned by the
+ * caller. Text that is not valid UTF-8 (-EILSEQ) or that normalises to nothing (-ENODATA) is an
+ * error with a message. lex may be NULL only in tests that want no abbreviations. */
+int lc_normalize(const struct lc_lexicon *lex, const char *text, size_t len, char **out,
+                 struct lc_err *err);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * codecs/render.c — the bulletin pipeline; see render.h for the stages.
+ *
+ * Parallel work on one bulletin: the PCM is cut at 20 ms frame boundaries that lie inside pauses
+ * (two quiet frames before the cut, one after), and each segment is measured, limited, resampled
+ * and encoded by pool jobs; each segment has its own Opus encoder. Splicing the packets keeps
+ * the timeline exactly (encode.h explains why), and because every cut is in silence the seams are
+ * inaudible. This is the same splice the streaming engine does between bulletins.
+ */
+#include "codecs/render.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codecs/decode.h"
+#include "codecs/loudness.h"
+#include "codecs/normalize.h"
+#include "codecs/oggmux.h"
+#include "codecs/pool.h"
+#include "codecs/resample.h"
+#include "codecs/tts.h"
+
+#define SEGMENT_MIN_S 8.0     /* shorter segments are not worth an encoder start-up */
+#define SEGMENTS_PER_WORKER 3 /* a few per worker balances uneven segment costs */
+#define CUT_QUIET_RATIO 0.003f /* "quiet" is 50 dB under the bulletin's peak */
+#define MAX_SEGMENTS 256
+#define LOUDNESS_PASSES 4
+#define LOUDNESS_TOLERANCE_LU 0.15
+/* Decoded 24 kbit/s Opus of espeak-ng speech measures about this much quieter than the PCM that
+ * went in (ffmpeg's ebur128 on the decoded file; docs/audio.md), so the PCM aims this much higher. */
+#define OPUS_LOUDNESS_LOSS_LU 0.3
+
+struct lc_renderer {
+    struct lc_tts *tts;
+    struct lc_pool *pool;
+    int workers;
+};
+
+/* One stretch of a bulletin between two cuts, processed by pool jobs phase by phase. */
+struct segment {
+    const float *src;   /* source-rate input (borrowed) */
+    float *dst;         /* gain and limiter applied, same rate (borrowed: a slice of one buffer) */
+    size_t n;           /* samples at the source rate */
+    int rate;
+    int last;
+    struct lc_loudness_meter *meter;
+    double gain, ceiling;
+    float peak;
+    const struct lc_render_opts *o;
+    struct lc_encoded enc;
+    int rc;
+    struct lc_err err;
+};
+
+int lc_render_opts_resolve(struct lc_render_opts *o, struct lc_err *err)
+{
+    if (o->voice == NULL || o->voice[0] == '\0')
+        o->voice = LC_RENDER_DEFAULT_VOICE;
+    if (o->rate_wpm <= 0)
+        o->rate_wpm = LC_RENDER_DEFAULT_WPM;
+    if (o->bitrate_kbps <= 0)
+        o->bitrate_kbps = LC_RENDER_DEFAULT_KBPS;
+    if (o->complexity <= 0)
+        o->complexity = LC_RENDER_DEFAULT_COMPLEXITY;
+    if (o->loudness_lufs == 0)
+        o->loudness_lufs = LC_RENDER_DEFAULT_LUFS;
+    if (o->ceiling_dbtp == 0)
+        o->ceiling_dbtp = LC_RENDER_DEFAULT_CEILING_DBTP;
+    int rc = lc_tts_check_voice(o->voice, err);
+    if (rc < 0)
+        return rc;
+    if (o->rate_wpm < 80 || o->rate_wpm > 450)
+        return lc_err_set(err, -EINVAL, "speaking rate %d is outside 80..450 words per minute",
+                          o->rate_wpm);
+    if (o->bitrate_kbps < 12 || o->bitrate_kbps > 64)
+        return lc_err_set(err, -EINVAL, "bitrate %d kbit/s is outside 12..64", o->bitrate_kbps);
+    if (o->complexity > 10)
+        return lc_err_set(err, -EINVAL, "complexity %d is outside 0..10", o->complexity);
+    if (!(o->loudness_lufs >= -40 && o->loudness_lufs <= -5))
+        return lc_err_set(err, -EINVAL, "loudness target %.1f LUFS is outside -40..-5",
+                          o->loudness_lufs);
+    if (!(o->ceiling_dbtp >= -20 && o->ceiling_dbtp <= 0))
+        return lc_err_set(err, -EINVAL, "true-peak ceiling %.1f dBTP is outside -20..0",
+                          o->ceiling_dbtp);
+    return 0;
+}
+
+int lc_renderer_open(struct lc_renderer **out, int workers, struct lc_err *err)
+{
+    struct lc_renderer *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return lc_err_set(err, -ENOMEM, "out of memory");
+    r->workers = workers > 0 ? workers : lc_pool_ncpu();
+    int rc = lc_tts_open(&r->tts, err);
+    if (rc < 0)
+        goto fail;
+    rc = lc_pool_open(&r->pool, r->workers);
+    if (rc < 0) {
+        lc_err_set(err, rc, "cannot start the encoder threads");
+        goto fail;
+    }
+    *out = r;
+    return 0;
+fail:
+    lc_tts_close(r->tts);
+    free(r);
+    return rc;
+}
+
+void lc_renderer_close(struct lc_renderer *r)
+{
+    if (r == NULL)
+        return;
+    lc_pool_close(r->pool);
+    lc_tts_close(r->tts);
+    free(r);
+}
+
+void lc_rendered_free(struct lc_rendered *x)
+{
+    lc_buf_free(&x->ogg);
+    lc_encoded_free(&x->enc);
+    memset(x, 0, sizeof *x);
+}
+
+static void on_measure_job(void *arg)
+{
+    struct segment *s = arg;
+    s->rc = lc_loudness_meter_add(s->meter, s->src, s->n);
+}
+
+static void on_limit_job(void *arg)
+{
+    struct segment *s = arg;
+    s->peak = lc_limit(s->src, s->dst, s->n, s->gain, s->ceiling, s->rate);
+    lc_loudness_meter_reset(s->meter);
+    s->rc = lc_loudness_meter_add(s->meter, s->dst, s->n);
+}
+
+static void on_encode_job(void *arg)
+{
+    struct segment *s = arg;
+    struct lc_pcm in = {.s = s->dst, .n = s->n, .rate = s->rate}, p48 = {0};
+    const struct lc_pcm *pcm = &in;
+    if (s->rate != LC_OPUS_RATE) {
+        s->rc = lc_resample(&in, LC_OPUS_RATE, &p48, &s->err);
+        if (s->rc < 0)
+            return;
+        pcm = &p48;
+    }
+    struct lc_encode_opts eo = {
+        .bitrate_kbps = s->o->bitrate_kbps, .complexity = s->o->complexity, .pad_tail = s->last,
+    };
+    s->rc = lc_encode(pcm->s, pcm->n, &eo, &s->enc, &s->err);
+    lc_pcm_free(&p48);
+}
+
+/* Runs fn on every segment on the pool and waits; the first failure's code, or 0. */
+static int run_phase(struct lc_renderer *r, struct segment *segs, size_t k, lc_pool_job_cb fn)
+{
+    struct lc_pool_batch batch;
+    int rc = 0;
+    lc_pool_batch_init(&batch);
+    for (size_t i = 0; i < k && rc == 0; i++)
+        rc = lc_pool_submit(r->pool, &batch, fn, &segs[i]);
+    lc_pool_batch_wait(&batch);
+    lc_pool_batch_destroy(&batch);
+    for (size_t i = 0; i < k && rc == 0; i++)
+        rc = segs[i].rc;
+    return rc;
+}
+
+static int frame_quiet(const float *x, size_t n, size_t frame, size_t len, float level)
+{
+    size_t a = frame * len, b = a + len;
+    if (b > n)
+        return 0;
+    for (size_t i = a; i < b; i++)
+        if (fabsf(x[i]) > level)
+            return 0;
+    return 1;
+}
+
+/* Chooses cuts for x[0..n) at rate: near multiples of the ideal segment length, at a frame
+ * boundary (a frame is 20 ms: rate/50 samples) with two quiet frames before it and one after,
+ * "quiet" meaning 50 dB under the peak. Returns the number of segments; cuts[0] = 0 and
+ * cuts[segments] = n, in samples. */
+static size_t choose_cuts(const float *x, size_t n, int rate, int workers,
+                          size_t cuts[MAX_SEGMENTS + 1])
+{
+    size_t nseg = 0, flen = (size_t)rate / 50;
+    float peak = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > peak)
+            peak = fabsf(x[i]);
+    float level = peak * CUT_QUIET_RATIO;
+    cuts[0] = 0;
+    double ideal_s = (double)n / rate / (workers * SEGMENTS_PER_WORKER);
+    if (ideal_s < SEGMENT_MIN_S)
+        ideal_s = SEGMENT_MIN_S;
+    size_t ideal = (size_t)(ideal_s * 50); /* in frames */
+    size_t frames = n / flen;
+    size_t f = ideal;
+    while (workers > 1 && nseg + 1 < MAX_SEGMENTS && f + ideal / 2 < frames) {
+        size_t found = 0;
+        for (size_t c = f; c < f + ideal / 2 && c + 1 < frames; c++) {
+            if (frame_quiet(x, n, c - 2, flen, level) && frame_quiet(x, n, c - 1, flen, level) &&
+                frame_quiet(x, n, c, flen, level)) {
+                found = c;
+                break;
+            }
+        }
+        if (found == 0)
+            break; /* no pause in reach: the rest stays one segment */
+        cuts[++nseg] = found * flen;
+        f = found + ideal;
+    }
+    cuts[++nseg] = n;
+    return nseg;
+}
+
+/*
+ * Normalises and encodes pcm (consumed) into out, in three parallel phases over the segments:
+ *   1. measure each segment's loudness (meters combine into the integrated loudness);
+ *   2. gain + limiter into dst, measure again; repeat with the gain corrected by what the
+ *      limiter took, until within LOUDNESS_TOLERANCE_LU (at most LOUDNESS_PASSES);
+ *   3. resample each segment to 48 kHz and encode it.
+ * Cuts fall on 20 ms frame boundaries at the source rate, which are frame boundaries at 48 kHz
+ * too when the rate is a multiple of 50 Hz; other rates are resampled whole first.
+ */
+static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, struct lc_pcm *pcm,
+                      struct lc_rendered *out, struct lc_err *err)
+{
+    struct lc_pcm src = {0};
+    float *dst = NULL;
+    struct segment *segs = NULL;
+    struct lc_loudness_meter **meters = NULL;
+    size_t cuts[MAX_SEGMENTS + 1], nseg = 0;
+    struct lc_rendered x = {0};
+    int rc = 0;
+
+    if (pcm->rate % 50 != 0) {
+        rc = lc_resample(pcm, LC_OPUS_RATE, &src, err);
+        lc_pcm_free(pcm);
+        if (rc < 0)
+            goto out;
+    } else {
+        src = *pcm;
+        *pcm = (struct lc_pcm){0};
+    }
+    nseg = choose_cuts(src.s, src.n, src.rate, r->workers, cuts);
+    segs = calloc(nseg, sizeof *segs);
+    meters = calloc(nseg, sizeof *meters);
+    dst = malloc(src.n * sizeof *dst);
+    if (segs == NULL || meters == NULL || dst == NULL) {
+        rc = lc_err_set(err, -ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nseg; i++) {
+        segs[i] = (struct segment){
+            .src = src.s + cuts[i], .dst = dst + cuts[i], .n = cuts[i + 1] - cuts[i],
+            .rate = src.rate, .last = i + 1 == nseg, .o = o,
+            .ceiling = pow(10.0, (o->ceiling_dbtp - LC_LIMITER_MARGIN_DB) / 20.0),
+        };
+        if (lc_loudness_meter_new(&segs[i].meter, src.rate) < 0) {
+            rc = lc_err_set(err, -ENOMEM, "out of memory");
+            goto out;
+        }
+        meters[i] = segs[i].meter;
+    }
+
+    rc = run_phase(r, segs, nseg, on_measure_job);
+    if (rc < 0) {
+        lc_err_set(err, rc, "loudness measurement failed");
+        goto out;
+    }
+    double in_lufs = 0, out_lufs = 0, gain_db = 0;
+    double target = o->loudness_lufs + OPUS_LOUDNESS_LOSS_LU;
+    if (lc_loudness_combined(meters, nseg, &in_lufs) < 0) {
+        /* Silence (or under 0.4 s): nothing to measure, so no gain; the limiter still runs. */
+        in_lufs = out_lufs = -HUGE_VAL;
+    } else {
+        gain_db = target - in_lufs;
+    }
+    /* The limiter takes back part of any added gain, so the gain is found by the secant method
+     * (loudness is monotonic in gain); the first step assumes a slope of 1. */
+    double prev_gain = 0, prev_lufs = 0;
+    for (int pass = 0; pass < LOUDNESS_PASSES; pass++) {
+        for (size_t i = 0; i < nseg; i++)
+            segs[i].gain = pow(10.0, gain_db / 20.0);
+        rc = run_phase(r, segs, nseg, on_limit_job);
+        if (rc < 0) {
+            lc_err_set(err, rc, "loudness measurement failed");
+            goto out;
+        }
+        if (!isfinite(in_lufs) || lc_loudness_combined(meters, nseg, &out_lufs) < 0)
+            break;
+        double miss = target - out_lufs;
+        if (fabs(miss) <= LOUDNESS_TOLERANCE_LU || pass + 1 == LOUDNESS_PASSES)
+            break;
+        double slope = 1.0;
+        if (pass > 0 && gain_db != prev_gain)
+            slope = (out_lufs - prev_lufs) / (gain_db - prev_gain);
+        slope = slope < 0.15 ? 0.15 : slope > 1.0 ? 1.0 : slope;
+        prev_gain = gain_db;
+        prev_lufs = out_lufs;
+        gain_db += miss / slope;
+    }
+
+    rc = run_phase(r, segs, nseg, on_encode_job);
+    if (rc < 0) {
+        for (size_t i = 0; i < nseg; i++)
+            if (segs[i].rc < 0 && err) {
+                *err = segs[i].err;
+                break;
+            }
+        goto out;
+    }
+    for (size_t i = 0; i < nseg; i++) {
+        if (lc_encoded_append(&x.enc, &segs[i].enc) < 0) {
+            rc = lc_err_set(err, -ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    /* The serial number is derived from the audio, so the same input gives the same file. */
+    uint32_t serial = 2166136261u;
+    for (size_t i = 0; i < x.enc.data_len && i < 4096; i++)
+        serial = (serial ^ x.enc.data[i]) * 16777619u;
+    rc = lc_ogg_mux(&x.enc, o->title, serial, &x.ogg, err);
+    if (rc < 0)
+        goto out;
+    x.duration_s = (double)x.enc.samples / LC_OPUS_RATE;
+    x.input_lufs = in_lufs;
+    x.lufs = out_lufs;
+    x.gain_db = gain_db;
+    *out = x;
+    x = (struct lc_rendered){0};
+out:
+    if (segs != NULL)
+        for (size_t i = 0; i < nseg; i++) {
+            lc_encoded_free(&segs[i].enc);
+            lc_loudness_meter_free(segs[i].meter);
+        }
+    free(segs);
+    free(meters);
+    free(dst);
+    lc_rendered_free(&x);
+    lc_pcm_free(&src);
+    lc_pcm_free(pcm);
+    return rc;
+}
+
+int lc_render_text(struct lc_renderer *r, const struct lc_render_opts *opts,
+                   const struct lc_lexicon *lex, const char *text, size_t len,
+                   struct lc_rendered *out, struct lc_err *err)
+{
+    struct lc_render_opts o = *opts;
+    struct lc_pcm pcm = {0};
+    char *spoken = NULL;
+    int rc = lc_render_opts_resolve(&o, err);
+    if (rc < 0)
+        return rc;
+    rc = lc_normalize(lex, text, len, &spoken, err);
+    if (rc < 0)
+        return rc;
+    rc = lc_tts_speak(r->tts, o.voice, o.rate_wpm, spoken, &pcm, err);
+    free(spoken);
+    if (rc < 0) {
+        lc_pcm_free(&pcm);
+        return rc;
+    }
+    return render_pcm(r, &o, &pcm, out, err);
+}
+
+int lc_render_audio(struct lc_renderer *r, const struct lc_render_opts *opts, const void *data,
+                    size_t len, struct lc_rendered *out, struct lc_err *err)
+{
+    struct lc_render_opts o = *opts;
+    struct lc_pcm pcm = {0};
+    int rc = lc_render_opts_resolve(&o, err);
+    if (rc < 0)
+        return rc;
+    rc = lc_decode_mem(data, len, &pcm, err);
+    if (rc < 0)
+        return rc;
+    return render_pcm(r, &o, &pcm, out, err);
+}
