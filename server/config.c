@@ -1,0 +1,238 @@
+/*
+ * server/config.c — configuration keys, defaults and the INI reader (inih); see config.h.
+ *
+ * inih calls on_key() for each "key = value"; the first error is kept (with the line inih
+ * reports back from ini_parse()) and the server refuses to start. Values are checked against
+ * the ranges of the table, so a typo in a limit cannot produce a server without limits.
+ */
+#include "server/config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+enum type { T_INT, T_SIZE, T_DOUBLE, T_STR, T_LISTEN, T_TZ };
+
+struct key {
+    const char *section;
+    const char *name;
+    enum type type;
+    size_t off;
+    size_t size;        /* strings: buffer size */
+    double min, max;
+    const char *help;
+};
+
+#define F(field) offsetof(struct lc_config, field), sizeof(((struct lc_config *)0)->field)
+
+static const struct key keys[] = {
+    {"server", "listen", T_LISTEN, F(listen_host), 0, 0, "address:port to listen on"},
+    {"server", "data_dir", T_STR, F(data_dir), 0, 0, "database and audio store"},
+    {"server", "timezone", T_TZ, F(timezone), 0, 0, "IANA time zone of the station"},
+    {"server", "max_connections", T_INT, F(max_connections), 1, 1000000, "open connections at most"},
+    {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
+    {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
+    {"limits", "max_upload_bytes", T_SIZE, F(max_upload_bytes), 1024, 1LL << 31, "audio upload body"},
+    {"limits", "header_timeout_ms", T_INT, F(header_timeout_ms), 100, 600000, "headers complete within"},
+    {"limits", "body_timeout_ms", T_INT, F(body_timeout_ms), 100, 600000, "body makes progress within"},
+    {"limits", "idle_timeout_ms", T_INT, F(idle_timeout_ms), 100, 3600000, "idle keep-alive connection"},
+    {"audio", "bitrate_kbps", T_INT, F(bitrate_kbps), 12, 64, "Opus bitrate"},
+    {"audio", "loudness_lufs", T_DOUBLE, F(loudness_lufs), -40, -5, "EBU R128 target"},
+    {"audio", "lexicon", T_STR, F(lexicon), 0, 0, "the station's lexicon (TSV)"},
+    {"audio", "render_workers", T_INT, F(render_workers), 1, 64, "bulletins rendered at once"},
+    {"auth", "token_ttl_s", T_INT, F(token_ttl_s), 60, 31 * 86400, "login token lifetime"},
+    {"auth", "login_max_failures", T_INT, F(login_max_failures), 1, 1000, "per user, per window"},
+    {"auth", "login_max_failures_address", T_INT, F(login_max_failures_address), 1, 100000,
+     "per client address, per window"},
+    {"auth", "login_window_s", T_INT, F(login_window_s), 1, 86400, "failed-login window"},
+    {"auth", "password_min_length", T_INT, F(password_min_length), 1, 1024, "new passwords"},
+};
+
+void lc_config_defaults(struct lc_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
+    c->listen_port = 8480;
+    snprintf(c->data_dir, sizeof c->data_dir, "./var");
+    snprintf(c->timezone, sizeof c->timezone, "Asia/Ho_Chi_Minh");
+    c->max_connections = 4096;
+    c->max_header_bytes = 32 * 1024;
+    c->max_json_bytes = 1 << 20;
+    c->max_upload_bytes = 64 << 20;
+    c->header_timeout_ms = 10000;
+    c->body_timeout_ms = 30000;
+    c->idle_timeout_ms = 60000;
+    c->bitrate_kbps = 24;
+    c->loudness_lufs = -16;
+    c->render_workers = 2;
+    c->token_ttl_s = 12 * 3600;
+    c->login_max_failures = 5;
+    c->login_max_failures_address = 20;
+    c->login_window_s = 900;
+    c->password_min_length = 8;
+}
+
+struct parse_state {
+    struct lc_config *c;
+    char msg[200];      /* first error, without the line */
+    bool failed;
+};
+
+static int fail(struct parse_state *ps, const char *section, const char *name, const char *what)
+{
+    if (!ps->failed) {
+        snprintf(ps->msg, sizeof ps->msg, "[%s] %s: %s", section, name, what);
+        ps->failed = true;
+    }
+    return 0;
+}
+
+/* "host:port", "[v6]:port" or ":port". */
+static int parse_listen(struct lc_config *c, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (colon == NULL)
+        return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || colon[1] == '\0' || port < 1 || port > 65535)
+        return -1;
+    size_t hl = (size_t)(colon - v);
+    const char *h = v;
+    if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl == 0) {
+        h = "0.0.0.0";
+        hl = strlen(h);
+    }
+    if (hl >= sizeof c->listen_host)
+        return -1;
+    memcpy(c->listen_host, h, hl);
+    c->listen_host[hl] = '\0';
+    c->listen_port = (int)port;
+    return 0;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *ps = user;
+    const struct key *k = NULL;
+    bool section_known = false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        section_known = true;
+        if (strcmp(keys[i].name, name) == 0)
+            k = &keys[i];
+    }
+    if (!section_known)
+        return fail(ps, section, name, "unknown section");
+    if (k == NULL)
+        return fail(ps, section, name, "unknown key");
+    char *field = (char *)ps->c + k->off;
+    char *end = NULL;
+    errno = 0;
+    switch (k->type) {
+    case T_INT:
+    case T_SIZE: {
+        long long v = strtoll(value, &end, 10);
+        if (end == value || *end != '\0' || errno != 0)
+            return fail(ps, section, name, "not an integer");
+        if (v < k->min || v > k->max) {
+            char m[96];
+            snprintf(m, sizeof m, "%lld is out of range %.0f..%.0f", v, k->min, k->max);
+            return fail(ps, section, name, m);
+        }
+        if (k->type == T_INT)
+            *(int *)field = (int)v;
+        else
+            *(long long *)field = v;
+        break;
+    }
+    case T_DOUBLE: {
+        double v = strtod(value, &end);
+        if (end == value || *end != '\0' || errno != 0)
+            return fail(ps, section, name, "not a number");
+        if (v < k->min || v > k->max) {
+            char m[96];
+            snprintf(m, sizeof m, "%g is out of range %g..%g", v, k->min, k->max);
+            return fail(ps, section, name, m);
+        }
+        *(double *)field = v;
+        break;
+    }
+    case T_STR:
+        if (strlen(value) >= k->size)
+            return fail(ps, section, name, "too long");
+        if (value[0] == '\0' && strcmp(name, "lexicon") != 0)
+            return fail(ps, section, name, "must not be empty");
+        snprintf(field, k->size, "%s", value);
+        break;
+    case T_LISTEN:
+        if (parse_listen(ps->c, value) < 0)
+            return fail(ps, section, name, "expected address:port, e.g. 127.0.0.1:8480");
+        break;
+    case T_TZ: {
+        char path[PATH_MAX];
+        struct stat st;
+        if (strlen(value) >= k->size || strstr(value, "..") || value[0] == '/' || value[0] == '\0')
+            return fail(ps, section, name, "not a time zone name");
+        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", value);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            return fail(ps, section, name, "unknown time zone (expected e.g. Asia/Ho_Chi_Minh)");
+        snprintf(field, k->size, "%s", value);
+        break;
+    }
+    }
+    return 1;
+}
+
+int lc_config_load(struct lc_config *c, const char *path, struct lc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return lc_err_set(err, -errno, "%s: %s", path, strerror(errno));
+    struct parse_state ps = {.c = c};
+    int line = ini_parse_file(f, on_key, &ps);
+    fclose(f);
+    if (line < 0)
+        return lc_err_set(err, -EIO, "%s: cannot be read", path);
+    if (line > 0 && !ps.failed)
+        return lc_err_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
+                          path, line);
+    if (ps.failed)
+        return lc_err_set(err, -EINVAL, "%s:%d: %s", path, line, ps.msg);
+    return 0;
+}
+
+void lc_config_print(const struct lc_config *c, FILE *f)
+{
+    const char *section = "";
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const struct key *k = &keys[i];
+        const char *field = (const char *)c + k->off;
+        if (strcmp(section, k->section) != 0) {
+            fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+            section = k->section;
+        }
+        switch (k->type) {
+        case T_INT: fprintf(f, "%s = %d", k->name, *(const int *)field); break;
+        case T_SIZE: fprintf(f, "%s = %lld", k->name, *(const long long *)field); break;
+        case T_DOUBLE: fprintf(f, "%s = %g", k->name, *(const double *)field); break;
+        case T_STR:
+        case T_TZ: fprintf(f, "%s = %s", k->name, field); break;
+        case T_LISTEN:
+            fprintf(f, strchr(c->listen_host, ':') ? "%s = [%s]:%d" : "%s = %s:%d", k->name,
+                    c->listen_host, c->listen_port);
+            break;
+        }
+        fprintf(f, "    ; %s\n", k->help);
+    }
+}

@@ -1,0 +1,53 @@
+/*
+ * server/config.h — `loacast serve` configuration: embedded defaults, overridden by an INI file.
+ *
+ * Keys are a table in config.c (section, key, type, range, where it goes); a later issue adds its
+ * keys there. Unknown sections or keys and bad values are errors naming file, line and key.
+ */
+#ifndef LC_SERVER_CONFIG_H
+#define LC_SERVER_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/err.h"
+
+struct lc_config {
+    /* [server] */
+    char listen_host[128];
+    int listen_port;
+    char data_dir[PATH_MAX];
+    char timezone[64];
+    int max_connections;
+    /* [limits] */
+    long long max_header_bytes;
+    long long max_json_bytes;
+    long long max_upload_bytes;
+    int header_timeout_ms;
+    int body_timeout_ms;
+    int idle_timeout_ms;
+    /* [audio] */
+    int bitrate_kbps;
+    double loudness_lufs;
+    char lexicon[PATH_MAX];   /* "" = built-in lexicon only */
+    int render_workers;
+    /* [auth] */
+    int token_ttl_s;
+    int login_max_failures;          /* per user name, within login_window_s */
+    int login_max_failures_address;  /* per client address, within login_window_s */
+    int login_window_s;
+    int password_min_length;
+};
+
+/* Fills c with the embedded defaults (SPEC: 127.0.0.1:8480, ./var, Asia/Ho_Chi_Minh, ...). */
+void lc_config_defaults(struct lc_config *c);
+
+/* Reads path over the values already in c. Returns 0, or -EINVAL/-ENOENT with a message
+ * "FILE:LINE: [section] key: what is wrong" in err. */
+int lc_config_load(struct lc_config *c, const char *path, struct lc_err *err);
+
+/* Writes every key with its current value, as INI (for `--print-config` and docs). */
+void lc_config_print(const struct lc_config *c, FILE *f);
+
+#endif

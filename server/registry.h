@@ -1,0 +1,36 @@
+/*
+ * server/registry.h — communes and loudspeaker clusters (the receivers).
+ *
+ *   GET|POST /api/v1/communes, GET|PATCH|DELETE /api/v1/communes/{id}
+ *     {"id","name","population"} — id a slug; DELETE refuses (409) while clusters or bulletins
+ *     refer to the commune.
+ *   GET|POST /api/v1/clusters[?commune=], GET|PATCH|DELETE /api/v1/clusters/{id}
+ *     {"id","commune","name","lat","lon","speakers","population"} (+ token_issued_at, last_seen);
+ *     POST answers the receiver token once ("token"); the id may be given (a slug) or is made
+ *     from the commune ("quang-phu-3").
+ *   POST /api/v1/clusters/{id}/token — a new token, the old one stops working at once.
+ * Reading: every staff role. Writing: admin and operator.
+ *
+ * Receiver tokens are stored as SHA-256 (auth.h); lc_cluster_by_token() is for the streaming
+ * routes of issue 6.
+ */
+#ifndef LC_SERVER_REGISTRY_H
+#define LC_SERVER_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lc_app;
+struct lc_router;
+
+int lc_communes_routes(struct lc_router *r);
+int lc_clusters_routes(struct lc_router *r);
+
+/* True if the commune exists. */
+bool lc_commune_exists(struct lc_app *app, const char *id);
+
+/* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
+ * cluster, -EACCES if the token is wrong. */
+int lc_cluster_check_token(struct lc_app *app, const char *cluster, const char *token);
+
+#endif
