@@ -236,7 +236,8 @@ static size_t rule_sym(struct nz_ctx *c, size_t i)
         nz_emit(c, "nhỏ hơn hoặc bằng");
         return skip_run(c, i);
     case '~': case 0x2248:
-        nz_emit(c, "khoảng");
+        if (!(i > 0 && nz_word_is(c, i - 1, "khoảng")))
+            nz_emit(c, "khoảng");
         return skip_run(c, i);
     case '$':
         if (nz_is_num(c, i + 1) && nz_adj(c, i + 1)) {

@@ -28,6 +28,7 @@ static const char *const counted[] = {
     "ngôi",   "trận",    "bệnh",   "mô",     "tuyến",  "thửa",   "đợt",    "phòng",
     "khối",   "nhà",     "mục",    "htx",    "cụm",    "bộ",     "sở",     "ngày",
     "tuần",   "đại",     "cử",     "thí",    "vận",    "đoàn",   "hội",    "ủy",
+    "số",     "dân",     "diện",   "tổng",   "lượng",  "phần",   "suất",   "gói",
     NULL,
 };
 

@@ -134,12 +134,13 @@ static size_t try_doc_code(struct nz_ctx *c, size_t i)
 {
     size_t j = i + 1;
     bool word = false;
-    while (j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) &&
+    /* a code has a few parts; bounding them keeps "1/2/3/4/..." linear */
+    while (j < i + 16 && j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) &&
            (nz_is_sym(c, j, '/') || nz_is_sym(c, j, '-'))) {
         if (code_word(c, j + 1)) {
             word = true;
             j += 2;
-            while (j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) &&
+            while (j < i + 16 && j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) &&
                    (nz_is_sym(c, j, '&') || nz_is_sym(c, j, '.')) && code_word(c, j + 1))
                 j += 2;
         } else if (nz_is_num(c, j + 1) && !word) {
@@ -182,6 +183,17 @@ static bool sep_group(const struct nz_ctx *c, size_t k, uint32_t sep, bool three
 }
 
 #define MAX_DIGITS 64
+
+static bool id_context(const struct nz_ctx *c, size_t i)
+{
+    static const char *const ids[] = {"khoản", "cccd", "cmnd", "mã", "cước", "hiệu", "tk",
+                                      "stk", "seri", "serial", NULL};
+    size_t lo = i > 4 ? i - 4 : 0;
+    for (size_t k = i; k-- > lo;)
+        if (nz_word_in(c, k, ids))
+            return true;
+    return false;
+}
 
 static size_t say_number(struct nz_ctx *c, size_t i)
 {
@@ -228,6 +240,10 @@ static size_t say_number(struct nz_ctx *c, size_t i)
     } else if (i > 0 && t[i].sp && nz_word_is(c, i - 1, "tháng") && nz_num_val(c, i) >= 1 &&
                nz_num_val(c, i) <= 12) {
         nz_say_month(c, (int)nz_num_val(c, i));
+        return j;
+    } else if (t[i].len > 12 || (t[i].len >= 6 && id_context(c, i))) {
+        /* account, ID card and code numbers are read digit by digit */
+        nz_say_digits(c, t[i].s, t[i].len);
         return j;
     } else if (t[i].len > 1 && t[i].s[0] == '0' &&
                !(i > 0 && t[i].sp &&

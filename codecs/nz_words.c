@@ -265,7 +265,10 @@ static size_t say_caps_or_copy(struct nz_ctx *c, size_t i)
     if (t->caps) {
         if (nz_is_syllable(t->s, t->len)) {
             char low[256];
-            int n = t->len < 200 ? nz_lower(t->s, t->len, low, sizeof low) : -1;
+            /* a lone capital (Nguyễn Văn A, Trạm Y tế) keeps its case */
+            size_t pos = 0;
+            nz_utf8_next(t->s, t->len, &pos);
+            int n = t->len < 200 && pos < t->len ? nz_lower(t->s, t->len, low, sizeof low) : -1;
             if (n > 0)
                 nz_emitn(c, low, (size_t)n);
             else
