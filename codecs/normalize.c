@@ -91,8 +91,9 @@ static size_t list_marker(struct nz_ctx *c)
 {
     size_t i = 0;
     while (i < c->n && c->t[i].type == NZ_T_SYM && is_bullet(c->t[i].cp)) {
-        /* "-5°C" at the start is a temperature, not a bullet */
-        if (i + 1 < c->n && nz_adj(c, i + 1) && nz_is_num(c, i + 1) && c->t[i].cp == '-')
+        /* "-5°C" and "+84 …" at the start are a temperature and a phone, not bullets */
+        if (i + 1 < c->n && nz_adj(c, i + 1) && nz_is_num(c, i + 1) &&
+            (c->t[i].cp == '-' || c->t[i].cp == '+'))
             break;
         i++;
     }
@@ -108,9 +109,19 @@ static size_t list_marker(struct nz_ctx *c)
             nz_emit_punct(c, ",");
             return 2;
         }
-        /* II. III) */
+        /* II. III) IV: */
         int v = t->caps ? nz_roman_value(t->s, t->len) : -1;
-        if (v > 0 && (nz_is_sym(c, 1, ')') || nz_is_sym(c, 1, '.'))) {
+        if (v > 0 && (nz_is_sym(c, 1, ')') || nz_is_sym(c, 1, '.') || nz_is_sym(c, 1, ':'))) {
+            nz_say_u64(c, (uint64_t)v);
+            nz_emit_punct(c, ",");
+            return 2;
+        }
+    }
+    /* I - MỤC ĐÍCH, II – NỘI DUNG */
+    if (c->n >= 3 && nz_is_word(c, 0) && c->t[0].caps && c->t[1].sp && c->t[2].sp &&
+        (nz_is_sym(c, 1, '-') || nz_is_sym(c, 1, 0x2013))) {
+        int v = nz_roman_value(c->t[0].s, c->t[0].len);
+        if (v > 0) {
             nz_say_u64(c, (uint64_t)v);
             nz_emit_punct(c, ",");
             return 2;
@@ -196,6 +207,14 @@ static size_t rule_sym(struct nz_ctx *c, size_t i)
         nz_emit(c, "và");
         return skip_run(c, i);
     case '+':
+        /* +84 912 345 678 */
+        if (nz_is_num(c, i + 1) && nz_adj(c, i + 1) && c->t[i + 1].len >= 2 &&
+            memcmp(c->t[i + 1].s, "84", 2) == 0 && (t->sp || i == 0)) {
+            nz_emit(c, "cộng");
+            size_t j = nz_rule_phone(c, i + 1, true);
+            if (j)
+                return j;
+        }
         if ((i > 0 && nz_is_num(c, i - 1)) || nz_is_num(c, i + 1))
             nz_emit(c, "cộng");
         return skip_run(c, i);

@@ -171,6 +171,8 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i);      /* nz_dates.c */
 size_t nz_rule_time(struct nz_ctx *c, size_t i);      /* nz_dates.c */
 bool nz_valid_day_month(long d, long m);              /* nz_dates.c */
 size_t nz_rule_number(struct nz_ctx *c, size_t i);    /* nz_numrules.c: any NUM token */
+/* Phone numbers; intl: the digits after "+" (84 912 345 678). */
+size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl);
 size_t nz_rule_word(struct nz_ctx *c, size_t i);      /* nz_words.c: any WORD token */
 /* Reads a WORD span through the lexicon, caps or spelling rules (no units, no Roman). */
 size_t nz_say_word_plain(struct nz_ctx *c, size_t i);

@@ -145,8 +145,8 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i)
         say_year(c, i + 2);
         return i + 3;
     }
-    /* d/m */
-    if (t[i].len <= 2 && b_len <= 2 && nz_valid_day_month(a, b) && !counted_next) {
+    /* d/m ("24/7", round the clock, is not a date) */
+    if (!(a == 24 && b == 7) && t[i].len <= 2 && b_len <= 2 && nz_valid_day_month(a, b) && !counted_next) {
         say_day_month(c, i, a, b);
         return i + 3;
     }

@@ -50,11 +50,11 @@ static bool phone_context(const struct nz_ctx *c, size_t i)
 
 #define MAX_GROUPS 6
 
-static size_t try_phone(struct nz_ctx *c, size_t i)
+size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
 {
     const struct nz_tok *t = c->t;
     size_t g[MAX_GROUPS], ng = 1, digits = t[i].len, j = i + 1;
-    bool lead0 = t[i].s[0] == '0' && t[i].len >= 2;
+    bool lead0 = (t[i].s[0] == '0' && t[i].len >= 2) || intl;
     bool hot = (t[i].len == 4 || t[i].len == 8) &&
                (memcmp(t[i].s, "1800", 4) == 0 || memcmp(t[i].s, "1900", 4) == 0);
     bool ctx = phone_context(c, i);
@@ -88,7 +88,8 @@ static size_t try_phone(struct nz_ctx *c, size_t i)
     bool unit_next = j < c->n && (nz_is_currency(c, j) || nz_is_sym(c, j, '%'));
     if (glued || unit_next)
         return 0;
-    bool ok = (lead0 && digits >= 9 && digits <= 12) ||
+    bool ok = (intl && digits >= 9 && digits <= 13) ||
+              (lead0 && digits >= 9 && digits <= 12) ||
               (hot && (digits == 8 || (ng > 1 && digits >= 7 && digits <= 10))) ||
               (ctx && digits >= 3 && !(ng > 1 && dots_like_thousands) &&
                !(ng == 1 && t[i].len < 3));
@@ -97,6 +98,15 @@ static size_t try_phone(struct nz_ctx *c, size_t i)
         ok = true;
     if (!ok)
         return 0;
+    if (intl && ng == 1) {
+        /* +84912345678: the country code, then threes */
+        nz_say_digits(c, t[i].s, 2);
+        for (size_t pos = 2; pos < t[i].len; pos += 3) {
+            nz_emit_punct(c, ",");
+            nz_say_digits(c, t[i].s + pos, t[i].len - pos < 3 ? t[i].len - pos : 3);
+        }
+        return j;
+    }
     if (ng == 1 && t[i].len >= 8) {
         /* unseparated: 10 digits 4-3-3, 11 4-3-4, 9 3-3-3, 8 4-4, else threes */
         static const int plan8[] = {4, 4, 0}, plan9[] = {3, 3, 3, 0}, plan10[] = {4, 3, 3, 0},
@@ -284,7 +294,7 @@ static size_t range_after(struct nz_ctx *c, size_t j)
 size_t nz_rule_number(struct nz_ctx *c, size_t i)
 {
     size_t j;
-    if ((j = try_phone(c, i)))
+    if ((j = nz_rule_phone(c, i, false)))
         return j;
     if ((j = try_doc_code(c, i)))
         return j;

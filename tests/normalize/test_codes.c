@@ -21,6 +21,8 @@ int main(void)
     EXPECT("19001006", "một chín không không, một không không sáu.");
     EXPECT("hotline 1800.1091", "hotline một tám không không, một không chín một.");
     EXPECT("gọi 113", "gọi một một ba.");
+    EXPECT("+84 912 345 678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
+    EXPECT("+84912345678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
     EXPECT("ĐT: 3851246", "điện thoại: ba tám năm một hai bốn sáu.");
     /* money */
     EXPECT("45.500.000đ", "bốn mươi lăm triệu năm trăm nghìn đồng.");

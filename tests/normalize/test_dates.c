@@ -24,6 +24,9 @@ int main(void)
     EXPECT("trực 24/24 giờ", "trực hai mươi tư trên hai mươi tư giờ.");
     EXPECT("19/19 tiêu chí", "mười chín trên mười chín tiêu chí.");
     EXPECT("31/2", "ba mươi mốt trên hai.");
+    EXPECT("trực 24/7", "trực hai mươi tư trên bảy.");
+    EXPECT("năm học 2022/2023", "năm học hai nghìn không trăm hai mươi hai đến hai nghìn không "
+                                "trăm hai mươi ba.");
     EXPECT("120/150 hộ", "một trăm hai mươi trên một trăm năm mươi hộ.");
     /* ranges */
     EXPECT("giai đoạn 2021-2025", "giai đoạn hai nghìn không trăm hai mươi mốt đến hai nghìn "

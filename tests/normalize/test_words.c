@@ -37,6 +37,8 @@ int main(void)
     EXPECT("đ) Nội dung", "đê, Nội dung.");
     EXPECT("1. Đối tượng", "một, Đối tượng.");
     EXPECT("II. Nội dung", "hai, Nội dung.");
+    EXPECT("I - MỤC ĐÍCH", "một, mục đích.");
+    EXPECT("III: Tổ chức", "ba, Tổ chức.");
     EXPECT("Dòng một\n\nDòng hai:", "Dòng một.\n\nDòng hai:");
     EXPECT("a – b", "a, b.");
     /* URLs and e-mail */
