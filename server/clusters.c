@@ -13,7 +13,7 @@
 #include "server/router.h"
 #include "server/store.h"
 
-#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at"
+#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at"
 
 static const char select_one[] = "SELECT " COLS " FROM clusters WHERE id = ?";
 
@@ -24,7 +24,8 @@ static json_t *nullable_real(sqlite3_stmt *st, int i)
 
 static json_t *cluster_json(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o}", "id", lc_col_text(st, 0),
+    json_t *status = lc_col_is_null(st, 10) ? NULL : json_loads(lc_col_text(st, 10), 0, NULL);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:o}", "id", lc_col_text(st, 0),
                      "commune", lc_col_text(st, 1), "name", lc_col_text(st, 2), "lat",
                      nullable_real(st, 3), "lon", nullable_real(st, 4), "speakers",
                      (json_int_t)sqlite3_column_int64(st, 5), "population",
@@ -32,6 +33,10 @@ static json_t *cluster_json(sqlite3_stmt *st)
                      lc_time_json(sqlite3_column_int64(st, 7)), "last_seen",
                      lc_col_is_null(st, 8) ? json_null() : lc_time_json(sqlite3_column_int64(st, 8)),
                      "created_at", lc_time_json(sqlite3_column_int64(st, 9)));
+    json_object_set_new(o, "status", status ? status : json_null());
+    json_object_set_new(o, "status_at", lc_col_is_null(st, 11) ? json_null()
+                                                               : lc_time_json(sqlite3_column_int64(st, 11)));
+    return o;
 }
 
 static json_t *load(struct lc_app *app, const char *id)

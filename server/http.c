@@ -540,6 +540,10 @@ static int on_headers_complete(http_parser *p)
     }
     r->method = p->method;
     c->keep_alive = http_should_keep_alive(p) != 0;
+    if (p->http_major != 1 || p->http_minor > 1) {
+        protocol_error(c, 400, "bad_request", "only HTTP/1.0 and HTTP/1.1 are spoken here");
+        return -1;
+    }
     if (r->path[0] != '/') {
         protocol_error(c, 400, "bad_request", "the request target must be an absolute path");
         return -1;

@@ -84,6 +84,9 @@ const struct lc_migration lc_migrations[] = {
      "  commune TEXT NOT NULL REFERENCES communes(id),"
      "  PRIMARY KEY (bulletin, commune)) WITHOUT ROWID;"
      "CREATE INDEX bulletin_communes_commune ON bulletin_communes(commune);"},
+    {2, "receiver status reports",
+     "ALTER TABLE clusters ADD COLUMN status TEXT;"
+     "ALTER TABLE clusters ADD COLUMN status_at INTEGER;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

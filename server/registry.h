@@ -11,7 +11,10 @@
  *   POST /api/v1/clusters/{id}/token — a new token, the old one stops working at once.
  * Reading: every staff role. Writing: admin and operator.
  *
- * Receiver tokens are stored as SHA-256 (auth.h); lc_cluster_by_token() is for the streaming
+ *   POST /api/v1/receivers/{cluster}/status (receiver token) — a receiver's report (volume,
+ *     signal, firmware, amplifier), kept as the cluster's "status"; a sign of life.
+ *
+ * Receiver tokens are stored as SHA-256 (auth.h); lc_receiver_auth() is for the streaming
  * routes of issue 6.
  */
 #ifndef LC_SERVER_REGISTRY_H
@@ -23,8 +26,16 @@
 struct lc_app;
 struct lc_router;
 
+struct lc_req;
+
 int lc_communes_routes(struct lc_router *r);
 int lc_clusters_routes(struct lc_router *r);
+/* POST /api/v1/receivers/{cluster}/status (receivers.c). */
+int lc_receivers_routes(struct lc_router *r);
+
+/* Authenticates a receiver's request for cluster (bearer or ?token=). 0, or -1 after answering
+ * 401/404. */
+int lc_receiver_auth(struct lc_req *req, const char *cluster);
 
 /* True if the commune exists. */
 bool lc_commune_exists(struct lc_app *app, const char *id);

@@ -170,6 +170,7 @@ static int add_routes(struct lc_router *r)
     if (rc == 0) rc = lc_audit_routes(r);
     if (rc == 0) rc = lc_communes_routes(r);
     if (rc == 0) rc = lc_clusters_routes(r);
+    if (rc == 0) rc = lc_receivers_routes(r);
     if (rc == 0) rc = lc_bulletins_routes(r);
     return rc;
 }
