@@ -26,7 +26,7 @@ struct job {
     const struct lc_render_opts *opts;
     const struct lc_lexicon *lex;
     int rc;
-    double duration_s, lufs;
+    double duration_s, lufs, tp;
     size_t bytes;
     struct lc_err err;
 };
@@ -137,6 +137,7 @@ static void *run_job(void *arg)
         j->rc = write_file(j->out, x.ogg.data, x.ogg.len, &j->err);
         j->duration_s = x.duration_s;
         j->lufs = x.lufs;
+        j->tp = x.true_peak_dbtp;
         j->bytes = x.ogg.len;
     }
     lc_rendered_free(&x);
@@ -243,8 +244,9 @@ int lc_cmd_render(int argc, char **argv)
             fprintf(stderr, "loacast render: %s: %s\n", js[i].in, lc_err_msg(&js[i].err));
             status = 1;
         } else if (!quiet) {
-            printf("wrote %s (%.2f s of audio, %zu bytes, %.1f LUFS)\n", js[i].out,
-                   js[i].duration_s, js[i].bytes, js[i].lufs);
+            printf("wrote %s (%.2f s of audio, %zu bytes, %.1f LUFS, true peak %.1f dBTP)\n",
+                   js[i].out,
+                   js[i].duration_s, js[i].bytes, js[i].lufs, js[i].tp);
         }
     }
 out:

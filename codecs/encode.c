@@ -1,5 +1,6 @@
 /* codecs/encode.c — libopus encoding into 20 ms packets; see encode.h. */
 #include "codecs/encode.h"
+#include "codecs/pcm.h"
 
 #include <opus.h>
 #include <stdlib.h>
@@ -103,6 +104,36 @@ int lc_encoded_append(struct lc_encoded *dst, const struct lc_encoded *src)
     }
     dst->samples += src->samples;
     return 0;
+}
+
+int lc_encoded_decode(const struct lc_encoded *e, struct lc_pcm *pcm)
+{
+    int oe = 0, rc = 0;
+    OpusDecoder *d = opus_decoder_create(LC_OPUS_RATE, 1, &oe);
+    if (d == NULL)
+        return -ENOMEM;
+    size_t skip = (size_t)e->preskip, want = (size_t)e->samples;
+    float frame[5760];
+    for (size_t i = 0; i < e->npkts && pcm->n < want; i++) {
+        int k = opus_decode_float(d, e->data + e->pkts[i].off, (opus_int32)e->pkts[i].len, frame,
+                                  5760, 0);
+        if (k < 0) {
+            rc = -EINVAL;
+            break;
+        }
+        size_t from = skip < (size_t)k ? skip : (size_t)k;
+        skip -= from;
+        size_t take = (size_t)k - from;
+        if (take > want - pcm->n)
+            take = want - pcm->n;
+        if (lc_pcm_append(pcm, frame + from, take) < 0) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    pcm->rate = LC_OPUS_RATE;
+    opus_decoder_destroy(d);
+    return rc;
 }
 
 void lc_encoded_free(struct lc_encoded *e)

@@ -57,6 +57,11 @@ int lc_encode(const float *pcm, size_t n, const struct lc_encode_opts *o, struct
  * number of frames except the last. */
 int lc_encoded_append(struct lc_encoded *dst, const struct lc_encoded *src);
 
+/* Decodes e's packets with a fresh libopus decoder into *pcm (zeroed by the caller): the
+ * pre-skip dropped, trimmed to e->samples. Used to check what a listener will hear. */
+struct lc_pcm;
+int lc_encoded_decode(const struct lc_encoded *e, struct lc_pcm *pcm);
+
 void lc_encoded_free(struct lc_encoded *e);
 
 #endif

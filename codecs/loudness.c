@@ -86,6 +86,22 @@ int lc_loudness_measure(const struct lc_pcm *p, double *lufs, struct lc_err *err
     return rc < 0 ? lc_err_set(err, rc, "loudness measurement failed") : 0;
 }
 
+int lc_true_peak(const float *x, size_t n, int rate, double *dbtp)
+{
+    ebur128_state *st = ebur128_init(1, (unsigned long)rate, EBUR128_MODE_TRUE_PEAK);
+    if (st == NULL)
+        return -ENOMEM;
+    double tp = 0;
+    int rc = 0;
+    if (ebur128_add_frames_float(st, x, n) != EBUR128_SUCCESS ||
+        ebur128_true_peak(st, 0, &tp) != EBUR128_SUCCESS)
+        rc = -EIO;
+    ebur128_destroy(&st);
+    if (rc == 0)
+        *dbtp = tp > 0 ? 20.0 * log10(tp) : -HUGE_VAL;
+    return rc;
+}
+
 /*
  *   need[i] = min(1, ceil / |gain·in[i]|)          gain that sample i needs
  *   m[i]    = min(need[i−L .. i+L])                sliding minimum, deque of indexes
@@ -97,6 +113,12 @@ int lc_loudness_measure(const struct lc_pcm *p, double *lufs, struct lc_err *err
  */
 float lc_limit(const float *in, float *out, size_t n, double gain, double ceil, int rate)
 {
+    return lc_limit_scaled(in, out, n, gain, ceil, NULL, rate);
+}
+
+float lc_limit_scaled(const float *in, float *out, size_t n, double gain, double ceil,
+                      const float *scale, int rate)
+{
     size_t L = (size_t)(LOOKAHEAD_S * rate);
     if (L < 2)
         L = 2;
@@ -107,8 +129,8 @@ float lc_limit(const float *in, float *out, size_t n, double gain, double ceil, 
     if (need == NULL || m == NULL || dq == NULL || n > UINT32_MAX) {
         /* No memory for the curve: hard-clip instead, which still honours the ceiling. */
         for (size_t i = 0; i < n; i++) {
-            float v = in[i] * g32;
-            out[i] = v > c32 ? c32 : v < -c32 ? -c32 : v;
+            float v = in[i] * g32, c = scale ? c32 * scale[i] : c32;
+            out[i] = v > c ? c : v < -c ? -c : v;
         }
         free(need);
         free(m);
@@ -116,8 +138,8 @@ float lc_limit(const float *in, float *out, size_t n, double gain, double ceil, 
         return c32;
     }
     for (size_t i = 0; i < n; i++) {
-        float a = fabsf(in[i] * g32);
-        need[i] = a > c32 ? c32 / a : 1.0f;
+        float a = fabsf(in[i] * g32), c = scale ? c32 * scale[i] : c32;
+        need[i] = a > c ? c / a : 1.0f;
     }
     size_t head = 0, tail = 0, next = 0;
     for (size_t i = 0; i < n; i++) {

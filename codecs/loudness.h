@@ -18,6 +18,8 @@
 #include "common/err.h"
 #include "codecs/pcm.h"
 
+/* The limiter's first margin under the true-peak ceiling; the pipeline widens it for a bulletin
+ * whose decoded Opus still passes the ceiling (codecs/render.c). */
 #define LC_LIMITER_MARGIN_DB 2.0
 
 struct lc_loudness_meter;
@@ -33,8 +35,14 @@ int lc_loudness_combined(struct lc_loudness_meter *const *meters, size_t k, doub
 /* Integrated loudness of p; -ENODATA for silence or less than 0.4 s. */
 int lc_loudness_measure(const struct lc_pcm *p, double *lufs, struct lc_err *err);
 
+/* The true peak (4× oversampled, EBU R128 / ITU-R BS.1770) of x in dBTP; -HUGE_VAL for silence. */
+int lc_true_peak(const float *x, size_t n, int rate, double *dbtp);
+
 /* out[i] = in[i]·gain·h[i], with h ≤ 1 chosen so that |out[i]| ≤ ceiling (linear) everywhere,
  * 5 ms look-ahead and 80 ms release. in and out may be the same. Returns the peak |out|. */
 float lc_limit(const float *in, float *out, size_t n, double gain, double ceiling, int rate);
+/* The same with a per-sample ceiling: ceiling·scale[i] (scale[i] in (0, 1]); scale may be NULL. */
+float lc_limit_scaled(const float *in, float *out, size_t n, double gain, double ceiling,
+                      const float *scale, int rate);
 
 #endif

@@ -98,7 +98,7 @@ int lc_ogg_mux(const struct lc_encoded *enc, const char *title, uint32_t serial,
     int64_t end = (int64_t)enc->preskip + (int64_t)enc->samples;
     for (size_t i = 0; rc == 0 && i < enc->npkts; i++) {
         int last = i + 1 == enc->npkts;
-        int64_t gp = (int64_t)enc->preskip + (int64_t)(i + 1) * LC_OPUS_FRAME;
+        int64_t gp = (int64_t)(i + 1) * LC_OPUS_FRAME; /* decoded samples, pre-skip included */
         op = (ogg_packet){
             .packet = enc->data + enc->pkts[i].off,
             .bytes = enc->pkts[i].len,

@@ -5,9 +5,9 @@
  *   page 0 (BOS): OpusHead  — "OpusHead", version 1, channels 1, pre-skip, input rate 48000,
  *                             gain 0, mapping family 0 (19 bytes)
  *   page 1:       OpusTags  — "OpusTags", vendor "loacast", comments TITLE=..., ENCODER=...
- *   pages 2..:    audio     — granule position = 48 kHz samples decoded up to the page's last
- *                             packet end, counting pre-skip; the last page (EOS) carries
- *                             preskip + true length, which trims the padding (§4.4).
+ *   pages 2..:    audio     — granule position = 48 kHz samples decoded up to the end of the
+ *                             page's last packet (the pre-skip is part of them); the last page
+ *                             (EOS) carries preskip + true length, which trims the padding (§4.4).
  * Audio pages are flushed at most every ~1 s of audio so a streaming reader can cut at pages.
  */
 #ifndef LC_CODECS_OGGMUX_H

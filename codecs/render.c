@@ -10,6 +10,7 @@
 #include "codecs/render.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@
 #include "codecs/tts.h"
 
 #define SEGMENT_MIN_S 8.0     /* shorter segments are not worth an encoder start-up */
-#define SEGMENTS_PER_WORKER 3 /* a few per worker balances uneven segment costs */
+#define SEGMENTS_PER_WORKER 8 /* many per worker: balances uneven costs (re-encodes) */
 #define CUT_QUIET_RATIO 0.003f /* "quiet" is 50 dB under the bulletin's peak */
 #define MAX_SEGMENTS 256
 #define LOUDNESS_PASSES 4
@@ -30,6 +31,9 @@
 /* Decoded 24 kbit/s Opus of espeak-ng speech measures about this much quieter than the PCM that
  * went in (ffmpeg's ebur128 on the decoded file; docs/audio.md), so the PCM aims this much higher. */
 #define OPUS_LOUDNESS_LOSS_LU 0.3
+#define PEAK_ATTEMPTS 4
+#define PEAK_SAFETY_DB 0.5 /* sample peaks of the check vs. true peaks: keep some room */
+#define PEAK_SPREAD_S 0.010
 
 struct lc_renderer {
     struct lc_tts *tts;
@@ -49,6 +53,7 @@ struct segment {
     float peak;
     const struct lc_render_opts *o;
     struct lc_encoded enc;
+    double true_peak;   /* dBTP of the decoded segment */
     int rc;
     struct lc_err err;
 };
@@ -138,22 +143,83 @@ static void on_limit_job(void *arg)
     s->rc = lc_loudness_meter_add(s->meter, s->dst, s->n);
 }
 
+/* Lowers scale[] (the limiter's per-sample ceiling) around every place where the decoded
+ * 48 kHz audio `heard` passes `limit`, by the excess plus PEAK_SAFETY_DB, PEAK_SPREAD_S either
+ * side. Returns how many places were over. */
+static size_t mark_overshoot(const struct lc_pcm *heard, float limit, float *scale, size_t n,
+                             int rate)
+{
+    size_t over = 0, spread = (size_t)(PEAK_SPREAD_S * rate);
+    for (size_t j = 0; j < heard->n; j++) {
+        float a = fabsf(heard->s[j]);
+        if (a <= limit)
+            continue;
+        over++;
+        float f = (float)((limit / a) * pow(10.0, -PEAK_SAFETY_DB / 20.0));
+        size_t i = (size_t)((double)j * rate / LC_OPUS_RATE);
+        size_t lo = i > spread ? i - spread : 0, hi = i + spread < n ? i + spread : n;
+        for (size_t k = lo; k < hi; k++)
+            if (scale[k] > f)
+                scale[k] = f;
+    }
+    return over;
+}
+
+/*
+ * Limits (again, if the first try overshot), resamples to 48 kHz and encodes one segment, then
+ * decodes it and checks what a listener will hear: where Opus pushed a peak over the ceiling, the
+ * limiter's ceiling is lowered locally and the segment encoded again (PEAK_ATTEMPTS at most).
+ * Local, because Opus overshoot sits on a few syllables; lowering everything would cost loudness.
+ */
 static void on_encode_job(void *arg)
 {
     struct segment *s = arg;
-    struct lc_pcm in = {.s = s->dst, .n = s->n, .rate = s->rate}, p48 = {0};
-    const struct lc_pcm *pcm = &in;
-    if (s->rate != LC_OPUS_RATE) {
-        s->rc = lc_resample(&in, LC_OPUS_RATE, &p48, &s->err);
-        if (s->rc < 0)
-            return;
-        pcm = &p48;
-    }
+    float *scale = NULL;
+    struct lc_pcm heard = {0};
+    float limit = (float)pow(10.0, s->o->ceiling_dbtp / 20.0) *
+                  (float)pow(10.0, -PEAK_SAFETY_DB / 20.0);
     struct lc_encode_opts eo = {
         .bitrate_kbps = s->o->bitrate_kbps, .complexity = s->o->complexity, .pad_tail = s->last,
     };
-    s->rc = lc_encode(pcm->s, pcm->n, &eo, &s->enc, &s->err);
-    lc_pcm_free(&p48);
+    for (int attempt = 0; attempt < PEAK_ATTEMPTS; attempt++) {
+        if (attempt > 0)
+            s->peak = lc_limit_scaled(s->src, s->dst, s->n, s->gain, s->ceiling, scale, s->rate);
+        struct lc_pcm in = {.s = s->dst, .n = s->n, .rate = s->rate}, p48 = {0};
+        const struct lc_pcm *pcm = &in;
+        if (s->rate != LC_OPUS_RATE) {
+            s->rc = lc_resample(&in, LC_OPUS_RATE, &p48, &s->err);
+            if (s->rc < 0)
+                break;
+            pcm = &p48;
+        }
+        lc_encoded_free(&s->enc);
+        s->rc = lc_encode(pcm->s, pcm->n, &eo, &s->enc, &s->err);
+        lc_pcm_free(&p48);
+        if (s->rc < 0)
+            break;
+        lc_pcm_free(&heard);
+        s->rc = lc_encoded_decode(&s->enc, &heard);
+        if (s->rc < 0) {
+            lc_err_set(&s->err, s->rc, "cannot decode what was encoded");
+            break;
+        }
+        if (attempt + 1 == PEAK_ATTEMPTS)
+            break;
+        if (scale == NULL) {
+            scale = malloc(s->n * sizeof *scale);
+            if (scale == NULL)
+                break; /* keep this encoding; the true peak is reported as measured */
+            for (size_t i = 0; i < s->n; i++)
+                scale[i] = 1.0f;
+        }
+        if (mark_overshoot(&heard, limit, scale, s->n, s->rate) == 0)
+            break;
+    }
+    s->true_peak = -HUGE_VAL;
+    if (s->rc == 0 && heard.n > 0)
+        lc_true_peak(heard.s, heard.n, LC_OPUS_RATE, &s->true_peak);
+    lc_pcm_free(&heard);
+    free(scale);
 }
 
 /* Runs fn on every segment on the pool and waits; the first failure's code, or 0. */
@@ -261,7 +327,6 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
         segs[i] = (struct segment){
             .src = src.s + cuts[i], .dst = dst + cuts[i], .n = cuts[i + 1] - cuts[i],
             .rate = src.rate, .last = i + 1 == nseg, .o = o,
-            .ceiling = pow(10.0, (o->ceiling_dbtp - LC_LIMITER_MARGIN_DB) / 20.0),
         };
         if (lc_loudness_meter_new(&segs[i].meter, src.rate) < 0) {
             rc = lc_err_set(err, -ENOMEM, "out of memory");
@@ -283,6 +348,10 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
     } else {
         gain_db = target - in_lufs;
     }
+
+    double ceiling = pow(10.0, (o->ceiling_dbtp - LC_LIMITER_MARGIN_DB) / 20.0);
+    for (size_t i = 0; i < nseg; i++)
+        segs[i].ceiling = ceiling;
     /* The limiter takes back part of any added gain, so the gain is found by the secant method
      * (loudness is monotonic in gain); the first step assumes a slope of 1. */
     double prev_gain = 0, prev_lufs = 0;
@@ -317,6 +386,14 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
             }
         goto out;
     }
+    double tp = -HUGE_VAL;
+    for (size_t i = 0; i < nseg; i++)
+        tp = segs[i].true_peak > tp ? segs[i].true_peak : tp;
+    x.true_peak_dbtp = tp;
+    if (getenv("LOACAST_TRACE") != NULL)
+        fprintf(stderr, "render: %zu segments, gain %.2f dB -> %.2f LUFS (PCM), %.2f dBTP (decoded)\n",
+                nseg, gain_db, out_lufs, tp);
+
     for (size_t i = 0; i < nseg; i++) {
         if (lc_encoded_append(&x.enc, &segs[i].enc) < 0) {
             rc = lc_err_set(err, -ENOMEM, "out of memory");

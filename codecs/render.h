@@ -2,10 +2,11 @@
  * codecs/render.h — the whole pipeline: a bulletin (text or recorded audio) to Ogg Opus.
  *
  *   text ─ lc_normalize ─ lc_tts_speak (espeak-ng, 22050 Hz) ─┐
- *                                                              ├─ lc_resample → 48 kHz
+ *                                                              ├─ PCM at its own rate
  *   audio file ─ lc_decode (libsndfile, any rate/channels) ───┘
- *      ─ lc_loudness_normalize (EBU R128 to −16 LUFS, limiter under −1 dBTP)
- *      ─ split at pauses into segments ─ lc_encode on the worker pool (libopus, 20 ms frames)
+ *      ─ cut at pauses into segments, then on the worker pool, segment by segment:
+ *        loudness (EBU R128 to −16 LUFS, look-ahead limiter), lc_resample → 48 kHz,
+ *        lc_encode (libopus, 20 ms frames), decode and check the true peak under −1 dBTP
  *      ─ packets spliced in order ─ lc_ogg_mux (RFC 7845 pages)
  *
  * A renderer owns the one espeak-ng thread (espeak-ng has global state) and a pool of encoder
@@ -55,6 +56,7 @@ struct lc_rendered {
     double input_lufs;        /* loudness before normalisation */
     double lufs;              /* loudness after gain and limiting (of the PCM that was encoded) */
     double gain_db;           /* gain applied before the limiter */
+    double true_peak_dbtp;    /* true peak of the decoded Opus (checked under the ceiling) */
 };
 
 struct lc_renderer;

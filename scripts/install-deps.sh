@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs what loacast needs on Debian 12 (as root): build tools, libraries, and the tools the
+# tests use to check loacast's output independently. Installs only what is missing, so it is
+# quick when everything is there.
+set -eu
+
+PACKAGES="
+  meson ninja-build pkg-config gcc python3
+  libuv1-dev libopus-dev libogg-dev libespeak-ng-dev espeak-ng-data espeak-ng
+  libsoxr-dev libebur128-dev libsndfile1-dev
+  libsqlite3-dev libhttp-parser-dev libjansson-dev libsodium-dev libinih-dev
+"
+# Tests only: independent decoders and clients.
+TEST_PACKAGES="opus-tools ffmpeg sox curl"
+
+want="$PACKAGES"
+[ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Prints "N passed, N failed" over the meson test logs of the given build directories.
+
+Reads meson-logs/testlog.json (one JSON object per test) of each build. Exits 1 if a test failed,
+timed out, or if a build ran no test at all (which would mean the run proved nothing).
+"""
+import json
+import os
+import sys
+
+passed = failed = skipped = 0
+for build in sys.argv[1:]:
+    path = os.path.join(build, "meson-logs", "testlog.json")
+    ran = 0
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                t = json.loads(line)
+                ran += 1
+                if t.get("result") in ("OK", "EXPECTEDFAIL"):
+                    passed += 1
+                elif t.get("result") == "SKIP":
+                    skipped += 1
+                else:
+                    failed += 1
+                    print(f"FAILED in {build}: {t.get('name')} ({t.get('result')})")
+    except FileNotFoundError:
+        pass
+    if ran == 0:
+        print(f"{build}: no test ran")
+        failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+sys.exit(1 if failed else 0)
