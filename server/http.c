@@ -868,6 +868,7 @@ void lc_http_close(struct lc_http *h)
         next = c->next;
         close_conn(c);
     }
+    maybe_free_server(h); /* now if nothing is left to close, else in the last close callback */
 }
 
 int lc_http_open_connections(const struct lc_http *h)
