@@ -174,8 +174,9 @@ size_t nz_rule_number(struct nz_ctx *c, size_t i);    /* nz_numrules.c: any NUM 
 /* Phone numbers; intl: the digits after "+" (84 912 345 678). */
 size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl);
 size_t nz_rule_word(struct nz_ctx *c, size_t i);      /* nz_words.c: any WORD token */
-/* Reads a WORD span through the lexicon, caps or spelling rules (no units, no Roman). */
-size_t nz_say_word_plain(struct nz_ctx *c, size_t i);
+/* Reads a WORD span through the lexicon, caps or spelling rules (no units, no Roman). doc: a
+ * part of a document number, where "@KEY" entries of the lexicon come first. */
+size_t nz_say_word_plain(struct nz_ctx *c, size_t i, bool doc);
 /* Spells ASCII/Vietnamese letters with the letter table. */
 void nz_spell(struct nz_ctx *c, const char *s, size_t n);
 bool nz_is_syllable(const char *s, size_t n);         /* nz_words.c */

@@ -137,6 +137,12 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i)
         return 0;
     bool counted_next = i + 3 < c->n && c->t[i + 3].sp && nz_word_in(c, i + 3, counted);
 
+    /* quý 3/2024 */
+    if (b_len == 4 && t[i].len == 1 && a >= 1 && a <= 4 && prev_is(c, i, (const char *const[]){"quý", NULL})) {
+        nz_say_u64(c, (uint64_t)a);
+        say_year(c, i + 2);
+        return i + 3;
+    }
     /* m/yyyy */
     if (b_len == 4 && t[i].len <= 2 && a >= 1 && a <= 12 && b >= 1000 && !counted_next) {
         if (!prev_is(c, i, (const char *const[]){"tháng", NULL}))

@@ -59,10 +59,15 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
                (memcmp(t[i].s, "1800", 4) == 0 || memcmp(t[i].s, "1900", 4) == 0);
     bool ctx = phone_context(c, i);
     bool dots_like_thousands = t[i].len <= 3;
+    size_t maxg = lead0 || hot ? 8 : 4;
     g[0] = i;
+    /* (0203) 3851 246: an area code in brackets */
+    if (lead0 && t[i].len <= 5 && nz_is_sym(c, j, ')') && nz_adj(c, j) && i > 0 &&
+        nz_is_sym(c, i - 1, '('))
+        j++;
     while (ng < MAX_GROUPS && digits < 13) {
         if (j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) && nz_is_num(c, j + 1) &&
-            t[j + 1].len >= 2 && t[j + 1].len <= 4 &&
+            t[j + 1].len >= 2 && t[j + 1].len <= maxg &&
             (nz_is_sym(c, j, '.') || nz_is_sym(c, j, '-'))) {
             if (!nz_is_sym(c, j, '.') || t[j + 1].len != 3)
                 dots_like_thousands = false;
@@ -70,7 +75,7 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
             digits += t[j + 1].len;
             j += 2;
         } else if ((lead0 || hot || ctx) && nz_is_num(c, j) && t[j].sp && t[j].len >= 2 &&
-                   t[j].len <= 4 && !(j + 1 < c->n && nz_adj(c, j + 1) &&
+                   t[j].len <= maxg && !(j + 1 < c->n && nz_adj(c, j + 1) &&
                                       !nz_is_sym(c, j + 1, ',') && !nz_is_sym(c, j + 1, '.'))) {
             dots_like_thousands = false;
             g[ng++] = j;
@@ -178,7 +183,7 @@ static size_t try_doc_code(struct nz_ctx *c, size_t i)
             nz_say_int(c, c->t[k].s, c->t[k].len);
             k++;
         } else {
-            k = nz_say_word_plain(c, k);
+            k = nz_say_word_plain(c, k, true);
         }
     }
     c->n = saved_n;

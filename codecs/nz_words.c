@@ -233,12 +233,14 @@ bool nz_is_currency(const struct nz_ctx *c, size_t i)
 }
 
 /* ---- lexicon spans ---- */
-/* Longest lexicon key made of tokens i.. (adjacent, at least min_tokens); emits it. */
-static size_t lex_span(struct nz_ctx *c, size_t i, size_t min_tokens)
+/* Longest lexicon key made of tokens i.. (adjacent, at least min_tokens), looked up with prefix
+ * ("" or "@" for document-code entries); emits it. */
+static size_t lex_span(struct nz_ctx *c, size_t i, size_t min_tokens, const char *prefix)
 {
-    size_t maxk = nz_lex_max_key(c->lex);
-    if (maxk == 0)
+    size_t maxk = nz_lex_max_key(c->lex), pl = strlen(prefix);
+    if (maxk <= pl)
         return 0;
+    maxk -= pl;
     size_t last = i, bytes = c->t[i].len;
     while (last + 1 < c->n && last + 1 - i < MAX_SPAN_TOKENS && nz_adj(c, last + 1) &&
            c->t[last + 1].type != NZ_T_URL && bytes + c->t[last + 1].len <= maxk) {
@@ -247,10 +249,14 @@ static size_t lex_span(struct nz_ctx *c, size_t i, size_t min_tokens)
     }
     if (bytes > maxk)
         return 0;
+    char key[512];
+    if (pl + bytes >= sizeof key)
+        return 0;
+    memcpy(key, prefix, pl);
+    memcpy(key + pl, c->t[i].s, bytes);
     for (size_t e = last + 1; e >= i + min_tokens && e > i; e--) {
         size_t n = (size_t)(c->t[e - 1].s + c->t[e - 1].len - c->t[i].s);
-        /* a span never splits a token and never ends before a glued letter/digit run */
-        const char *v = nz_lex_find(c->lex, c->t[i].s, n);
+        const char *v = nz_lex_find(c->lex, key, pl + n);
         if (v) {
             nz_emit(c, v);
             return e;
@@ -282,9 +288,12 @@ static size_t say_caps_or_copy(struct nz_ctx *c, size_t i)
     return i + 1;
 }
 
-size_t nz_say_word_plain(struct nz_ctx *c, size_t i)
+size_t nz_say_word_plain(struct nz_ctx *c, size_t i, bool doc)
 {
-    size_t j = lex_span(c, i, 1);
+    size_t j = doc ? lex_span(c, i, 1, "@") : 0;
+    if (j)
+        return j;
+    j = lex_span(c, i, 1, "");
     return j ? j : say_caps_or_copy(c, i);
 }
 
@@ -305,15 +314,22 @@ size_t nz_rule_word(struct nz_ctx *c, size_t i)
                 nz_say_ordinal(c, (uint64_t)v);
             else
                 nz_say_u64(c, (uint64_t)v);
+            /* quý III/2024 */
+            if (nz_is_sym(c, i + 1, '/') && nz_adj(c, i + 1) && nz_is_num(c, i + 2) &&
+                nz_adj(c, i + 2) && c->t[i + 2].len == 4) {
+                nz_emit(c, "năm");
+                nz_say_int(c, c->t[i + 2].s, 4);
+                return i + 3;
+            }
             return i + 1;
         }
     }
-    if ((j = lex_span(c, i, 2)))
+    if ((j = lex_span(c, i, 2, "")))
         return j;
     if (i > 0 && (c->t[i - 1].type == NZ_T_NUM || nz_is_sym(c, i - 1, '/')) &&
         (j = nz_unit_at(c, i, true)))
         return j;
-    if ((j = lex_span(c, i, 1)))
+    if ((j = lex_span(c, i, 1, "")))
         return j;
     if ((j = nz_unit_at(c, i, false)))
         return j;
