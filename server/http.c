@@ -93,11 +93,6 @@ static void drive(struct lc_http_conn *c);
 static void close_conn(struct lc_http_conn *c);
 static void on_timer(uv_timer_t *t);
 
-static uint64_t now_ns(void)
-{
-    return uv_hrtime();
-}
-
 static void maybe_free_server(struct lc_http *h)
 {
     if (h->close_requested && !h->listening && h->conns == NULL)
@@ -128,7 +123,7 @@ static struct lc_req *ensure_req(struct lc_http_conn *c)
         if (c->req == NULL)
             return NULL;
         c->req->conn = c;
-        c->req->started_ns = now_ns();
+        c->req->started_ns = uv_hrtime();
         snprintf(c->req->addr, sizeof c->req->addr, "%s", c->addr);
     }
     return c->req;
@@ -160,56 +155,6 @@ void lc_req_release(struct lc_req *req)
 bool lc_req_alive(const struct lc_req *req)
 {
     return req->conn != NULL && !req->conn->closing;
-}
-
-const char *lc_req_header(const struct lc_req *req, const char *name)
-{
-    for (int i = 0; i < req->nheaders; i++)
-        if (strcmp(req->headers[i].name, name) == 0)
-            return req->headers[i].value;
-    return NULL;
-}
-
-static int hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
-const char *lc_req_query(const struct lc_req *req, const char *name, char *buf, size_t n)
-{
-    if (req->query == NULL || n == 0)
-        return NULL;
-    size_t nl = strlen(name);
-    const char *p = req->query;
-    while (*p) {
-        const char *end = strchr(p, '&');
-        if (end == NULL)
-            end = p + strlen(p);
-        if ((size_t)(end - p) >= nl && strncmp(p, name, nl) == 0 && (p[nl] == '=' || p + nl == end)) {
-            const char *v = p + nl + (p[nl] == '=' ? 1 : 0);
-            size_t o = 0;
-            while (v < end && o + 1 < n) {
-                int hi, lo;
-                if (*v == '%' && end - v >= 3 &&
-                    (hi = hexval((unsigned char)v[1])) >= 0 && (lo = hexval((unsigned char)v[2])) >= 0) {
-                    buf[o++] = (char)(hi * 16 + lo);
-                    v += 3;
-                } else {
-                    buf[o++] = *v == '+' ? ' ' : *v;
-                    v++;
-                }
-            }
-            buf[o] = '\0';
-            return buf;
-        }
-        p = *end ? end + 1 : end;
-    }
-    return NULL;
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -280,36 +225,6 @@ static int queue_write(struct lc_http_conn *c, const void *a, size_t alen, const
     c->writes++;
     c->queued += wr->len;
     return 0;
-}
-
-const char *lc_http_reason(int status)
-{
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
-    }
 }
 
 /* The request is answered: the connection goes on with the next one, or winds down. */
@@ -871,12 +786,6 @@ void lc_http_close(struct lc_http *h)
     maybe_free_server(h); /* now if nothing is left to close, else in the last close callback */
 }
 
-int lc_http_open_connections(const struct lc_http *h)
-{
-    return h->stats.open;
-}
+int lc_http_open_connections(const struct lc_http *h) { return h->stats.open; }
 
-void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st)
-{
-    *st = h->stats;
-}
+void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st) { *st = h->stats; }

@@ -98,6 +98,17 @@ def main():
         r = s.post("/api/v1/bulletins/%d/approve" % wd, None, approver)
         check(r.status == 409, r)
 
+        # text with nothing to speak fails with the renderer's message; a recording then fixes it
+        r = s.post("/api/v1/bulletins", {"title": "Trống", "text": "!!! ... ---", "communes": ["*"]}, editor)
+        check(r.status == 202, r)
+        fl = r.json()["id"]
+        b = s.wait_status(editor, fl, ("pending", "failed"))
+        check(b["status"] == "failed" and b["error"] and b["audio"] is None, b)
+        check(s.post("/api/v1/bulletins/%d/approve" % fl, None, approver).status == 409, "approved a failure")
+        check(s.get("/api/v1/bulletins/%d/audio" % fl, editor).status == 404, "audio of a failure")
+        r = s.request("PUT", "/api/v1/bulletins/%d/audio" % fl, wav_bytes(0.5), editor)
+        check(r.status == 200 and r.json()["status"] == "pending" and r.json()["error"] is None, r)
+
         # a recorded bulletin: draft → PUT audio → pending, plays
         r = s.post("/api/v1/bulletins", {"title": "Ghi âm", "communes": ["quang-phu", "quang-an"]}, editor)
         check(r.status == 201 and r.json()["status"] == "draft", r)
@@ -124,7 +135,8 @@ def main():
                 ("commune_create", "admin", "quang-phu"), ("bulletin_create", "eva", str(bid)),
                 ("bulletin_rendered", "system", str(bid)), ("bulletin_approve", "anh", str(bid)),
                 ("bulletin_reject", "anh", str(rej)), ("bulletin_withdraw", "eva", str(wd)),
-                ("bulletin_audio", "eva", str(rec)), ("bulletin_approve", "anh", str(rec))]
+                ("bulletin_audio", "eva", str(rec)), ("bulletin_approve", "anh", str(rec)),
+                ("bulletin_failed", "system", str(fl))]
         for w in want:
             check(w in seen, "audit lacks %r" % (w,))
         check(all(e["at"] and e["id"] for e in entries), entries[:3])
