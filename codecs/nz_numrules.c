@@ -99,8 +99,13 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
               (ctx && digits >= 3 && !(ng > 1 && dots_like_thousands) &&
                !(ng == 1 && t[i].len < 3));
     if (!ok && ng == 1 && t[i].len == 3 && t[i].s[0] == '1' && t[i].s[1] == '1' && i > 0 &&
-        t[i].sp && nz_word_in(c, i - 1, (const char *const[]){"gọi", "số", NULL}))
-        ok = true;
+        t[i].sp) {
+        /* service numbers: "số 115", "gọi ngay 113", "quay số 114" */
+        static const char *const dial[] = {"gọi", "quay", "bấm", "nhấn", "đầu", NULL};
+        ok = nz_word_is(c, i - 1, "số");
+        for (size_t k = i; k-- > (i > 3 ? i - 3 : 0) && !ok;)
+            ok = nz_word_in(c, k, dial);
+    }
     if (!ok)
         return 0;
     if (intl && ng == 1) {
