@@ -11,15 +11,16 @@
  *             |             | (not re-armed)   | (431, 413, 400, 408)
  *   BODY      | yes         | body_timeout     | HANDLING when the message is complete;
  *             |             | (re-armed/read)  | DONE on error (413, 400, 408)
- *   HANDLING  | no          | none             | IDLE after the response (keep-alive), DONE
+ *   HANDLING  | buffer only | none             | IDLE after the response (keep-alive), DONE
  *             |             |                  | otherwise; STREAM on lc_http_stream_begin
  *   STREAM    | discard     | none             | DONE at lc_http_stream_end
  *   DONE      | discard     | none             | LINGER once the queued writes completed
  *   LINGER    | discard     | 1 s              | closed (timeout or the client's EOF)
  *
  * The parser is paused at each message's end, so a request is handled before the next
- * pipelined one is parsed. Bytes read but not yet parsed wait in conn->in; reading stops while
- * a request is handled, which bounds that buffer to one read.
+ * pipelined one is parsed. Bytes read but not yet parsed wait in conn->in; while a request is
+ * handled, reading continues only until that buffer holds one read's worth (so a client's EOF
+ * is still seen), which bounds it.
  *
  * Ownership: the server owns its connections (a list); a connection owns its current request
  * until the response, and its two handles (tcp, timer), freeing itself when both closed. Each
@@ -606,7 +607,10 @@ static void drive(struct lc_http_conn *c)
     if (c->in_off >= c->in.len)
         c->in_off = c->in.len = 0;
     if (!c->closing) {
-        bool want = c->state != ST_HANDLING;
+        /* While a request is handled, reading goes on (so that a client that leaves is seen, and
+         * lc_req_alive() turns false), but what arrives is only buffered, up to one read's worth;
+         * past that, reading stops until the answer is out (back-pressure on pipelining). */
+        bool want = c->state != ST_HANDLING || c->in.len - c->in_off < sizeof c->srv->rbuf;
         if (want && !c->reading) {
             if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
                 c->reading = true;
@@ -787,5 +791,16 @@ void lc_http_close(struct lc_http *h)
 }
 
 int lc_http_open_connections(const struct lc_http *h) { return h->stats.open; }
+
+int lc_http_port(const struct lc_http *h)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    int rc = uv_tcp_getsockname(&h->listener, (struct sockaddr *)&ss, &len);
+    if (rc < 0)
+        return rc;
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
+}
 
 void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st) { *st = h->stats; }

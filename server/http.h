@@ -4,8 +4,8 @@
  * Glossary
  *   server      one listening socket and the connections it accepted (struct lc_http).
  *   connection  one TCP client; parses requests one after another (keep-alive, pipelining);
- *               while a request is being handled, reading stops, so a client can queue at most
- *               one read's worth of pipelined bytes.
+ *               while a request is being handled, the next bytes are only buffered (one read's
+ *               worth at most, then reading stops), so a client that leaves is still noticed.
  *   request     struct lc_req: method, path, query, headers, body, plus what the router and
  *               the auth layer attach. Handed to the server's on_request callback once complete.
  *   response    exactly one per request: lc_http_respond() (whole body, copied) or a stream
@@ -121,6 +121,8 @@ void lc_http_stop(struct lc_http *h);
 /* Closes every connection now (cancelling writes) and the listener; the struct is freed once
  * all handles are closed, i.e. after the loop ran out. */
 void lc_http_close(struct lc_http *h);
+/* The port the server listens on (useful after listening on port 0), or a negative errno. */
+int lc_http_port(const struct lc_http *h);
 /* Number of connections still open. */
 int lc_http_open_connections(const struct lc_http *h);
 void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st);
