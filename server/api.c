@@ -1,5 +1,7 @@
 /* server/api.c — JSON answers, body and field checks, times; see api.h. */
+#define LC_LOG_MODULE "api"
 #include "server/api.h"
+#include "server/log.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <http_parser.h>
 
 void lc_reply_json(struct lc_req *req, int status, json_t *body)
 {
@@ -34,7 +38,7 @@ void lc_reply_error(struct lc_req *req, int status, const char *code, const char
 
 void lc_reply_internal(struct lc_req *req, const char *what)
 {
-    fprintf(stderr, "loacast: %s %s: %s\n", req->path, "internal error", what);
+    lc_log(LC_LOG_ERR, "%s %s: %s", http_method_str(req->method), req->path, what);
     lc_reply_error(req, 500, "internal", "internal error");
 }
 

@@ -9,6 +9,7 @@
  * The database is therefore only touched on the loop, and a file on disk without a row is at
  * worst an orphan, never a row without its file.
  */
+#define LC_LOG_MODULE "bulletins"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "server/bulletins_internal.h"
 #include "server/workers.h"
 #include "server/router.h"
+#include "server/log.h"
 #include "server/store.h"
 
 struct render_job {
@@ -157,7 +159,7 @@ static void text_done(struct lc_job *job, int cancelled)
     goto out;
 fail:
     lc_store_rollback(app->store);
-    fprintf(stderr, "loacast: bulletin %lld: cannot store the render result\n", (long long)j->id);
+    lc_log(LC_LOG_ERR, "bulletin %lld: cannot store the render result", (long long)j->id);
 out:
     job_free(j);
 }
@@ -195,7 +197,7 @@ void lc_bulletins_resume(struct lc_app *app)
     }
     sqlite3_reset(st);
     if (n > 0)
-        fprintf(stderr, "loacast: %d bulletin(s) left rendering by the last run queued again\n", n);
+        lc_log(LC_LOG_INFO, "%d bulletin(s) left rendering by the last run queued again", n);
 }
 
 /* ---- uploads ------------------------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* server/bulletins.c — creating, listing, reading and reviewing bulletins; see bulletins.h.
  * Rendering, uploads and audio preview are in bulletin_audio.c. */
+#define LC_LOG_MODULE "bulletins"
 #include "server/bulletins.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "server/bulletins_internal.h"
 #include "server/registry.h"
 #include "server/router.h"
+#include "server/log.h"
 #include "server/store.h"
 
 #define MAX_TEXT_CHARS 100000
@@ -295,7 +297,7 @@ static void post_bulletin(struct lc_req *req)
         lc_store_commit(app->store) < 0)
         goto fail;
     if (text && lc_bulletin_render_text(app, id, c.title, c.text, c.voice, (int)c.rate) < 0)
-        fprintf(stderr, "loacast: bulletin %lld: cannot queue its rendering now\n", (long long)id);
+        lc_log(LC_LOG_ERR, "bulletin %lld: cannot queue its rendering now", (long long)id);
     lc_reply_json(req, text ? 202 : 201, lc_bulletin_load(app, id));
     goto out;
 fail:

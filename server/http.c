@@ -262,11 +262,15 @@ int lc_http_respond(struct lc_req *req, int status, const char *ctype, const cha
     if (c == NULL || c->closing)
         return -ECONNRESET;
     bool close = !c->keep_alive || c->srv->stopping || c->state != ST_HANDLING;
-    char head[1024];
+    char head[1024], clen[48] = "";
+    if (status != 204 && status != 304) /* RFC 9110: these carry no Content-Length */
+        snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", len);
+    else
+        len = 0;
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nServer: loacast\r\n%s%s%sContent-Length: %zu\r\n%s%s\r\n",
+                     "HTTP/1.1 %d %s\r\nServer: loacast\r\n%s%s%s%s%s%s\r\n",
                      status, lc_http_reason(status), ctype ? "Content-Type: " : "",
-                     ctype ? ctype : "", ctype ? "\r\n" : "", len,
+                     ctype ? ctype : "", ctype ? "\r\n" : "", clen,
                      close ? "Connection: close\r\n" : "", extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof head)
         return -EINVAL;

@@ -2,6 +2,7 @@
  * server/server.c — assembling the server: storage, accounts, routes, pools, the listener, the
  * signal handlers, and the request dispatch (route → authentication → role → handler).
  */
+#define LC_LOG_MODULE "server"
 #include "server/server.h"
 
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "server/workers.h"
 #include "server/registry.h"
 #include "server/router.h"
+#include "server/log.h"
 #include "server/store.h"
 #include "server/users.h"
 
@@ -147,7 +149,7 @@ static void on_signal(uv_signal_t *sig, int signum)
     struct lc_app *app = &s->app;
     if (app->stopping)
         return;
-    fprintf(stderr, "loacast: %s: shutting down\n", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     app->stopping = true;
     lc_http_stop(app->http);
     lc_workers_close(app->render_pool);
@@ -278,7 +280,7 @@ out:
         }
         uv_run(&s->loop, UV_RUN_DEFAULT);
         if (uv_loop_close(&s->loop) != 0)
-            fprintf(stderr, "loacast: handles left open at exit\n");
+            lc_log(LC_LOG_ERR, "handles left open at exit");
     }
     lc_router_free(app->router);
     lc_renderer_close(app->renderer);

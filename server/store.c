@@ -1,4 +1,6 @@
 /* server/store.c — SQLite open, pragmas, migrations and the statement cache; see store.h. */
+#define LC_LOG_MODULE "store"
+#include "server/log.h"
 #include "server/store.h"
 
 #include <errno.h>
@@ -130,13 +132,13 @@ sqlite3_stmt *lc_store_stmt(struct lc_store *s, const char *sql)
     }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "loacast: store: cannot prepare \"%s\": %s\n", sql, sqlite3_errmsg(s->db));
+        lc_log(LC_LOG_ERR, "cannot prepare \"%s\": %s", sql, sqlite3_errmsg(s->db));
         return NULL;
     }
     if (s->ncache < CACHE_MAX)
         s->cache[s->ncache++] = (struct cached){sql, st};
     else
-        fprintf(stderr, "loacast: store: statement cache full\n");
+        lc_log(LC_LOG_WARN, "statement cache full");
     return st;
 }
 
@@ -144,7 +146,7 @@ int lc_store_exec(struct lc_store *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "loacast: store: %s: %s\n", sql, msg ? msg : sqlite3_errmsg(s->db));
+        lc_log(LC_LOG_ERR, "%s: %s", sql, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -EIO;
     }
