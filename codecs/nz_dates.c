@@ -104,7 +104,9 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i)
     /* d/m/yyyy, d-m-yyyy, d.m.yyyy */
     static const uint32_t seps[] = {'/', '-', '.'};
     for (size_t s = 0; s < 3 && t[i].len <= 2; s++) {
-        if (sep_num(c, i + 1, seps[s], 2) && sep_num(c, i + 3, seps[s], 4) && year_tok(c, i + 4) &&
+        /* the year has four digits, or two ("15/5/23") */
+        if (sep_num(c, i + 1, seps[s], 2) && sep_num(c, i + 3, seps[s], 4) &&
+            (year_tok(c, i + 4) || c->t[i + 4].len == 2) &&
             nz_valid_day_month(a, nz_num_val(c, i + 2)) &&
             !(i + 5 < c->n && nz_adj(c, i + 5) && c->t[i + 5].type == NZ_T_NUM)) {
             say_day_month(c, i, a, nz_num_val(c, i + 2));

@@ -21,6 +21,11 @@ int main(void)
     EXPECT("19001006", "một chín không không, một không không sáu.");
     EXPECT("hotline 1800.1091", "hotline một tám không không, một không chín một.");
     EXPECT("gọi 113", "gọi một một ba.");
+    EXPECT("gọi ngay 115", "gọi ngay một một năm.");
+    EXPECT("có 113 hộ", "có một trăm mười ba hộ.");
+    EXPECT("(0203) 3851 246", "(không hai không ba, ba tám năm một, hai bốn sáu.");
+    EXPECT("số 12/2024/TT-BTC", "số mười hai trên hai nghìn không trăm hai mươi tư trên thông tư "
+                                "Bộ Tài chính.");
     EXPECT("+84 912 345 678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
     EXPECT("+84912345678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
     EXPECT("ĐT: 3851246", "điện thoại: ba tám năm một hai bốn sáu.");

@@ -8,6 +8,8 @@ int main(void)
            "Ngày mười chín tháng tám năm hai nghìn không trăm hai mươi tư, xã họp.");
     EXPECT("15-5-2023", "ngày mười lăm tháng năm năm hai nghìn không trăm hai mươi ba.");
     EXPECT("15.5.2023", "ngày mười lăm tháng năm năm hai nghìn không trăm hai mươi ba.");
+    EXPECT("ngày 15/5/23", "ngày mười lăm tháng năm năm hai mươi ba.");
+    EXPECT("quý 3/2024", "quý ba năm hai nghìn không trăm hai mươi tư.");
     EXPECT("ngày 01/01/2025", "ngày một tháng một năm hai nghìn không trăm hai mươi lăm.");
     EXPECT("Sáng 02/9", "Sáng ngày hai tháng chín.");
     EXPECT("Tối 14/2, họp", "Tối ngày mười bốn tháng hai, họp.");

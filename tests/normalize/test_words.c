@@ -15,6 +15,9 @@ int main(void)
     EXPECT("Đ/c Lan", "đồng chí Lan.");
     EXPECT("UBNDX", "u bê nờ dê ích.");
     EXPECT("TP.HCM", "Thành phố Hồ Chí Minh.");
+    EXPECT("CT UBND xã", "Chủ tịch Ủy ban nhân dân xã.");
+    EXPECT("TT Phú Mỹ", "thị trấn Phú Mỹ.");
+    EXPECT("quý III/2024", "quý ba năm hai nghìn không trăm hai mươi tư.");
     /* unknown all-caps: syllables stay, others are spelled */
     EXPECT("HỌP KHẨN", "họp khẩn.");
     EXPECT("BÃO SỐ 3", "bão số ba.");
