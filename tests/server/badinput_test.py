@@ -2,7 +2,7 @@
 /healthz still answers within 100 ms, and the database is unchanged: broken JSON, wrong types,
 unknown fields, invalid UTF-8, duplicate ids and keys, unknown communes and voices, an upload that
 is not audio, a 70 MB body, a 200 KB header, garbage request lines, chunked bodies over the limit,
-and 1,000 half-open connections."""
+1,000 half-open connections, a slow-loris client and a stalled body."""
 import os
 import resource
 import socket
@@ -16,6 +16,7 @@ from lcserver import Server, check  # noqa: E402
 CONFIG = """
 [limits]
 header_timeout_ms = 2000
+body_timeout_ms = 1500
 """
 
 
@@ -217,6 +218,35 @@ def main():
         if closed != 50:
             fails.append("half-open connections not timed out: %d of 50" % closed)
 
+        progress("slow clients")
+        # slow-loris: headers dribbled a byte at a time still end at the header timeout
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        t0 = time.monotonic()
+        got = b""
+        c.settimeout(0.15)
+        for ch in b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 1000:
+            try:
+                c.send(bytes([ch]))
+                got = c.recv(4096)
+                if got:
+                    break
+            except socket.timeout:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        dt = time.monotonic() - t0
+        c.close()
+        if not got.startswith(b"HTTP/1.1 408") or not 1.5 < dt < 4:
+            fails.append("slow-loris: %r after %.1f s" % (got[:60], dt))
+        # a body that stops coming: 408 after the body timeout
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        c.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"user")
+        t0 = time.monotonic()
+        got = c.recv(4096)
+        dt = time.monotonic() - t0
+        c.close()
+        if not got.startswith(b"HTTP/1.1 408") or not 1.0 < dt < 3.5:
+            fails.append("stalled body: %r after %.1f s" % (got[:60], dt))
         progress("end")
         if s.get("%s/%d" % (B, draft), editor).json()["status"] != "draft":
             fails.append("the draft changed")

@@ -38,6 +38,12 @@ def main():
         check(key is None or key in err, "no key in %r" % err)
         check(what in err, "no reason %r in %r" % (what, err))
     check(subprocess.run([LOACAST, "serve", "--config", "/nonexistent.conf"], capture_output=True).returncode != 0, "")
+    # a lexicon that cannot be read stops the start, naming it
+    d = tempfile.mkdtemp(prefix="loacast-conf-")
+    with open(os.path.join(d, "c.conf"), "w") as f:
+        f.write("[server]\nlisten = 127.0.0.1:1\ndata_dir = %s/var\n[audio]\nlexicon = %s/missing.tsv\n" % (d, d))
+    p = subprocess.run([LOACAST, "serve", "--config", os.path.join(d, "c.conf")], capture_output=True, timeout=60)
+    check(p.returncode != 0 and b"missing.tsv" in p.stderr, p.stderr)
     p = subprocess.run([LOACAST, "serve", "--print-config"], capture_output=True, check=True)
     out = p.stdout.decode()
     for want in ("listen = 127.0.0.1:8480", "data_dir = ./var", "timezone = Asia/Ho_Chi_Minh",
