@@ -197,6 +197,13 @@ static size_t rule_sym(struct nz_ctx *c, size_t i)
             nz_emit(c, "âm");
             return i + 1;
         }
+        /* a range after a unit or percent: 10%-15%, 8°C-10°C, 5ha-7ha */
+        if (i > 0 && nz_is_num(c, i + 1) &&
+            (nz_is_sym(c, i - 1, '%') || nz_unit_at_peek(c, i - 1) ||
+             (i > 1 && nz_is_sym(c, i - 2, 0xB0) && nz_is_word(c, i - 1)))) {
+            nz_emit(c, "đến");
+            return i + 1;
+        }
         if (t->sp && (i + 1 >= c->n || c->t[i + 1].sp))
             nz_emit_punct(c, ",");
         return skip_run(c, i);

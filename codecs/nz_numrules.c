@@ -293,8 +293,9 @@ static size_t say_number(struct nz_ctx *c, size_t i)
 /* After a number-like reading: "X-Y" / "X – Y" is a range. */
 static size_t range_after(struct nz_ctx *c, size_t j)
 {
+    /* "-" / "–" with or without spaces; "2021 -2025" too, but not "5 -3°C" (a temperature) */
     if (j + 1 < c->n && is_dash(c, j) && nz_is_num(c, j + 1) &&
-        c->t[j].sp == c->t[j + 1].sp) {
+        !(c->t[j].sp && !c->t[j + 1].sp && nz_is_sym(c, j + 2, 0xB0))) {
         nz_emit(c, "đến");
         return j + 1;
     }
