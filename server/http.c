@@ -608,8 +608,11 @@ static void drive(struct lc_http_conn *c)
         if (!c->closing)
             arm_timer(c, prev);
     }
-    if (c->in_off >= c->in.len)
+    if (c->in_off >= c->in.len) {
         c->in_off = c->in.len = 0;
+        if (c->in.cap > 16384)
+            lc_buf_free(&c->in); /* idle connections do not keep big buffers */
+    }
     if (!c->closing) {
         /* While a request is handled, reading goes on (so that a client that leaves is seen, and
          * lc_req_alive() turns false), but what arrives is only buffered, up to one read's worth;
