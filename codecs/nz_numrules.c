@@ -291,12 +291,14 @@ static size_t say_number(struct nz_ctx *c, size_t i)
 }
 
 /* After a number-like reading: "X-Y" / "X – Y" is a range. */
-static size_t range_after(struct nz_ctx *c, size_t j)
+static size_t range_after(struct nz_ctx *c, size_t j, long left)
 {
     /* "-" / "–" with or without spaces; "2021 -2025" too, but not "5 -3°C" (a temperature) */
     if (j + 1 < c->n && is_dash(c, j) && nz_is_num(c, j + 1) &&
         !(c->t[j].sp && !c->t[j + 1].sp && nz_is_sym(c, j + 2, 0xB0))) {
-        nz_emit(c, "đến");
+        /* a score ("thắng 3-1", left is a plain one-token number) goes down: no "đến" */
+        if (!(left >= 0 && c->t[j + 1].len <= 2 && left > nz_num_val(c, j + 1)))
+            nz_emit(c, "đến");
         return j + 1;
     }
     return j;
@@ -310,9 +312,9 @@ size_t nz_rule_number(struct nz_ctx *c, size_t i)
     if ((j = try_doc_code(c, i)))
         return j;
     if ((j = nz_rule_date(c, i)))
-        return range_after(c, j);
+        return range_after(c, j, -1);
     if ((j = nz_rule_time(c, i)))
-        return range_after(c, j);
+        return range_after(c, j, -1);
     j = say_number(c, i);
-    return range_after(c, j);
+    return range_after(c, j, j == i + 1 && c->t[i].len <= 2 ? nz_num_val(c, i) : -1);
 }

@@ -80,6 +80,14 @@ static int scan(const char *s, size_t len, bool sp, struct nz_toks *t)
                     end = p2;
                     continue;
                 }
+                /* an apostrophe between letters belongs to the word: K'Ho, Ơ'Đu */
+                if ((c2 == '\'' || c2 == 0x2019) && p2 < len) {
+                    size_t p3 = p2;
+                    if (nz_classify(nz_utf8_next(s, len, &p3)) == NZ_C_LETTER) {
+                        end = p2;
+                        continue;
+                    }
+                }
                 if (k != NZ_C_LETTER)
                     break;
                 if (nz_is_upper_cp(c2))
