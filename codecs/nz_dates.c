@@ -115,6 +115,14 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i)
         }
     }
 
+    /* ngày 30-4, mồng 2-9: after a day word, d-m is a date, not a range */
+    if (t[i].len <= 2 && sep_num(c, i + 1, '-', 2) && prev_is(c, i, day_words) &&
+        nz_valid_day_month(a, nz_num_val(c, i + 2)) &&
+        !(nz_adj(c, i + 3) && (nz_is_sym(c, i + 3, '-') || nz_is_sym(c, i + 3, '/')) &&
+          nz_is_num(c, i + 4))) {
+        say_day_month(c, i, a, nz_num_val(c, i + 2));
+        return i + 3;
+    }
     if (!sep_num(c, i + 1, '/', 6))
         return 0;
     size_t b_len = t[i + 2].len;
