@@ -145,7 +145,12 @@ size_t nz_rule_date(struct nz_ctx *c, size_t i)
     }
     if (b_len > 4)
         return 0;
-    bool counted_next = i + 3 < c->n && c->t[i + 3].sp && nz_word_in(c, i + 3, counted);
+    /* "có 12/12 xã" counts, but "Sáng 15/5 xã tổ chức" is a date: a time word before wins */
+    static const char *const date_before[] = {"ngày", "mồng", "mùng", "sáng", "trưa", "chiều",
+                                              "tối", "đêm", "hôm", "vào", "từ", "đến", "trước",
+                                              "sau", "dịp", "hết", "lúc", NULL};
+    bool counted_next = i + 3 < c->n && c->t[i + 3].sp && nz_word_in(c, i + 3, counted) &&
+                        !prev_is(c, i, date_before);
 
     /* quý 3/2024 */
     if (b_len == 4 && t[i].len == 1 && a >= 1 && a <= 4 && prev_is(c, i, (const char *const[]){"quý", NULL})) {
