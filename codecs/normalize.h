@@ -18,11 +18,14 @@
 
 struct lc_lexicon;
 
-/* Loads the built-in lexicon (compiled into the program from data/lexicon.tsv), then, if
- * station_path is not NULL, the station's own TSV file (`ABBR<TAB>expansion`, `#` comments), whose
- * entries add to or override the built-in ones. On success *out owns the lexicon (free with
- * lc_lexicon_free). A station file that cannot be read or has a malformed line is an error naming
- * the file and line; nothing is returned then. */
+/* Loads the built-in lexicon (compiled into the program from data/lexicon.tsv and
+ * data/domains.tsv), then, if station_path is not NULL, the station's own TSV file
+ * (`ABBR<TAB>expansion`, `#` comments, UTF-8 NFC or NFD; `@ABBR` = only inside document numbers),
+ * whose entries add to or override the built-in ones. The file is read now: editing it takes
+ * effect at the next load, without a rebuild. On success *out owns the lexicon (free with
+ * lc_lexicon_free). A station file that cannot be read (-errno) or has a malformed line (-EINVAL)
+ * or invalid UTF-8 (-EILSEQ) is an error naming the file (and line); *out is NULL then.
+ * See docs/normalization.md. */
 int lc_lexicon_load(struct lc_lexicon **out, const char *station_path, struct lc_err *err);
 
 /* Number of entries (built-in plus station). */
@@ -30,9 +33,11 @@ size_t lc_lexicon_size(const struct lc_lexicon *lex);
 
 void lc_lexicon_free(struct lc_lexicon *lex);
 
-/* Normalises text[0..len). On success *out is a NUL-terminated, malloc'd NFC string owned by the
- * caller. Text that is not valid UTF-8 (-EILSEQ) or that normalises to nothing (-ENODATA) is an
- * error with a message. lex may be NULL only in tests that want no abbreviations. */
+/* Normalises text[0..len) (NUL bytes allowed, treated as spaces). On success *out is a
+ * NUL-terminated, malloc'd NFC string owned by the caller, with one line per input line, at most
+ * 10x the input bytes. Text that is not valid UTF-8 (-EILSEQ, message with line and byte) or that
+ * normalises to nothing (-ENODATA) is an error with a message and *out is NULL; -ENOMEM likewise.
+ * Linear time in len. lex may be NULL only in tests that want no abbreviations. */
 int lc_normalize(const struct lc_lexicon *lex, const char *text, size_t len, char **out,
                  struct lc_err *err);
 
