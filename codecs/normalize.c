@@ -167,7 +167,10 @@ static size_t rule_slash(struct nz_ctx *c, size_t i)
     bool next = nz_adj(c, i + 1);
     if (!prev || !next)
         return i + 1;
-    if (c->per_chain || nz_is_currency(c, i - 1)) {
+    /* per unit of time: "2 lần/tuần", "500 tấn/năm", "m3/ngày" -> một tuần, một năm */
+    static const char *const per_time[] = {"ngày", "tuần", "tháng", "năm", "quý", "vụ", "buổi",
+                                           "ca", "lượt", "người", "hộ", "con", NULL};
+    if (c->per_chain || nz_is_currency(c, i - 1) || nz_word_in(c, i + 1, per_time)) {
         nz_emit(c, "một");
         c->per_chain = true;
     } else if (nz_is_num(c, i - 1) || nz_is_num(c, i + 1) || nz_word_in(c, i - 1, unitish) ||
