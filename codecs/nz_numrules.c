@@ -57,7 +57,10 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
     bool lead0 = (t[i].s[0] == '0' && t[i].len >= 2) || intl;
     bool hot = (t[i].len == 4 || t[i].len == 8) &&
                (memcmp(t[i].s, "1800", 4) == 0 || memcmp(t[i].s, "1900", 4) == 0);
-    bool ctx = phone_context(c, i);
+    static const char *const not_phone[] = {"năm", "tháng", "ngày", "lúc", "giờ", "có", "đạt",
+                                            "khoảng", "hơn", "gần", "trên", "dưới", "tăng",
+                                            "giảm", "được", "với", NULL};
+    bool ctx = phone_context(c, i) && !(i > 0 && nz_word_in(c, i - 1, not_phone));
     bool dots_like_thousands = t[i].len <= 3;
     size_t maxg = lead0 || hot ? 8 : 4;
     g[0] = i;
