@@ -103,8 +103,9 @@ static size_t list_marker(struct nz_ctx *c)
         const struct nz_tok *t = &c->t[0];
         size_t pos = 0;
         nz_utf8_next(t->s, t->len, &pos);
-        /* a) b) đ) — and a. b. in lower case */
-        if (pos == t->len && (nz_is_sym(c, 1, ')') || (nz_is_sym(c, 1, '.') && !t->upper0))) {
+        /* a) b) đ) a/ — and a. b. in lower case */
+        if (pos == t->len && (nz_is_sym(c, 1, ')') || nz_is_sym(c, 1, '/') ||
+                              (nz_is_sym(c, 1, '.') && !t->upper0))) {
             nz_spell(c, t->s, t->len);
             nz_emit_punct(c, ",");
             return 2;
@@ -133,7 +134,8 @@ static size_t list_marker(struct nz_ctx *c)
            nz_is_num(c, k + 2) && nz_adj(c, k + 2))
         k += 2;
     if (nz_is_num(c, k) && c->t[k].len <= 3 && nz_adj(c, k + 1) &&
-        (nz_is_sym(c, k + 1, '.') || nz_is_sym(c, k + 1, ')')) && marker_end(c, k + 2) &&
+        (nz_is_sym(c, k + 1, '.') || nz_is_sym(c, k + 1, ')') || nz_is_sym(c, k + 1, '/')) &&
+        marker_end(c, k + 2) &&
         k + 2 < c->n) {
         for (size_t m = 0; m <= k; m += 2) {
             if (m)
@@ -268,14 +270,16 @@ static size_t rule_sym(struct nz_ctx *c, size_t i)
         if (!(i > 0 && nz_word_is(c, i - 1, "khoảng")))
             nz_emit(c, "khoảng");
         return skip_run(c, i);
-    case '$':
+    case '$': case 0x20AC: {
+        const char *name = t->cp == '$' ? "đô la" : "ơ rô";
         if (nz_is_num(c, i + 1) && nz_adj(c, i + 1)) {
             size_t j = nz_rule_number(c, i + 1);
-            nz_emit(c, "đô la");
+            nz_emit(c, name);
             return j;
         }
-        nz_emit(c, "đô la");
+        nz_emit(c, name);
         return skip_run(c, i);
+    }
     case '.': case ',': case ';': case ':': case '!': case '?': {
         char p[2] = {(char)t->cp, 0};
         nz_emit_punct(c, p);

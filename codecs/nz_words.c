@@ -12,6 +12,7 @@
  *   7. anything else is copied.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "codecs/normalize_internal.h"
 
@@ -142,8 +143,8 @@ static const struct unit {
     bool fold;     /* also matches case-insensitively */
 } units[] = {
     {"km2", "ki lô mét vuông", true, true}, {"km²", "ki lô mét vuông", true, true},
-    {"m2", "mét vuông", true, false},       {"m²", "mét vuông", true, false},
-    {"m3", "mét khối", true, false},        {"m³", "mét khối", true, false},
+    {"m2", "mét vuông", true, true},       {"m²", "mét vuông", true, false},
+    {"m3", "mét khối", true, true},        {"m³", "mét khối", true, false},
     {"cm2", "xăng ti mét vuông", true, true}, {"cm3", "xăng ti mét khối", true, true},
     {"cm²", "xăng ti mét vuông", true, true}, {"cm³", "xăng ti mét khối", true, true},
     {"km", "ki lô mét", true, true},        {"cm", "xăng ti mét", true, true},
@@ -152,7 +153,7 @@ static const struct unit {
     {"kg", "ki lô gam", true, true},        {"g", "gam", false, false},
     {"mg", "mi li gam", true, false},       {"l", "lít", false, false},
     {"ml", "mi li lít", true, true},        {"kWh", "ki lô oát giờ", true, true},
-    {"kW", "ki lô oát", true, false},       {"MW", "mê ga oát", true, false},
+    {"kW", "ki lô oát", true, true},       {"MW", "mê ga oát", true, false},
     {"MWh", "mê ga oát giờ", true, false},  {"GW", "gi ga oát", false, false},
     {"W", "oát", false, false},             {"kV", "ki lô vôn", true, false},
     {"V", "vôn", false, false},             {"h", "giờ", false, true},
@@ -166,13 +167,11 @@ static const struct unit {
 
 static const struct unit *find_unit(const char *s, size_t n)
 {
-    char low[64];
-    int ln = n < 40 ? nz_lower(s, n, low, sizeof low) : -1;
     for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
         const struct unit *u = &units[k];
-        if (strlen(u->key) == n && memcmp(u->key, s, n) == 0)
-            return u;
-        if (u->fold && ln == (int)strlen(u->key) && memcmp(low, u->key, (size_t)ln) == 0)
+        if (strlen(u->key) != n)
+            continue;
+        if (memcmp(u->key, s, n) == 0 || (u->fold && strncasecmp(u->key, s, n) == 0))
             return u;
     }
     return NULL;
