@@ -27,6 +27,7 @@
  * uv_write_t carries its own copy of the bytes and is freed in its callback.
  */
 #include "server/http.h"
+#include "server/http_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -88,8 +89,6 @@ struct wreq {
     char data[];
 };
 
-static http_parser_settings settings;
-
 static void drive(struct lc_http_conn *c);
 static void close_conn(struct lc_http_conn *c);
 static void on_timer(uv_timer_t *t);
@@ -101,21 +100,6 @@ static void maybe_free_server(struct lc_http *h)
 }
 
 /* ---- requests ------------------------------------------------------------------------------ */
-
-static void free_req(struct lc_req *r)
-{
-    free(r->url);
-    free(r->path);
-    free(r->query);
-    for (int i = 0; i < r->nheaders; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-    }
-    for (int i = 0; i < r->nparams; i++)
-        free(r->params[i]);
-    lc_buf_free(&r->body);
-    free(r);
-}
 
 static struct lc_req *ensure_req(struct lc_http_conn *c)
 {
@@ -139,18 +123,7 @@ static void detach_req(struct lc_http_conn *c)
     c->req = NULL;
     r->conn = NULL;
     if (r->refs == 0)
-        free_req(r);
-}
-
-void lc_req_hold(struct lc_req *req)
-{
-    req->refs++;
-}
-
-void lc_req_release(struct lc_req *req)
-{
-    if (--req->refs == 0 && req->conn == NULL)
-        free_req(req);
+        lc_req_free(r);
 }
 
 bool lc_req_alive(const struct lc_req *req)
@@ -272,8 +245,10 @@ int lc_http_respond(struct lc_req *req, int status, const char *ctype, const cha
                      status, lc_http_reason(status), ctype ? "Content-Type: " : "",
                      ctype ? ctype : "", ctype ? "\r\n" : "", clen,
                      close ? "Connection: close\r\n" : "", extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof head)
+    if (n < 0 || (size_t)n >= sizeof head) {
+        close_conn(c); /* a handler's bug (headers too long): never leave the client waiting */
         return -EINVAL;
+    }
     bool head_only = req->method == HTTP_HEAD;
     int rc = queue_write(c, head, (size_t)n, body, head_only ? 0 : len, NULL, NULL);
     if (c->srv->cb.on_response)
@@ -298,8 +273,10 @@ int lc_http_stream_begin(struct lc_req *req, int status, const char *ctype, cons
                      "HTTP/1.1 %d %s\r\nServer: loacast\r\nContent-Type: %s\r\n"
                      "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
                      status, lc_http_reason(status), ctype, extra ? extra : "");
-    if (n < 0 || (size_t)n >= sizeof head)
+    if (n < 0 || (size_t)n >= sizeof head) {
+        close_conn(c);
         return -EINVAL;
+    }
     int rc = queue_write(c, head, (size_t)n, NULL, 0, NULL, NULL);
     if (rc < 0)
         return rc;
@@ -574,6 +551,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     drive(c);
 }
 
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin, .on_url = on_url, .on_header_field = on_header_field,
+    .on_header_value = on_header_value, .on_headers_complete = on_headers_complete,
+    .on_body = on_body, .on_message_complete = on_message_complete};
+
 /* Parses what was read, dispatching complete requests, until the input is used up or a request
  * is being handled; then reads again if the state wants input. Re-entrant calls return. */
 static void drive(struct lc_http_conn *c)
@@ -741,13 +723,6 @@ int lc_http_listen(struct lc_http **out, uv_loop_t *loop, const char *host, int 
     struct lc_http *h = calloc(1, sizeof *h);
     if (h == NULL)
         return -ENOMEM;
-    settings.on_message_begin = on_message_begin;
-    settings.on_url = on_url;
-    settings.on_header_field = on_header_field;
-    settings.on_header_value = on_header_value;
-    settings.on_headers_complete = on_headers_complete;
-    settings.on_body = on_body;
-    settings.on_message_complete = on_message_complete;
     h->loop = loop;
     h->limits = *limits;
     h->cb = *cb;

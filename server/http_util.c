@@ -1,9 +1,37 @@
 /* server/http_util.c — request helpers and status texts of http.h that need no connection
- * state: header lookup, query parameters, reason phrases. */
+ * state: freeing and holding requests, header lookup, query parameters, reason phrases. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/http.h"
+#include "server/http_internal.h"
+
+void lc_req_free(struct lc_req *r)
+{
+    free(r->url);
+    free(r->path);
+    free(r->query);
+    for (int i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    for (int i = 0; i < r->nparams; i++)
+        free(r->params[i]);
+    lc_buf_free(&r->body);
+    free(r);
+}
+
+void lc_req_hold(struct lc_req *req)
+{
+    req->refs++;
+}
+
+void lc_req_release(struct lc_req *req)
+{
+    if (--req->refs == 0 && req->conn == NULL)
+        lc_req_free(req);
+}
 
 const char *lc_req_header(const struct lc_req *req, const char *name)
 {
