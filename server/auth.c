@@ -16,6 +16,7 @@
 #include "server/store.h"
 
 #define LIMIT_SLOTS 4096
+#define AUTH_QUEUE_MAX 64   /* password jobs waiting or running */
 
 struct counter {
     char key[200];          /* "u:<name>" or "a:<address>"; "" = free */
@@ -213,6 +214,8 @@ static void pw_hash_done(struct lc_job *j, int cancelled)
 int lc_auth_hash_password(struct lc_app *app, struct lc_req *req, const char *password,
                           lc_pwhash_cb done, void *arg)
 {
+    if (lc_workers_pending(app->auth_pool) >= AUTH_QUEUE_MAX)
+        return -EBUSY;
     struct pw_job *p = calloc(1, sizeof *p);
     if (p == NULL || (p->password = strdup(password)) == NULL) {
         free(p);
@@ -319,6 +322,13 @@ static void post_login(struct lc_req *req)
         json_decref(o);
         lc_http_respond(req, 429, "application/json", extra, s, s ? strlen(s) : 0);
         free(s);
+        goto out;
+    }
+    /* Each Argon2id takes 64 MiB and a fraction of a second: a flood of logins from many
+     * addresses waits in a bounded queue, beyond which it is told to come back. */
+    if (lc_workers_pending(app->auth_pool) >= AUTH_QUEUE_MAX) {
+        static const char busy[] = "{\"error\":\"busy\",\"message\":\"too many logins at once; try again\"}";
+        lc_http_respond(req, 503, "application/json", "Retry-After: 1\r\n", busy, sizeof busy - 1);
         goto out;
     }
     struct pw_job *p = calloc(1, sizeof *p);
