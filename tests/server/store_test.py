@@ -1,0 +1,62 @@
+"""The database: WAL and foreign keys are on; an older schema is migrated at start (here a
+version-1 database gains migration 2's columns and keeps its rows); a database newer than the
+program is refused with a message instead of being touched; audio files are named by content."""
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lcserver import LOACAST, Server, check  # noqa: E402
+
+
+def main():
+    with Server() as s:
+        s.start()
+        admin = s.admin()
+        check(s.post("/api/v1/communes", {"id": "quang-phu", "name": "Quảng Phú"}, admin).status == 201, "")
+        r = s.post("/api/v1/clusters", {"id": "c1", "commune": "quang-phu", "name": "Thôn 1"}, admin)
+        check(r.status == 201, r)
+        r = s.post("/api/v1/bulletins", {"title": "T", "text": "Xin chào bà con.", "communes": ["*"]}, admin)
+        b = s.wait_status(admin, r.json()["id"], ("pending",))
+        s.stop()
+        path = os.path.join(s.data, "loacast.db")
+        db = sqlite3.connect(path)
+        check(db.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "not WAL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        check(version >= 2, version)
+        # the audio file is named by the SHA-256 of its bytes
+        h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
+        with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
+            check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
+        # back to schema 1: migration 2's columns go, the rows stay
+        db.execute("ALTER TABLE clusters DROP COLUMN status")
+        db.execute("ALTER TABLE clusters DROP COLUMN status_at")
+        db.execute("PRAGMA user_version = 1")
+        db.commit()
+        db.close()
+        s.start()
+        c = s.get("/api/v1/clusters/c1", s.admin()).json()
+        check(c["name"] == "Thôn 1" and c["status"] is None, c)
+        s.stop()
+        db = sqlite3.connect(path)
+        check(db.execute("PRAGMA user_version").fetchone()[0] == version, "not migrated")
+        # foreign keys are enforced by the server's connection: a cluster of an unknown commune
+        # is refused by the API, and the schema declares the reference
+        fks = db.execute("PRAGMA foreign_key_list(clusters)").fetchall()
+        check(any(f[2] == "communes" for f in fks), fks)
+        # a database from a newer loacast is refused, untouched
+        db.execute("PRAGMA user_version = 999")
+        db.commit()
+        db.close()
+        p = subprocess.run([LOACAST, "serve", "--config", s.config_path], capture_output=True, timeout=60)
+        check(p.returncode != 0 and b"newer" in p.stderr, p.stderr)
+        db = sqlite3.connect(path)
+        check(db.execute("PRAGMA user_version").fetchone()[0] == 999, "touched")
+        db.close()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
