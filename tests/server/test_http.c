@@ -1,8 +1,8 @@
 /*
  * tests/server/test_http.c — server/http.c on its own: keep-alive with pipelining, a streamed
  * response (headers, paced writes, write callbacks, end), a held request whose client leaves
- * (lc_req_alive turns false, the late answer is dropped), the header limit, and a loop that
- * closes with no handle left.
+ * (lc_req_alive turns false, the late answer is dropped), the header limit, the connection
+ * limit, and a loop that closes with no handle left.
  *
  * The server runs on the main thread's loop; a client thread talks to it with blocking sockets
  * and, when done, wakes the loop with uv_async_send to close everything.
@@ -168,6 +168,15 @@ static void client(void *arg)
     CHECKF(strncmp(buf, "HTTP/1.1 431", 12) == 0, "%s", buf);
     CHECK(count(buf, "HTTP/1.1") == 1);
     close(fd);
+    /* over max_connections (16): the 17th is answered 503 and closed */
+    int fds[17];
+    for (int i = 0; i < 16; i++)
+        fds[i] = dial();
+    fds[16] = dial();
+    read_all(fds[16], buf, sizeof buf);
+    CHECKF(strncmp(buf, "HTTP/1.1 503", 12) == 0, "%s", buf);
+    for (int i = 0; i < 17; i++)
+        close(fds[i]);
     uv_async_send(&done_async);
 }
 
