@@ -24,6 +24,7 @@ struct lc_workers;
 struct lc_renderer;
 struct lc_lexicon;
 struct lc_auth;
+struct lc_onair;
 
 struct lc_app {
     uv_loop_t *loop;
@@ -36,6 +37,8 @@ struct lc_app {
     struct lc_renderer *renderer;
     struct lc_lexicon *lexicon;
     struct lc_auth *auth;           /* login rate limits, dummy hash */
+    struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
+                                     * engine subscribes (server/onair.h) */
     struct lc_metrics metrics;
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;

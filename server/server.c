@@ -26,6 +26,7 @@
 #include "server/registry.h"
 #include "server/router.h"
 #include "server/log.h"
+#include "server/onair.h"
 #include "server/store.h"
 #include "server/users.h"
 
@@ -217,6 +218,10 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     snprintf(dbpath, sizeof dbpath, "%s/loacast.db", cfg->data_dir);
     if ((rc = lc_store_open(&app->store, dbpath, err)) < 0)
         goto out;
+    if ((rc = lc_onair_new(&app->onair)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
     if ((rc = lc_auth_open(&app->auth)) < 0) {
         lc_err_set(err, rc, "cannot initialise libsodium");
         goto out;
@@ -283,6 +288,7 @@ out:
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
     lc_router_free(app->router);
+    lc_onair_free(app->onair);
     lc_renderer_close(app->renderer);
     lc_lexicon_free(app->lexicon);
     lc_auth_free(app->auth);
