@@ -64,6 +64,8 @@ struct lc_http_conn {
     bool reading;
     int writes;
     size_t queued;
+    lc_http_closed_cb on_close;     /* streaming takeover: told once when the connection closes */
+    void *close_arg;
     char addr[64];
 };
 
@@ -308,6 +310,30 @@ void lc_http_stream_end(struct lc_req *req)
         return;
     c->state = ST_HANDLING;
     finish_request(c, true);
+}
+
+uv_stream_t *lc_http_stream_socket(struct lc_req *req)
+{
+    struct lc_http_conn *c = req->conn;
+    if (c == NULL || c->closing || c->state != ST_STREAM)
+        return NULL;
+    return (uv_stream_t *)&c->tcp;
+}
+
+void lc_http_stream_on_close(struct lc_req *req, lc_http_closed_cb cb, void *arg)
+{
+    struct lc_http_conn *c = req->conn;
+    if (c == NULL || c->closing)
+        return;
+    c->on_close = cb;
+    c->close_arg = arg;
+}
+
+void lc_http_stream_abort(struct lc_req *req)
+{
+    struct lc_http_conn *c = req->conn;
+    if (c != NULL && !c->closing && c->state == ST_STREAM)
+        close_conn(c);
 }
 
 static void protocol_error(struct lc_http_conn *c, int status, const char *code, const char *msg)
@@ -660,6 +686,11 @@ static void close_conn(struct lc_http_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    if (c->on_close != NULL) {
+        lc_http_closed_cb cb = c->on_close;
+        c->on_close = NULL;
+        cb(c->close_arg);
+    }
     detach_req(c);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);

@@ -1,0 +1,214 @@
+/*
+ * server/delivery.c — delivery records and their rows in `deliveries`; see delivery.h.
+ */
+#define LC_LOG_MODULE "delivery"
+#include "server/delivery.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "server/log.h"
+#include "server/store.h"
+
+struct lc_dlv *lc_dlv_new(const char *cluster)
+{
+    size_t n = strlen(cluster);
+    struct lc_dlv *d = calloc(1, sizeof *d + n + 1);
+    if (d != NULL)
+        memcpy(d->cluster, cluster, n + 1);
+    return d;
+}
+
+void lc_dlv_free(struct lc_dlv *d)
+{
+    if (d == NULL)
+        return;
+    free(d->rng);
+    free(d->base_whole);
+    free(d);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct lc_dlv_range *x = a, *y = b;
+    return x->g0 < y->g0 ? -1 : x->g0 > y->g0;
+}
+
+int lc_dlv_add(struct lc_dlv *d, uint64_t g0, uint64_t g1)
+{
+    if (g1 <= g0)
+        return 0;
+    d->dirty = true;
+    if (d->nrng > 0) { /* the usual case: the next page of the same receiver */
+        struct lc_dlv_range *r = &d->rng[d->nrng - 1];
+        if (r->g0 <= g0 && r->g1 >= g0) {
+            if (g1 > r->g1)
+                r->g1 = g1;
+            return 0;
+        }
+    }
+    if (d->nrng == d->caprng) {
+        uint32_t cap = d->caprng ? d->caprng * 2 : 2;
+        struct lc_dlv_range *n = realloc(d->rng, cap * sizeof *n);
+        if (n == NULL)
+            return -ENOMEM;
+        d->rng = n;
+        d->caprng = cap;
+    }
+    d->rng[d->nrng++] = (struct lc_dlv_range){g0, g1};
+    /* a new connection's burst may overlap what an earlier one got: sort and merge */
+    qsort(d->rng, d->nrng, sizeof *d->rng, cmp_range);
+    uint32_t w = 0;
+    for (uint32_t i = 1; i < d->nrng; i++) {
+        if (d->rng[i].g0 <= d->rng[w].g1) {
+            if (d->rng[i].g1 > d->rng[w].g1)
+                d->rng[w].g1 = d->rng[i].g1;
+        } else {
+            d->rng[++w] = d->rng[i];
+        }
+    }
+    d->nrng = w + 1;
+    /* keep the range the next page extends at the end */
+    for (uint32_t i = 0; i < d->nrng; i++)
+        if (d->rng[i].g0 <= g0 && d->rng[i].g1 >= g1 && i != d->nrng - 1) {
+            struct lc_dlv_range t = d->rng[i];
+            memmove(&d->rng[i], &d->rng[i + 1], (d->nrng - i - 1) * sizeof t);
+            d->rng[d->nrng - 1] = t;
+            break;
+        }
+    return 0;
+}
+
+double lc_dlv_audio_s(const struct lc_dlv *d)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < d->nrng; i++)
+        n += d->rng[i].g1 - d->rng[i].g0;
+    return (double)n / 48000.0;
+}
+
+bool lc_dlv_covers(const struct lc_dlv *d, uint64_t g0, uint64_t g1)
+{
+    for (uint32_t i = 0; i < d->nrng; i++)
+        if (d->rng[i].g0 <= g0 && d->rng[i].g1 >= g1)
+            return true;
+    return false;
+}
+
+int lc_delivery_load(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d)
+{
+    static const char sql[] =
+        "SELECT audio_s, bytes, reconnections, bulletins_whole, connected_at FROM deliveries "
+        "WHERE session = ?1 AND cluster = ?2";
+    d->loaded = true;
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, s->id);
+    sqlite3_bind_text(q, 2, d->cluster, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        d->base_audio_s = sqlite3_column_double(q, 0);
+        d->base_bytes = (uint64_t)sqlite3_column_int64(q, 1);
+        d->base_reconnections = sqlite3_column_int(q, 2) + 1; /* this run's first is a reconnection */
+        d->base_whole = strdup(lc_col_text(q, 3));
+        if (!lc_col_is_null(q, 4))
+            d->connected_at = sqlite3_column_int64(q, 4);
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The JSON array of bulletins delivered whole: the base ones, then this run's, no repeats. */
+static char *whole_json(const struct lc_dlv_session *s, const struct lc_dlv *d)
+{
+    json_t *a = NULL;
+    if (d->base_whole)
+        a = json_loads(d->base_whole, 0, NULL);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        a = json_array();
+    }
+    for (size_t i = 0; a && i < s->nair; i++) {
+        const struct lc_airing *x = &s->air[i];
+        if (x->bulletin <= 0 || !lc_dlv_covers(d, x->g0, x->g1))
+            continue;
+        bool seen = false;
+        size_t j;
+        json_t *v;
+        json_array_foreach(a, j, v) if (json_integer_value(v) == x->bulletin) seen = true;
+        if (!seen)
+            json_array_append_new(a, json_integer(x->bulletin));
+    }
+    char *out = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return out;
+}
+
+int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
+                     int64_t now_s)
+{
+    static const char sql[] =
+        "INSERT INTO deliveries (session, cluster, commune, session_start, session_end, "
+        "  connected_at, disconnected_at, audio_s, programme_s, bytes, reconnections, reached, "
+        "  bulletins_whole, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "ON CONFLICT (session, cluster) DO UPDATE SET connected_at = excluded.connected_at, "
+        "  disconnected_at = excluded.disconnected_at, audio_s = excluded.audio_s, "
+        "  programme_s = excluded.programme_s, bytes = excluded.bytes, "
+        "  reconnections = excluded.reconnections, reached = excluded.reached, "
+        "  bulletins_whole = excluded.bulletins_whole, updated_at = excluded.updated_at";
+    char *whole = whole_json(s, d);
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL || whole == NULL) {
+        free(whole);
+        return -EIO;
+    }
+    double audio = d->base_audio_s + lc_dlv_audio_s(d);
+    if (s->programme_s > 0 && audio > s->programme_s)
+        audio = s->programme_s;
+    int recon = d->base_reconnections + (d->connections > 0 ? d->connections - 1 : 0);
+    sqlite3_bind_int64(q, 1, s->id);
+    sqlite3_bind_text(q, 2, d->cluster, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, s->commune, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, s->start_s);
+    sqlite3_bind_int64(q, 5, s->end_s);
+    if (d->connected_at)
+        sqlite3_bind_int64(q, 6, d->connected_at);
+    if (d->disconnected_at && !d->live)
+        sqlite3_bind_int64(q, 7, d->disconnected_at);
+    sqlite3_bind_double(q, 8, audio);
+    sqlite3_bind_double(q, 9, s->programme_s);
+    sqlite3_bind_int64(q, 10, (sqlite3_int64)(d->base_bytes + d->bytes));
+    sqlite3_bind_int(q, 11, recon);
+    sqlite3_bind_int(q, 12, s->programme_s > 0 && audio >= 0.9 * s->programme_s);
+    sqlite3_bind_text(q, 13, whole, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 14, now_s);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    free(whole);
+    if (rc != SQLITE_DONE) {
+        lc_log(LC_LOG_ERR, "session %lld, cluster %s: %s", (long long)s->id, d->cluster,
+               sqlite3_errstr(rc));
+        return -EIO;
+    }
+    d->dirty = false;
+    return 0;
+}
+
+int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s)
+{
+    static const char sql[] = "UPDATE clusters SET last_seen = ?2 WHERE id = ?1";
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL)
+        return -EIO;
+    sqlite3_bind_text(q, 1, cluster, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now_s);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
