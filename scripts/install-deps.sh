@@ -10,8 +10,8 @@ PACKAGES="
   libsoxr-dev libebur128-dev libsndfile1-dev
   libsqlite3-dev libhttp-parser-dev libjansson-dev libsodium-dev libinih-dev
 "
-# Tests only: independent decoders and clients.
-TEST_PACKAGES="opus-tools ffmpeg sox curl"
+# Tests only: independent decoders and clients; chromium for the web console's browser tests.
+TEST_PACKAGES="opus-tools ffmpeg sox curl chromium"
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"

@@ -5,6 +5,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh --test
+# The browser tests' driver, playwright-core (pinned in package-lock.json; node and npm come with
+# the machine's nodejs); the browser itself is Debian's chromium.
+[ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 
 [ -d build ] || meson setup build >/dev/null
 [ -d build-san ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \

@@ -35,6 +35,7 @@ static const struct key keys[] = {
     {"server", "data_dir", T_STR, F(data_dir), 0, 0, "database and audio store"},
     {"server", "timezone", T_TZ, F(timezone), 0, 0, "IANA time zone of the station"},
     {"server", "max_connections", T_INT, F(max_connections), 1, 1000000, "open connections at most"},
+    {"server", "web_dir", T_STR, F(web_dir), 0, 0, "the web console's files (empty: found next to the program)"},
     {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
     {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
     {"limits", "max_upload_bytes", T_SIZE, F(max_upload_bytes), 1024, 1LL << 31, "audio upload body"},
@@ -171,7 +172,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     case T_STR:
         if (strlen(value) >= k->size)
             return fail(ps, section, name, "too long");
-        if (value[0] == '\0' && strcmp(name, "lexicon") != 0)
+        if (value[0] == '\0' && strcmp(name, "lexicon") != 0 && strcmp(name, "web_dir") != 0)
             return fail(ps, section, name, "must not be empty");
         snprintf(field, k->size, "%s", value);
         break;

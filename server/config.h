@@ -20,6 +20,7 @@ struct lc_config {
     char data_dir[PATH_MAX];
     char timezone[64];
     int max_connections;
+    char web_dir[PATH_MAX];   /* "" = found next to the executable (server/static.h) */
     /* [limits] */
     long long max_header_bytes;
     long long max_json_bytes;

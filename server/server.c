@@ -27,6 +27,7 @@
 #include "server/router.h"
 #include "server/log.h"
 #include "server/onair.h"
+#include "server/static.h"
 #include "server/store.h"
 #include "server/users.h"
 
@@ -175,6 +176,7 @@ static int add_routes(struct lc_router *r)
     if (rc == 0) rc = lc_clusters_routes(r);
     if (rc == 0) rc = lc_receivers_routes(r);
     if (rc == 0) rc = lc_bulletins_routes(r);
+    if (rc == 0) rc = lc_static_routes(r);
     return rc;
 }
 
@@ -234,6 +236,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         goto out;
     if ((rc = lc_renderer_open(&app->renderer, 0, err)) < 0)
         goto out;
+    if ((rc = lc_static_open(&app->web, cfg, err)) < 0)
+        goto out;
     if ((rc = uv_loop_init(&s->loop)) < 0) {
         lc_err_set(err, rc, "event loop: %s", uv_strerror(rc));
         goto out;
@@ -288,6 +292,7 @@ out:
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
     lc_router_free(app->router);
+    lc_static_free(app->web);
     lc_onair_free(app->onair);
     lc_renderer_close(app->renderer);
     lc_lexicon_free(app->lexicon);

@@ -1,0 +1,203 @@
+// tests/web/lib.mjs — helpers of the browser tests: start the real `loacast serve` on a free
+// loopback port with a temporary data dir, talk to its API, launch Debian's chromium through
+// playwright-core, check pages for script errors and missing words, save screenshots.
+//
+// The binary is $LOACAST (set by tests/meson.build). Screenshots go to $LOACAST_SCREENSHOTS if
+// set (`LOACAST_SCREENSHOTS=docs/screenshots meson test --suite browser` refreshes the committed
+// ones), otherwise to a temporary directory that is removed.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ADMIN_PASSWORD = 'admin-pass-123';
+export const ROOT = process.env.LOACAST_SOURCE_ROOT || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export function check(cond, msg) {
+  if (!cond) throw new Error('check failed: ' + (typeof msg === 'string' ? msg : JSON.stringify(msg)));
+}
+
+// Exit 77 (meson: skipped) when the browser or playwright-core is missing on a developer's
+// machine; scripts/test.sh installs both, so CI always runs these.
+export async function loadPlaywright() {
+  if (!fs.existsSync('/usr/bin/chromium')) {
+    console.log('SKIP: /usr/bin/chromium is not installed (sh scripts/install-deps.sh --test)');
+    process.exit(77);
+  }
+  try {
+    return await import('playwright-core');
+  } catch (e) {
+    console.log('SKIP: playwright-core is not installed (npm ci at the repository root)');
+    process.exit(77);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+    s.on('error', reject);
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class Server {
+  constructor(config = '') {
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loacast-web-'));
+    this.config = config;
+    this.proc = null;
+    this.output = '';
+  }
+
+  async start() {
+    const bin = process.env.LOACAST;
+    check(bin, 'set LOACAST to the loacast binary');
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    const conf = path.join(this.tmp, 'loacast.conf');
+    fs.writeFileSync(conf, `[server]\nlisten = 127.0.0.1:${this.port}\ndata_dir = ${path.join(this.tmp, 'var')}\n${this.config}\n`);
+    this.proc = spawn(bin, ['serve', '--config', conf], {
+      cwd: this.tmp, env: Object.assign({}, process.env, {LOACAST_ADMIN_PASSWORD: ADMIN_PASSWORD}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc.stdout.on('data', (d) => { this.output += d; });
+    this.proc.stderr.on('data', (d) => { this.output += d; });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({code, sig})));
+    const deadline = Date.now() + 60000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error('server exited:\n' + this.output);
+      try {
+        const r = await fetch(this.url + '/healthz');
+        if (r.status === 200) return this;
+      } catch (e) { /* not yet */ }
+      await sleep(50);
+    }
+    throw new Error('server did not start:\n' + this.output);
+  }
+
+  // SIGTERM; the server must exit 0 (under ASan: no leak, no error).
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    this.proc.kill('SIGTERM');
+    const r = await Promise.race([this.exited, sleep(30000).then(() => null)]);
+    if (!r) { this.proc.kill('SIGKILL'); throw new Error('server did not stop on SIGTERM'); }
+    if (r.code !== 0) throw new Error(`server exited with ${r.code} ${r.sig || ''}:\n${this.output.slice(-4000)}`);
+  }
+
+  cleanup() {
+    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    fs.rmSync(this.tmp, {recursive: true, force: true});
+  }
+
+  async api(method, p, body, token) {
+    const headers = {};
+    if (token) headers.Authorization = 'Bearer ' + token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.url + p, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    const text = await r.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+    return {status: r.status, json, text};
+  }
+
+  async login(username, password) {
+    const r = await this.api('POST', '/api/v1/login', {username, password});
+    check(r.status === 200, r);
+    return r.json.token;
+  }
+
+  admin() { return this.login('admin', ADMIN_PASSWORD); }
+
+  async makeUser(adminToken, username, role) {
+    const r = await this.api('POST', '/api/v1/users', {username, password: username + '-password', role}, adminToken);
+    check(r.status === 201, r);
+  }
+}
+
+export async function launch(pw) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'loacast-chromium-'));
+  const ctx = await pw.chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+           '--disable-sync', '--no-first-run', '--lang=vi-VN'],
+    viewport: {width: 1366, height: 768},
+    locale: 'vi-VN',
+    timezoneId: 'Europe/Paris',   // not the station's zone: the console must show the station's
+    acceptDownloads: true,
+  });
+  ctx.setDefaultTimeout(15000);
+  const close = async () => {
+    await ctx.close();
+    fs.rmSync(profile, {recursive: true, force: true});
+  };
+  return {ctx, close};
+}
+
+// A new tab (its own sessionStorage, so its own login) that records script errors, CSP
+// violations and words missing from web/i18n.js.
+export async function newPage(ctx, problems) {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => { problems.push('page error: ' + e.message); console.error('page error: ' + e.message); });
+  page.on('console', (m) => {
+    const text = m.text();
+    if (m.type() === 'error' && /Failed to load resource: the server responded with a status of (401|404)/.test(text)) return;
+    if (m.type() === 'error' || /i18n: missing/.test(text)) {
+      problems.push(`console ${m.type()}: ${text}`);
+      console.error(`console ${m.type()}: ${text}`);
+    }
+  });
+  return page;
+}
+
+export async function loginAs(page, server, username, password) {
+  await page.goto(server.url + '/');
+  await page.fill('#username', username);
+  await page.fill('#password', password || username + '-password');
+  await page.click('#login-submit');
+  await page.waitForSelector('#logout');
+}
+
+const shotDir = process.env.LOACAST_SCREENSHOTS
+  ? path.resolve(ROOT, process.env.LOACAST_SCREENSHOTS)
+  : fs.mkdtempSync(path.join(os.tmpdir(), 'loacast-shots-'));
+fs.mkdirSync(shotDir, {recursive: true});
+
+// Saves the visible part of the page at its current size as <name>.png; the page must have no
+// horizontal scroll bar (the layout fits 1366 px, and a phone's width).
+export async function screenshot(page, name) {
+  await page.evaluate(() => document.fonts && document.fonts.ready);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `${name}: the page is ${overflow}px wider than the window`);
+  await page.screenshot({path: path.join(shotDir, name + '.png')});
+}
+
+export function finish(problems) {
+  if (!process.env.LOACAST_SCREENSHOTS) fs.rmSync(shotDir, {recursive: true, force: true});
+  check(problems.length === 0, problems.join('\n'));
+}
+
+// Runs main(server) and exits non-zero on failure, with the server's output.
+export async function run(main, config) {
+  const server = new Server(config);
+  let code = 0;
+  try {
+    await server.start();
+    await main(server);
+    await server.stop();
+    console.log('ok');
+  } catch (e) {
+    console.error(e && e.stack ? e.stack : e);
+    console.error('---- server output ----\n' + server.output.slice(-6000));
+    code = 1;
+  } finally {
+    server.cleanup();
+  }
+  process.exit(code);
+}

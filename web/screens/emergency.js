@@ -1,0 +1,107 @@
+// web/screens/emergency.js — an emergency broadcast (approvers and admins): a text or an
+// approved bulletin, the communes, then an explicit confirmation step before anything is sent.
+// API: POST /api/v1/emergency {"text"|"bulletin", "communes"}.
+
+import { h, field, replace } from '../dom.js';
+import { t } from '../i18n.js';
+import { get, post, errorText } from '../api.js';
+import { fmtDateTime } from '../fmt.js';
+import { loadCommunes, communePicker, communeNames, failure } from '../common.js';
+
+export function render(view, ctx) {
+  const body = h('div');
+  replace(view, h('div', {class: 'page narrow'},
+    h('div', {class: 'page-head'}, h('h1', null, t('nav.emergency'))),
+    h('p', {class: 'notice warn'}, t('em.intro')),
+    body));
+  start();
+
+  async function start() {
+    let communes, approved = [];
+    try {
+      communes = await loadCommunes();
+    } catch (e) {
+      failure(body, e);
+      return;
+    }
+    try {
+      approved = (await get('/api/v1/bulletins?status=approved')).bulletins || [];
+    } catch (e) { /* a text can still be sent */ }
+    form(communes, approved, null);
+  }
+
+  function form(communes, approved, prev) {
+    const kindText = h('input', {type: 'radio', name: 'em-kind', value: 'text', id: 'em-kind-text', checked: !prev || !prev.bulletin});
+    const kindBul = h('input', {type: 'radio', name: 'em-kind', value: 'bulletin', id: 'em-kind-bulletin',
+                                checked: !!(prev && prev.bulletin), disabled: !approved.length});
+    const text = h('textarea', {id: 'em-text', rows: 6, value: prev && prev.text ? prev.text : ''});
+    const bul = h('select', {id: 'em-bulletin'}, approved.map((b) => h('option', {value: b.id, selected: prev && prev.bulletin === b.id}, b.title)));
+    const pick = communePicker(communes, 'em-communes', prev ? prev.communes : []);
+    const msg = h('p', {class: 'notice error', role: 'alert', hidden: true});
+    const textField = field(t('em.text'), text, t('em.text_hint'));
+    const bulField = field(t('em.bulletin'), bul);
+    const sync = () => { textField.hidden = !kindText.checked; bulField.hidden = kindText.checked; };
+    kindText.addEventListener('change', sync);
+    kindBul.addEventListener('change', sync);
+    sync();
+    replace(body, h('form', {class: 'card', id: 'emergency-form', onsubmit: next},
+      h('fieldset', {class: 'kind'}, h('legend', null, t('em.what')),
+        h('label', {class: 'check'}, kindText, t('em.kind_text')),
+        h('label', {class: 'check'}, kindBul, t('em.kind_bulletin'), approved.length ? null : h('span', {class: 'muted'}, ' ' + t('em.no_approved')))),
+      textField, bulField, pick.el, msg,
+      h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'danger', id: 'em-next'}, t('em.next')))));
+
+    function next(ev) {
+      ev.preventDefault();
+      const targets = pick.value();
+      const req = {communes: targets};
+      if (kindText.checked) req.text = text.value.trim();
+      else req.bulletin = Number(bul.value);
+      const problems = [];
+      if (kindText.checked && !req.text) problems.push(t('em.need_text'));
+      if (!targets.length) problems.push(t('bul.need_communes'));
+      if (problems.length) { msg.textContent = problems.join(' '); msg.hidden = false; return; }
+      confirmStep(communes, approved, req);
+    }
+  }
+
+  // The explicit second step: what will be sent where, and that it interrupts what is on air.
+  function confirmStep(communes, approved, req) {
+    const what = req.text !== undefined ? req.text : (approved.find((b) => b.id === req.bulletin) || {}).title;
+    const n = req.communes.includes('*') ? communes.length : req.communes.length;
+    const sendBtn = h('button', {class: 'danger big', id: 'em-confirm', onclick: send}, t('em.confirm'));
+    replace(body, h('section', {class: 'card confirm', id: 'emergency-confirm', role: 'alertdialog', 'aria-labelledby': 'em-confirm-title'},
+      h('h2', {id: 'em-confirm-title'}, t('em.confirm_title')),
+      h('p', null, t('em.confirm_text', {n})),
+      h('dl', {class: 'facts'},
+        h('dt', null, t('common.communes')), h('dd', null, communeNames(req.communes, communes)),
+        h('dt', null, req.text !== undefined ? t('em.text') : t('em.bulletin')), h('dd', {class: 'pre'}, what)),
+      h('div', {class: 'actions'},
+        h('button', {id: 'em-back', onclick: () => form(communes, approved, req)}, t('em.back')),
+        sendBtn)));
+    sendBtn.focus();
+
+    async function send() {
+      sendBtn.disabled = true;
+      try {
+        const r = await post('/api/v1/emergency', req);
+        done(r, communes);
+      } catch (e) {
+        sendBtn.disabled = false;
+        failure(body, e);
+        body.appendChild(h('div', {class: 'actions'}, h('button', {onclick: () => form(communes, approved, req)}, t('em.back'))));
+      }
+    }
+  }
+
+  function done(r, communes) {
+    const e = (r && (r.emergency || r)) || {};
+    replace(body, h('section', {class: 'card', id: 'emergency-done'},
+      h('p', {class: 'notice ok'}, t('em.sent')),
+      h('dl', {class: 'facts'},
+        e.id !== undefined ? [h('dt', null, t('em.id')), h('dd', null, String(e.id))] : null,
+        e.communes ? [h('dt', null, t('common.communes')), h('dd', null, communeNames(e.communes, communes))] : null,
+        e.start || e.created_at ? [h('dt', null, t('em.at')), h('dd', null, fmtDateTime(e.start || e.created_at))] : null),
+      h('div', {class: 'actions'}, h('button', {onclick: () => ctx.navigate('schedule')}, t('em.see_schedule')))));
+  }
+}

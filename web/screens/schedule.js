@@ -1,0 +1,203 @@
+// web/screens/schedule.js — a commune's daily slots (edit: admin, operator), an extra session
+// for one day, and what airs in the sessions of a day with each item's time.
+// APIs: GET|PUT /api/v1/communes/{id}/slots, POST /api/v1/communes/{id}/sessions,
+// GET /api/v1/communes/{id}/programme?date=YYYY-MM-DD.
+
+import { h, field, replace } from '../dom.js';
+import { t } from '../i18n.js';
+import { api, get, post, errorText } from '../api.js';
+import { fmtTime, fmtDuration, fmtIsoDate, isoDate, addDays, stationInputToRfc3339 } from '../fmt.js';
+import { can, loadCommunes, failure, sectionTitle, badge, dateInput, setDate, readDate, timeInput, readTime } from '../common.js';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+const slotList = (r) => (Array.isArray(r) ? r : (r && r.slots) || []);
+
+export function render(view, ctx) {
+  const manage = can.manage(ctx.session.role);
+  let communes = [];
+  let slots = [];
+  const commune = h('select', {id: 'sched-commune', onchange: () => { loadSlots(); loadProgramme(); }});
+  const date = dateInput({id: 'sched-date', onchange: loadProgramme, 'aria-label': t('sc.date')}, isoDate());
+  const day = () => readDate(date) || isoDate();
+  const slotsEl = h('div', {id: 'slots'});
+  const sessionEl = h('div');
+  const progEl = h('div', {id: 'programme'});
+
+  replace(view, h('div', {class: 'page'},
+    h('div', {class: 'page-head'}, h('h1', null, t('nav.schedule')), field(t('co.commune'), commune)),
+    h('div', {class: 'split even'},
+      h('div', {class: 'stack'},
+        h('section', {class: 'card'}, sectionTitle(t('sc.slots')), slotsEl),
+        manage ? h('section', {class: 'card'}, sectionTitle(t('sc.add_session')), sessionEl) : null),
+      h('section', {class: 'card'},
+        sectionTitle(t('sc.programme'), h('div', {class: 'date-nav'},
+          h('button', {class: 'link', 'aria-label': t('sc.prev_day'), onclick: () => shift(-1)}, '‹'),
+          date,
+          h('button', {class: 'link', 'aria-label': t('sc.next_day'), onclick: () => shift(1)}, '›'))),
+        progEl))));
+
+  start();
+
+  function shift(n) {
+    setDate(date, addDays(day(), n));
+    loadProgramme();
+  }
+
+  async function start() {
+    try {
+      communes = await loadCommunes();
+    } catch (e) {
+      failure(slotsEl, e);
+      return;
+    }
+    if (!communes.length) {
+      replace(slotsEl, h('p', {class: 'muted empty'}, t('common.no_communes')));
+      replace(progEl);
+      return;
+    }
+    replace(commune, communes.map((c) => h('option', {value: c.id}, c.name)));
+    if (manage) drawSessionForm();
+    loadSlots();
+    loadProgramme();
+  }
+
+  const cid = () => encodeURIComponent(commune.value);
+
+  async function loadSlots() {
+    try {
+      slots = slotList(await get(`/api/v1/communes/${cid()}/slots`));
+    } catch (e) {
+      failure(slotsEl, e);
+      return;
+    }
+    drawSlots();
+  }
+
+  function drawSlots() {
+    const rows = slots.map((s, i) => {
+      const days = s.days && s.days.length && s.days.length < 7 ? s.days.map((d) => t('day.' + d)).join(', ') : t('sc.every_day');
+      return h('tr', null,
+        h('td', null, h('strong', null, String(s.start).slice(0, 5))),
+        h('td', null, t('sc.minutes', {n: s.minutes})),
+        h('td', null, days),
+        manage ? h('td', {class: 'row-actions'}, h('button', {class: 'link danger', onclick: () => removeSlot(i)}, t('common.delete'))) : null);
+    });
+    const list = slots.length
+      ? h('div', {class: 'table-wrap'}, h('table', {id: 'slots-table'},
+          h('thead', null, h('tr', null, h('th', null, t('sc.start')), h('th', null, t('sc.length')), h('th', null, t('sc.days')),
+            manage ? h('th', null, '') : null)), h('tbody', null, rows)))
+      : h('p', {class: 'muted empty'}, t('sc.no_slots'));
+    if (!manage) { replace(slotsEl, list); return; }
+    const startIn = timeInput({id: 'slot-start'}, '06:00');
+    const minutes = h('input', {type: 'number', id: 'slot-minutes', min: 1, max: 240, value: 60});
+    const dayBoxes = DAYS.map((d) => h('input', {type: 'checkbox', value: d, checked: true}));
+    replace(slotsEl, list,
+      h('form', {class: 'inline-form', id: 'slot-form', onsubmit: (ev) => { ev.preventDefault(); addSlot(); }},
+        h('div', {class: 'grid2'}, field(t('sc.start'), startIn), field(t('sc.length_min'), minutes)),
+        h('fieldset', {class: 'days'}, h('legend', null, t('sc.days')),
+          DAYS.map((d, i) => h('label', {class: 'check'}, dayBoxes[i], t('day.' + d)))),
+        h('div', {class: 'actions'}, h('button', {type: 'submit', id: 'slot-add'}, t('sc.add_slot')))));
+
+    async function addSlot() {
+      const days = dayBoxes.filter((b) => b.checked).map((b) => b.value);
+      if (!days.length) { ctx.toast(t('sc.need_day'), 'error'); return; }
+      const st = readTime(startIn);
+      if (!st) { ctx.toast(t('sc.bad_time'), 'error'); return; }
+      const s = {start: st, minutes: Number(minutes.value)};
+      if (days.length < 7) s.days = days;
+      await saveSlots(slots.concat([s]));
+    }
+  }
+
+  async function removeSlot(i) {
+    await saveSlots(slots.filter((_, k) => k !== i));
+  }
+
+  async function saveSlots(next) {
+    const body = next.map((s) => {
+      const o = {start: String(s.start), minutes: Number(s.minutes)};
+      if (s.days && s.days.length && s.days.length < 7) o.days = s.days;
+      return o;
+    });
+    try {
+      await api('PUT', `/api/v1/communes/${cid()}/slots`, {slots: body});
+      ctx.toast(t('common.saved'));
+    } catch (e) {
+      ctx.toast(e.status === 409 || e.code === 'conflict' ? t('sc.overlap') : errorText(e), 'error');
+    }
+    await loadSlots();
+    await loadProgramme();
+  }
+
+  function drawSessionForm() {
+    const d = dateInput({id: 'session-date'}, isoDate());
+    const tm = timeInput({id: 'session-time'}, '19:00');
+    const minutes = h('input', {type: 'number', id: 'session-minutes', min: 1, max: 240, value: 30});
+    const msg = h('p', {class: 'notice error', role: 'alert', hidden: true});
+    replace(sessionEl, h('form', {id: 'session-form', onsubmit: add},
+      h('p', {class: 'muted'}, t('sc.session_help')),
+      h('div', {class: 'grid3'}, field(t('sc.date'), d), field(t('sc.start'), tm), field(t('sc.length_min'), minutes)),
+      msg,
+      h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'session-add'}, t('sc.add_session')))));
+
+    async function add(ev) {
+      ev.preventDefault();
+      msg.hidden = true;
+      const dv = readDate(d), tv = readTime(tm);
+      const start = dv && tv ? stationInputToRfc3339(`${dv}T${tv}`) : null;
+      if (!start) { msg.textContent = t('sc.bad_time'); msg.hidden = false; return; }
+      try {
+        await post(`/api/v1/communes/${cid()}/sessions`, {start, minutes: Number(minutes.value)});
+        ctx.toast(t('sc.session_added'));
+        setDate(date, dv);
+        await loadProgramme();
+      } catch (e) {
+        msg.textContent = e.status === 409 ? t('sc.session_overlap') : errorText(e);
+        msg.hidden = false;
+      }
+    }
+  }
+
+  async function loadProgramme() {
+    if (!commune.value) return;
+    const dd = day();
+    let r;
+    try {
+      r = await get(`/api/v1/communes/${cid()}/programme?date=${encodeURIComponent(dd)}`);
+    } catch (e) {
+      failure(progEl, e);
+      return;
+    }
+    const sessions = (r && r.sessions) || [];
+    if (!sessions.length) {
+      replace(progEl, h('p', {class: 'muted empty'}, t('sc.no_sessions', {date: fmtIsoDate(dd)})));
+      return;
+    }
+    replace(progEl, sessions.map((s) => drawSession(s)));
+  }
+
+  function drawSession(s) {
+    const start = Date.parse(s.start);
+    const items = s.items || [];
+    const waiting = s.not_fitting || s.not_fitted || s.waiting || [];
+    const kind = s.kind === 'emergency' ? badge('bad', t('sc.kind_emergency'))
+      : s.kind === 'adhoc' || s.adhoc ? badge('warn', t('sc.kind_adhoc')) : badge('off', t('sc.kind_slot'));
+    const state = s.state || s.status;
+    const total = items.reduce((a, it) => Math.max(a, (it.offset_s || 0) + (it.duration_s || 0)), 0);
+    return h('div', {class: 'session', dataset: {start: s.start}},
+      h('div', {class: 'session-head'},
+        h('h3', null, `${fmtTime(s.start)}–${fmtTime(s.end)}`), kind,
+        state ? badge(state === 'on_air' ? 'ok' : 'off', t('sc.state.' + state)) : null,
+        h('span', {class: 'muted small'}, t('sc.fill', {used: fmtDuration(total), n: items.length}))),
+      items.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'programme'},
+        h('thead', null, h('tr', null, [t('sc.at'), t('bul.title'), t('bul.duration')].map((x) => h('th', null, x)))),
+        h('tbody', null, items.map((it) => h('tr', null,
+          h('td', {class: 'nowrap'}, fmtTime(start + (it.offset_s || 0) * 1000, true)),
+          h('td', null, it.title || ('#' + it.bulletin)),
+          h('td', {class: 'num'}, fmtDuration(it.duration_s)))))))
+        : h('p', {class: 'muted'}, t('sc.empty_session')),
+      waiting.length ? h('p', {class: 'notice warn small'}, t('sc.waiting'), ' ',
+        waiting.map((w) => (typeof w === 'object' ? (w.title || '#' + (w.bulletin || w.id)) : '#' + w)).join(', ')) : null);
+  }
+}
