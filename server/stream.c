@@ -62,6 +62,7 @@ struct rw {
     uv_write_t w;
     struct lc_rcv *r;
     struct lc_page *p;
+    unsigned char hdr[27];      /* this receiver's renumbered page header, if any */
 };
 
 static void rcv_free(struct lc_rcv *r)
@@ -183,18 +184,33 @@ static void on_rw(uv_write_t *w, int status)
     leave(e);
 }
 
-/* Writes p to r: at once if the socket takes it, else queued with a page reference. */
-static void rcv_send(struct lc_rcv *r, struct lc_page *p)
+/* Writes p to r: at once if the socket takes it, else queued with a page reference. A receiver
+ * that joined in the middle gets its own copy of each page's 27-byte header, renumbered
+ * (stream_page.h); the rest of the page is the shared bytes. renumber is false for the header
+ * pages. */
+static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
 {
     if (r->closed || r->finished)
         return;
     uv_stream_t *s = lc_http_stream_socket(r->req);
     if (s == NULL)
         return;
+    unsigned char hdr[27];
+    uv_buf_t b[2];
+    unsigned nb = 1;
+    b[0] = uv_buf_init((char *)p->data, p->len);
+    if (renumber && r->seq_off != 0) {
+        if (lc_page_reseq(p, r->seq_off, hdr) < 0) {
+            rcv_drop(r, "out of memory", false);
+            return;
+        }
+        b[0] = uv_buf_init((char *)hdr, 27);
+        b[1] = uv_buf_init((char *)p->data + 27, p->len - 27);
+        nb = 2;
+    }
     size_t off = 0;
     if (r->inflight == 0) {
-        uv_buf_t b = uv_buf_init((char *)p->data, p->len);
-        int n = uv_try_write(s, &b, 1);
+        int n = uv_try_write(s, b, nb);
         if (n == (int)p->len) {
             delivered(r, p);
             if (r->eos_done)
@@ -214,8 +230,18 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p)
     }
     x->r = r;
     x->p = lc_page_ref(p);
-    uv_buf_t b = uv_buf_init((char *)p->data + off, (unsigned)(p->len - off));
-    if (uv_write(&x->w, s, &b, 1, on_rw) != 0) {
+    if (nb == 2) { /* the header copy lives in the request */
+        memcpy(x->hdr, hdr, 27);
+        b[0] = uv_buf_init((char *)x->hdr, 27);
+    }
+    unsigned first = 0; /* skip what uv_try_write already wrote */
+    while (off > 0 && off >= b[first].len) {
+        off -= b[first].len;
+        first++;
+    }
+    b[first].base += off;
+    b[first].len -= off;
+    if (uv_write(&x->w, s, b + first, nb - first, on_rw) != 0) {
         lc_page_unref(p);
         free(x);
         rcv_drop(r, "write failed", false);
@@ -235,7 +261,7 @@ static void fan_out(struct lc_cast *c, struct lc_page *first)
     for (struct lc_page *p = first; p; p = p->next)
         for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
             nx = r->next;
-            rcv_send(r, p);
+            rcv_send(r, p, true);
         }
 }
 
@@ -565,10 +591,13 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     d->live = 1;
     d->disconnected_at = 0;
     d->dirty = true;
-    rcv_send(r, c->headers);
-    if (c->state == CAST_ON) /* the burst: the queue holds the last burst_s seconds */
+    /* the burst: the queue holds the last burst_s seconds; numbered on from the headers */
+    if (c->state == CAST_ON && c->q.head != NULL)
+        r->seq_off = lc_page_seq(c->q.head) - 2;
+    rcv_send(r, c->headers, false);
+    if (c->state == CAST_ON)
         for (struct lc_page *p = c->q.head; p && !r->closed; p = p->next)
-            rcv_send(r, p);
+            rcv_send(r, p, true);
 out:
     leave(e);
     return rc;

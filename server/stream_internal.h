@@ -28,6 +28,7 @@ struct lc_rcv {
     struct lc_rcv *prev, *next; /* in the cast's list (next: in the engine's grave when freeing) */
     uint64_t queued;            /* granules of audio in unfinished writes */
     uint32_t inflight;          /* unfinished uv_write requests */
+    uint32_t seq_off;           /* page sequence numbers shift (joined in the middle) */
     bool closed;                /* the connection is closing or closed */
     bool finished;              /* lc_http_stream_end() called */
     bool eos_done;              /* the EOS page was written */

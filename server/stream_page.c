@@ -23,6 +23,7 @@ struct lc_page *lc_page_new(const void *a, size_t alen, const void *b, size_t bl
     p->g1 = g1;
     p->eos = false;
     p->next = NULL;
+    p->zimg = NULL;
     if (alen)
         memcpy(p->data, a, alen);
     if (blen)
@@ -32,8 +33,78 @@ struct lc_page *lc_page_new(const void *a, size_t alen, const void *b, size_t bl
 
 void lc_page_unref(struct lc_page *p)
 {
-    if (p != NULL && --p->refs == 0)
+    if (p != NULL && --p->refs == 0) {
+        free(p->zimg);
         free(p);
+    }
+}
+
+/* ---- sequence numbers ---------------------------------------------------------------------- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+    if (crc_table[1] != 0)
+        return;
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i << 24;
+        for (int k = 0; k < 8; k++)
+            c = (c & 0x80000000u) ? (c << 1) ^ 0x04c11db7u : c << 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t lc_ogg_crc(uint32_t crc, const unsigned char *b, size_t n)
+{
+    crc_init();
+    for (size_t i = 0; i < n; i++)
+        crc = (crc << 8) ^ crc_table[((crc >> 24) ^ b[i]) & 0xff];
+    return crc;
+}
+
+uint32_t lc_page_seq(const struct lc_page *p)
+{
+    const unsigned char *s = p->data + 18;
+    return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24;
+}
+
+int lc_page_reseq(struct lc_page *p, uint32_t off, unsigned char hdr[27])
+{
+    memcpy(hdr, p->data, 27);
+    if (off == 0)
+        return 0;
+    if (p->zimg == NULL) { /* images of the 32 unit registers after the bytes past the field */
+        p->zimg = malloc(32 * sizeof *p->zimg);
+        if (p->zimg == NULL)
+            return -ENOMEM;
+        crc_init();
+        size_t tail = p->len - 22;
+        for (int j = 0; j < 32; j++) {
+            uint32_t c = 1u << j;
+            for (size_t i = 0; i < tail; i++)
+                c = (c << 8) ^ crc_table[(c >> 24) & 0xff];
+            p->zimg[j] = c;
+        }
+    }
+    uint32_t seq = lc_page_seq(p), nseq = seq - off, d = seq ^ nseq;
+    unsigned char db[4] = {d & 0xff, (d >> 8) & 0xff, (d >> 16) & 0xff, d >> 24};
+    uint32_t r = lc_ogg_crc(0, db, 4), delta = 0;
+    for (int j = 0; j < 32; j++)
+        if (r & (1u << j))
+            delta ^= p->zimg[j];
+    const unsigned char *c = p->data + 22;
+    uint32_t crc = ((uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 |
+                    (uint32_t)c[3] << 24) ^ delta;
+    hdr[18] = nseq & 0xff;
+    hdr[19] = (nseq >> 8) & 0xff;
+    hdr[20] = (nseq >> 16) & 0xff;
+    hdr[21] = nseq >> 24;
+    hdr[22] = crc & 0xff;
+    hdr[23] = (crc >> 8) & 0xff;
+    hdr[24] = (crc >> 16) & 0xff;
+    hdr[25] = crc >> 24;
+    return 0;
 }
 
 void lc_pageq_push(struct lc_pageq *q, struct lc_page *p)

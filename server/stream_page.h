@@ -30,6 +30,7 @@ struct lc_page {
     uint64_t g0, g1;        /* audio interval [g0, g1) in granules; g0 == g1: no audio (headers) */
     bool eos;               /* the logical stream's last page */
     struct lc_page *next;   /* queue link, oldest → newest */
+    uint32_t *zimg;         /* lazily: the CRC "shift by the page's tail" operator (lc_page_reseq) */
     unsigned char data[];
 };
 
@@ -44,6 +45,20 @@ static inline struct lc_page *lc_page_ref(struct lc_page *p)
 }
 /* Drops one reference; frees the page at zero. NULL is allowed. */
 void lc_page_unref(struct lc_page *p);
+
+/* Page sequence numbers per receiver. Pages are shared, but a receiver that joins in the middle
+ * must see sequence numbers 0, 1 (headers), 2, 3, ... with no gap, or strict readers (libogg's
+ * packetout, opusinfo) report a hole. Such a receiver writes its own copy of the 27-byte page
+ * header (sequence number − off, CRC updated) followed by the shared rest of the page. The Ogg
+ * CRC (init 0, no final xor) is linear, so the new CRC is the old one xor the CRC of the change,
+ * which is the 4 changed bytes' CRC carried through the page's remaining bytes: a linear map
+ * computed once per page (32 words) — no pass over the page per receiver.
+ * Fills hdr with the page's header renumbered; 0 or -ENOMEM. */
+int lc_page_reseq(struct lc_page *p, uint32_t off, unsigned char hdr[27]);
+/* The Ogg CRC-32 of n bytes (RFC 3533), continuing from crc. */
+uint32_t lc_ogg_crc(uint32_t crc, const unsigned char *b, size_t n);
+/* The page's sequence number. */
+uint32_t lc_page_seq(const struct lc_page *p);
 
 struct lc_pageq {
     struct lc_page *head, *tail;

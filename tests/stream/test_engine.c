@@ -214,6 +214,8 @@ static void check_capture(const struct client *c, uint64_t *first_g, uint64_t *l
         }
         if (pages == 1)
             CHECK(memcmp(og.body, "OpusTags", 8) == 0);
+        CHECKF(ogg_page_pageno(&og) == pages, "%s: page %d numbered %ld", c->cluster, pages,
+               ogg_page_pageno(&og));
         int64_t g = ogg_page_granulepos(&og);
         if (pages >= 2) {
             CHECKF(g >= prev, "%s: granule %lld after %lld", c->cluster, (long long)g,
@@ -226,6 +228,7 @@ static void check_capture(const struct client *c, uint64_t *first_g, uint64_t *l
         *eos = ogg_page_eos(&og) != 0;
         pages++;
     }
+    CHECK(pages >= 3);
     ogg_sync_clear(&oy);
 }
 

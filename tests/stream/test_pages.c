@@ -126,6 +126,19 @@ static void test_timeline_and_packer(const char *dir)
         g = p->g1;
     }
     CHECK(pages >= 6);
+    /* renumbering a page for a receiver that joined in the middle: the CRC is still right */
+    for (struct lc_page *p = q.head; p; p = p->next) {
+        unsigned char hdr[27], *copy = malloc(p->len);
+        CHECK(lc_page_reseq(p, lc_page_seq(p) - 5, hdr) == 0);
+        memcpy(copy, hdr, 27);
+        memcpy(copy + 27, p->data + 27, p->len - 27);
+        CHECK(copy[18] == 5 && copy[19] == 0);
+        uint32_t crc = (uint32_t)copy[22] | (uint32_t)copy[23] << 8 | (uint32_t)copy[24] << 16 |
+                       (uint32_t)copy[25] << 24;
+        memset(copy + 22, 0, 4);
+        CHECK(lc_ogg_crc(0, copy, p->len) == crc);
+        free(copy);
+    }
     /* airings: a whole, b cut by the emergency, e, b again */
     CHECK(prog.nair == 4);
     CHECK(prog.air[0].bulletin == 1 && prog.air[1].bulletin == 2 && prog.air[2].bulletin == 9 &&
