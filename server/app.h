@@ -26,6 +26,7 @@ struct lc_lexicon;
 struct lc_auth;
 struct lc_onair;
 struct lc_static;
+struct lc_scheduler;
 
 struct lc_app {
     uv_loop_t *loop;
@@ -40,6 +41,7 @@ struct lc_app {
     struct lc_auth *auth;           /* login rate limits, dummy hash */
     struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
                                      * engine subscribes (server/onair.h) */
+    struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler.h) */
     struct lc_static *web;          /* the web console's files (NULL: none found) */
     struct lc_metrics metrics;
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */

@@ -39,6 +39,9 @@ struct lc_config {
     int login_max_failures_address;  /* per client address, within login_window_s */
     int login_window_s;
     int password_min_length;
+    /* [schedules] (issue 5) */
+    int hold_s;                      /* receivers are held this long before a session */
+    int gap_ms;                      /* silence between the items of a programme */
 };
 
 /* Fills c with the embedded defaults (SPEC: 127.0.0.1:8480, ./var, Asia/Ho_Chi_Minh, ...). */

@@ -87,6 +87,70 @@ const struct lc_migration lc_migrations[] = {
     {2, "receiver status reports",
      "ALTER TABLE clusters ADD COLUMN status TEXT;"
      "ALTER TABLE clusters ADD COLUMN status_at INTEGER;"},
+    /* Issue 5 (schedules/, server/scheduler.c): slots, dated broadcast sessions with their frozen
+     * programmes, airings per bulletin and commune, approval order. */
+    {10, "slots, broadcast sessions, airings",
+     /* Idempotent (IF NOT EXISTS, OR IGNORE): tests/server/store_test.py runs the migrations
+      * after 1 again on a database that has them. */
+     "CREATE TABLE IF NOT EXISTS slots ("
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  position INTEGER NOT NULL,"
+     "  start_s INTEGER NOT NULL CHECK (start_s BETWEEN 0 AND 86399),"
+     "  minutes INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 240),"
+     "  days INTEGER NOT NULL DEFAULT 0 CHECK (days BETWEEN 0 AND 127),"
+     "  PRIMARY KEY (commune, position)) WITHOUT ROWID;"
+     /* New communes get the default two slots (SPEC: 06:00 and 17:00, 60 minutes). */
+     "CREATE TRIGGER IF NOT EXISTS communes_default_slots AFTER INSERT ON communes BEGIN"
+     "  INSERT INTO slots (commune, position, start_s, minutes) VALUES"
+     "    (new.id, 0, 21600, 60), (new.id, 1, 61200, 60);"
+     "END;"
+     /* Existing communes without slots get them too (17:00 first: a commune with slots but
+      * none at position 0 can only come from that first statement). */
+     "INSERT OR IGNORE INTO slots (commune, position, start_s, minutes)"
+     "  SELECT id, 1, 61200, 60 FROM communes"
+     "  WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.commune = communes.id);"
+     "INSERT OR IGNORE INTO slots (commune, position, start_s, minutes)"
+     "  SELECT id, 0, 21600, 60 FROM communes"
+     "  WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.commune = communes.id AND s.position = 0);"
+     /* One row per dated session that was created (ad hoc, emergency) or reached its hold
+      * window (slot). status: scheduled -> on_air -> done; interrupted (the server was down at
+      * its end), missed (never on air). Times: Unix s; *_ms: Unix ms. host: the session an
+      * emergency interrupted. programme: the frozen programme (JSON). */
+     "CREATE TABLE IF NOT EXISTS broadcasts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('slot','adhoc','emergency')),"
+     "  start_at INTEGER NOT NULL,"
+     "  end_at INTEGER NOT NULL CHECK (end_at >= start_at),"
+     "  status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN"
+     "    ('scheduled','on_air','done','interrupted','missed')),"
+     "  programme TEXT,"
+     "  frozen_at INTEGER,"
+     "  aired_at_ms INTEGER,"
+     "  ended_at_ms INTEGER,"
+     "  host INTEGER,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL);"
+     "CREATE UNIQUE INDEX IF NOT EXISTS broadcasts_slot ON broadcasts(commune, start_at)"
+     "  WHERE kind = 'slot';"
+     "CREATE INDEX IF NOT EXISTS broadcasts_commune ON broadcasts(commune, start_at);"
+     "CREATE INDEX IF NOT EXISTS broadcasts_status ON broadcasts(status);"
+     /* Sessions aired per bulletin and commune: `repeat` counts per commune. */
+     "CREATE TABLE IF NOT EXISTS bulletin_airings ("
+     "  bulletin INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,"
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  aired INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (bulletin, commune)) WITHOUT ROWID;"
+     /* Approval order, finer than approved_at's seconds: seq grows with each approval. */
+     "CREATE TABLE IF NOT EXISTS approval_order ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  bulletin INTEGER NOT NULL UNIQUE REFERENCES bulletins(id) ON DELETE CASCADE);"
+     "INSERT OR IGNORE INTO approval_order (bulletin)"
+     "  SELECT id FROM bulletins WHERE approved_at IS NOT NULL ORDER BY approved_at, id;"
+     "CREATE TRIGGER IF NOT EXISTS bulletins_approval_order AFTER UPDATE OF status ON bulletins"
+     "  WHEN new.status = 'approved' AND old.status <> 'approved' BEGIN"
+     "  INSERT OR REPLACE INTO approval_order (bulletin) VALUES (new.id);"
+     "END;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

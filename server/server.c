@@ -25,6 +25,7 @@
 #include "server/workers.h"
 #include "server/registry.h"
 #include "server/router.h"
+#include "server/scheduler.h"
 #include "server/log.h"
 #include "server/onair.h"
 #include "server/static.h"
@@ -153,6 +154,7 @@ static void on_signal(uv_signal_t *sig, int signum)
         return;
     lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     app->stopping = true;
+    lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
     lc_http_stop(app->http);
     lc_workers_close(app->render_pool);
     app->render_pool = NULL;
@@ -177,6 +179,9 @@ static int add_routes(struct lc_router *r)
     if (rc == 0) rc = lc_receivers_routes(r);
     if (rc == 0) rc = lc_bulletins_routes(r);
     if (rc == 0) rc = lc_static_routes(r);
+    if (rc == 0) rc = lc_slots_routes(r);
+    if (rc == 0) rc = lc_sessions_routes(r);
+    if (rc == 0) rc = lc_emergency_routes(r);
     return rc;
 }
 
@@ -272,6 +277,10 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     uv_signal_start(&s->sigint, on_signal, SIGINT);
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
     lc_bulletins_resume(app);
+    if ((rc = lc_scheduler_start(app)) < 0) {
+        lc_err_set(err, rc, "cannot start the scheduler");
+        goto out;
+    }
     printf("loacast: listening on http://%s:%d/ (data in %s)\n", cfg->listen_host,
            cfg->listen_port, cfg->data_dir);
     fflush(stdout);
@@ -282,6 +291,7 @@ out:
     if (loop_ok) {
         /* Start failures land here with handles open: close them and run the loop out. */
         if (!app->stopping) {
+            lc_scheduler_stop(app->scheduler);
             lc_workers_close(app->render_pool);
             lc_workers_close(app->auth_pool);
             if (app->http)

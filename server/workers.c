@@ -117,6 +117,23 @@ int lc_workers_submit(struct lc_workers *p, struct lc_job *job)
     return 0;
 }
 
+int lc_workers_submit_first(struct lc_workers *p, struct lc_job *job)
+{
+    uv_mutex_lock(&p->mu);
+    if (p->stop) {
+        uv_mutex_unlock(&p->mu);
+        return -ESHUTDOWN;
+    }
+    job->next = p->todo_head;
+    p->todo_head = job;
+    if (p->todo_tail == NULL)
+        p->todo_tail = job;
+    p->pending++;
+    uv_cond_signal(&p->cond);
+    uv_mutex_unlock(&p->mu);
+    return 0;
+}
+
 size_t lc_workers_pending(struct lc_workers *p)
 {
     return p->pending;

@@ -37,6 +37,9 @@ struct lc_workers;
 int lc_workers_open(struct lc_workers **out, uv_loop_t *loop, int threads);
 /* Queues job (work and done set by the caller). -ESHUTDOWN once the pool is closing. */
 int lc_workers_submit(struct lc_workers *p, struct lc_job *job);
+/* Like lc_workers_submit, but job goes ahead of the waiting jobs (emergencies, issue 5); jobs
+ * already running are not interrupted. */
+int lc_workers_submit_first(struct lc_workers *p, struct lc_job *job);
 /* Jobs waiting plus jobs running. */
 size_t lc_workers_pending(struct lc_workers *p);
 /* Finishes the running jobs, cancels the waiting ones (their done callbacks run before this
