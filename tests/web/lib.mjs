@@ -147,7 +147,7 @@ export async function newPage(ctx, problems) {
   page.on('pageerror', (e) => { problems.push('page error: ' + e.message); console.error('page error: ' + e.message); });
   page.on('console', (m) => {
     const text = m.text();
-    if (m.type() === 'error' && /Failed to load resource: the server responded with a status of (401|404)/.test(text)) return;
+    if (m.type() === 'error' && /Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
     if (m.type() === 'error' || /i18n: missing/.test(text)) {
       problems.push(`console ${m.type()}: ${text}`);
       console.error(`console ${m.type()}: ${text}`);
@@ -172,6 +172,7 @@ fs.mkdirSync(shotDir, {recursive: true});
 // Saves the visible part of the page at its current size as <name>.png; the page must have no
 // horizontal scroll bar (the layout fits 1366 px, and a phone's width).
 export async function screenshot(page, name) {
+  await page.evaluate(() => { const el = document.getElementById('toast'); if (el) el.hidden = true; });
   await page.evaluate(() => document.fonts && document.fonts.ready);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, `${name}: the page is ${overflow}px wider than the window`);

@@ -20,8 +20,16 @@ export function actionText(a) {
 function detailText(d) {
   if (d === null || d === undefined) return '';
   if (typeof d !== 'object') return String(d);
-  return Object.entries(d).map(([k, v]) => `${has('det.' + k) ? t('det.' + k) : k}: ${
-    Array.isArray(v) ? v.join(', ') : (v && typeof v === 'object') ? JSON.stringify(v) : v === true ? '✓' : v}`).join(' · ');
+  const value = (k, v) => {
+    if (Array.isArray(v)) return v.join(', ');
+    if (v && typeof v === 'object') return JSON.stringify(v);
+    if (v === true) return '✓';
+    if (k === 'role' && has('role.' + v)) return t('role.' + v);
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return fmtDateTime(v);
+    if (has(`det.${k}.${v}`)) return t(`det.${k}.${v}`);
+    return v;
+  };
+  return Object.entries(d).map(([k, v]) => `${has('det.' + k) ? t('det.' + k) : k}: ${value(k, v)}`).join(' · ');
 }
 
 export function render(view) {

@@ -19,6 +19,12 @@ export function statusBadge(s) {
   return badge(STATUS_KIND[s] || 'off', t('status.' + s));
 }
 
+function prioText(p) {
+  if (p === 'emergency') return badge('bad', t('prio.emergency'));
+  if (p === 'high') return badge('warn', t('prio.high'));
+  return t('prio.normal');
+}
+
 export function render(view, ctx) {
   const me = ctx.session;
   let communes = [];
@@ -93,7 +99,7 @@ export function render(view, ctx) {
       h('td', null, h('button', {class: 'link row-open', onclick: () => showDetail(b.id)}, b.title)),
       h('td', null, statusBadge(b.status)),
       h('td', {class: 'wrap'}, communeNames(b.communes, communes)),
-      h('td', null, b.priority === 'high' ? badge('warn', t('prio.high')) : t('prio.normal')),
+      h('td', null, prioText(b.priority)),
       h('td', {class: 'num'}, fmtDuration(b.duration_s)),
       h('td', null, b.created_by),
       h('td', null, fmtDateTime(b.created_at))));
@@ -136,7 +142,7 @@ export function render(view, ctx) {
     const rows = [
       [t('bul.status'), statusBadge(b.status)],
       [t('common.communes'), communeNames(b.communes, communes)],
-      [t('bul.priority'), b.priority === 'high' ? t('prio.high') : t('prio.normal')],
+      [t('bul.priority'), prioText(b.priority)],
       [t('bul.kind'), b.kind === 'audio' ? t('bul.kind_audio') : t('bul.kind_text')],
       b.kind !== 'audio' ? [t('bul.voice'), t('voice.' + b.voice)] : null,
       b.kind !== 'audio' && b.rate ? [t('bul.rate'), t('bul.rate_wpm', {n: b.rate})] : null,

@@ -94,14 +94,17 @@ export function render(view, ctx) {
     }
   }
 
+  // 201 {"bulletin", "on_air_at", "sessions": [{"commune", "session", "interrupted"}]}
   function done(r, communes) {
-    const e = (r && (r.emergency || r)) || {};
+    const e = r || {};
+    const by = new Map(communes.map((c) => [c.id, c.name]));
     replace(body, h('section', {class: 'card', id: 'emergency-done'},
       h('p', {class: 'notice ok'}, t('em.sent')),
       h('dl', {class: 'facts'},
-        e.id !== undefined ? [h('dt', null, t('em.id')), h('dd', null, String(e.id))] : null,
-        e.communes ? [h('dt', null, t('common.communes')), h('dd', null, communeNames(e.communes, communes))] : null,
-        e.start || e.created_at ? [h('dt', null, t('em.at')), h('dd', null, fmtDateTime(e.start || e.created_at))] : null),
+        e.on_air_at ? [h('dt', null, t('em.at')), h('dd', null, fmtDateTime(e.on_air_at))] : null,
+        e.bulletin !== undefined ? [h('dt', null, t('em.id')), h('dd', null, String(e.bulletin))] : null),
+      e.sessions && e.sessions.length ? h('ul', {class: 'em-sessions'}, e.sessions.map((s) =>
+        h('li', null, h('strong', null, by.get(s.commune) || s.commune), ': ', s.interrupted ? t('em.interrupted') : t('em.opened')))) : null,
       h('div', {class: 'actions'}, h('button', {onclick: () => ctx.navigate('schedule')}, t('em.see_schedule')))));
   }
 }

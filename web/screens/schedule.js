@@ -183,12 +183,13 @@ export function render(view, ctx) {
     const waiting = s.not_fitting || s.not_fitted || s.waiting || [];
     const kind = s.kind === 'emergency' ? badge('bad', t('sc.kind_emergency'))
       : s.kind === 'adhoc' || s.adhoc ? badge('warn', t('sc.kind_adhoc')) : badge('off', t('sc.kind_slot'));
-    const state = s.state || s.status;
-    const total = items.reduce((a, it) => Math.max(a, (it.offset_s || 0) + (it.duration_s || 0)), 0);
+    const state = s.status;
+    const total = s.length_s ?? items.reduce((a, it) => Math.max(a, (it.offset_s || 0) + (it.duration_s || 0)), 0);
     return h('div', {class: 'session', dataset: {start: s.start}},
       h('div', {class: 'session-head'},
         h('h3', null, `${fmtTime(s.start)}–${fmtTime(s.end)}`), kind,
-        state ? badge(state === 'on_air' ? 'ok' : 'off', t('sc.state.' + state)) : null,
+        state ? badge(state === 'on_air' ? 'ok' : state === 'missed' || state === 'interrupted' ? 'bad' : 'off', t('sc.state.' + state)) : null,
+        s.frozen === false && state === 'scheduled' ? h('span', {class: 'muted small'}, t('sc.predicted')) : null,
         h('span', {class: 'muted small'}, t('sc.fill', {used: fmtDuration(total), n: items.length}))),
       items.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'programme'},
         h('thead', null, h('tr', null, [t('sc.at'), t('bul.title'), t('bul.duration')].map((x) => h('th', null, x)))),
