@@ -25,8 +25,9 @@ struct lc_renderer;
 struct lc_lexicon;
 struct lc_auth;
 struct lc_onair;
-struct lc_static;
 struct lc_scheduler;
+struct lc_streams;
+struct lc_static;
 
 struct lc_app {
     uv_loop_t *loop;
@@ -43,6 +44,7 @@ struct lc_app {
                                      * engine subscribes (server/onair.h) */
     struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler.h) */
     struct lc_static *web;          /* the web console's files (NULL: none found) */
+    struct lc_streams *stream;      /* the streaming engine (server/stream.h) */
     struct lc_metrics metrics;
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;

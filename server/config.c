@@ -47,6 +47,10 @@ static const struct key keys[] = {
     {"audio", "loudness_lufs", T_DOUBLE, F(loudness_lufs), -40, -5, "EBU R128 target"},
     {"audio", "lexicon", T_STR, F(lexicon), 0, 0, "the station's lexicon (TSV)"},
     {"audio", "render_workers", T_INT, F(render_workers), 1, 64, "bulletins rendered at once"},
+    {"stream", "burst_s", T_INT, F(stream_burst_s), 0, 30, "audio sent at once to a receiver joining on air"},
+    {"stream", "backlog_s", T_INT, F(stream_backlog_s), 2, 600, "unsent audio past which a receiver is dropped"},
+    {"stream", "page_ms", T_INT, F(stream_page_ms), 100, 2000, "audio per Ogg page (multiple of 20)"},
+    {"stream", "batch_ms", T_INT, F(stream_batch_ms), 100, 1000, "delivery accounting batch period"},
     {"auth", "token_ttl_s", T_INT, F(token_ttl_s), 60, 31 * 86400, "login token lifetime"},
     {"auth", "login_max_failures", T_INT, F(login_max_failures), 1, 1000, "per user, per window"},
     {"auth", "login_max_failures_address", T_INT, F(login_max_failures_address), 1, 100000,
@@ -74,6 +78,10 @@ void lc_config_defaults(struct lc_config *c)
     c->bitrate_kbps = 24;
     c->loudness_lufs = -16;
     c->render_workers = 2;
+    c->stream_burst_s = 3;
+    c->stream_backlog_s = 10;
+    c->stream_page_ms = 1000;
+    c->stream_batch_ms = 1000;
     c->token_ttl_s = 12 * 3600;
     c->login_max_failures = 5;
     c->login_max_failures_address = 20;

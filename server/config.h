@@ -33,6 +33,11 @@ struct lc_config {
     double loudness_lufs;
     char lexicon[PATH_MAX];   /* "" = built-in lexicon only */
     int render_workers;
+    /* [stream] (issue 6, server/stream.h) */
+    int stream_burst_s;              /* audio sent at once to a receiver joining on air */
+    int stream_backlog_s;            /* unsent audio past which a receiver is dropped */
+    int stream_page_ms;              /* audio per Ogg page of a live stream */
+    int stream_batch_ms;             /* delivery accounting written every ... (≤ 1000) */
     /* [auth] */
     int token_ttl_s;
     int login_max_failures;          /* per user name, within login_window_s */

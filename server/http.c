@@ -761,8 +761,10 @@ int lc_http_listen(struct lc_http **out, uv_loop_t *loop, const char *host, int 
     h->listener.data = h;
     h->listening = true;
     rc = uv_tcp_bind(&h->listener, (struct sockaddr *)&ss, 0);
+    /* A deep accept queue (capped by net.core.somaxconn): a commune's receivers may all connect
+     * in the same second when a session starts (docs/streaming.md). */
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&h->listener, 1024, on_connection);
+        rc = uv_listen((uv_stream_t *)&h->listener, 8192, on_connection);
     if (rc < 0) {
         h->close_requested = true;
         lc_http_stop(h);

@@ -11,6 +11,7 @@
 #include "server/api.h"
 #include "server/workers.h"
 #include "server/router.h"
+#include "server/stream.h"
 
 static void put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -71,6 +72,8 @@ static void get_metrics(struct lc_req *req)
     put(&b, "# HELP loacast_start_time_seconds Start of the server, Unix time.\n"
             "# TYPE loacast_start_time_seconds gauge\nloacast_start_time_seconds %llu\n",
         (unsigned long long)m->start_time);
+    if (app->stream)
+        lc_stream_metrics(app->stream, &b); /* receivers, bytes sent, sessions on air, drops */
     lc_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
     lc_buf_free(&b);
 }

@@ -151,6 +151,28 @@ const struct lc_migration lc_migrations[] = {
      "  WHEN new.status = 'approved' AND old.status <> 'approved' BEGIN"
      "  INSERT OR REPLACE INTO approval_order (bulletin) VALUES (new.id);"
      "END;"},
+    /* Issue 6 (server/stream*.c, server/delivery.c): what each cluster received of each
+     * broadcast session, from completed writes; columns in server/delivery.h. Written in batches
+     * (≤ 1 s); the coverage issue reads it. */
+    {20, "deliveries",
+     "CREATE TABLE IF NOT EXISTS deliveries ("
+     "  session INTEGER NOT NULL,"
+     "  cluster TEXT NOT NULL,"
+     "  commune TEXT NOT NULL,"
+     "  session_start INTEGER NOT NULL,"
+     "  session_end INTEGER NOT NULL,"
+     "  connected_at INTEGER,"
+     "  disconnected_at INTEGER,"
+     "  audio_s REAL NOT NULL DEFAULT 0,"
+     "  programme_s REAL NOT NULL DEFAULT 0,"
+     "  bytes INTEGER NOT NULL DEFAULT 0,"
+     "  reconnections INTEGER NOT NULL DEFAULT 0,"
+     "  reached INTEGER NOT NULL DEFAULT 0,"
+     "  bulletins_whole TEXT NOT NULL DEFAULT '[]',"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (session, cluster)) WITHOUT ROWID;"
+     "CREATE INDEX IF NOT EXISTS deliveries_commune ON deliveries(commune, session_start);"
+     "CREATE INDEX IF NOT EXISTS deliveries_cluster ON deliveries(cluster, session_start);"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

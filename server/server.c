@@ -30,6 +30,7 @@
 #include "server/onair.h"
 #include "server/static.h"
 #include "server/store.h"
+#include "server/stream.h"
 #include "server/users.h"
 
 struct server {
@@ -155,6 +156,8 @@ static void on_signal(uv_signal_t *sig, int signum)
     lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     app->stopping = true;
     lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
+    lc_streams_stop(app->stream); /* receivers closed, last accounting batch written */
+    app->stream = NULL;
     lc_http_stop(app->http);
     lc_workers_close(app->render_pool);
     app->render_pool = NULL;
@@ -178,10 +181,11 @@ static int add_routes(struct lc_router *r)
     if (rc == 0) rc = lc_clusters_routes(r);
     if (rc == 0) rc = lc_receivers_routes(r);
     if (rc == 0) rc = lc_bulletins_routes(r);
-    if (rc == 0) rc = lc_static_routes(r);
     if (rc == 0) rc = lc_slots_routes(r);
     if (rc == 0) rc = lc_sessions_routes(r);
     if (rc == 0) rc = lc_emergency_routes(r);
+    if (rc == 0) rc = lc_stream_routes(r);
+    if (rc == 0) rc = lc_static_routes(r);
     return rc;
 }
 
@@ -271,6 +275,15 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                    uv_strerror(rc));
         goto out;
     }
+    struct lc_stream_opts so = {
+        .loop = &s->loop, .store = app->store, .onair = app->onair, .audio_dir = app->audio_dir,
+        .bitrate_kbps = cfg->bitrate_kbps, .burst_s = cfg->stream_burst_s,
+        .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
+        .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms};
+    if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
+        lc_err_set(err, rc, "cannot start the streaming engine");
+        goto out;
+    }
     uv_signal_init(&s->loop, &s->sigint);
     uv_signal_init(&s->loop, &s->sigterm);
     s->sigint.data = s->sigterm.data = s;
@@ -292,6 +305,8 @@ out:
         /* Start failures land here with handles open: close them and run the loop out. */
         if (!app->stopping) {
             lc_scheduler_stop(app->scheduler);
+            lc_streams_stop(app->stream);
+            app->stream = NULL;
             lc_workers_close(app->render_pool);
             lc_workers_close(app->auth_pool);
             if (app->http)
