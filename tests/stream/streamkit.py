@@ -1,0 +1,251 @@
+"""Helpers of the streaming tests: a commune with clusters and recorded bulletins of distinct tones,
+an ad-hoc session a few seconds ahead, raw receivers that timestamp what they read, Ogg page
+parsing, decoding with ffmpeg, tone detection, and the delivery rows.
+
+Standard library only; reuses tests/server/lcserver.py (imported, not copied).
+"""
+import array
+import datetime
+import json
+import math
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+import lcserver  # noqa: E402
+from lcserver import Server, check, wav_bytes  # noqa: E402,F401
+
+COMMUNE = "quang-phu"
+
+
+def config(extra=""):
+    """Small hold window and gaps so that sessions start in seconds; 1 s pages."""
+    return "[schedules]\nhold_s = 5\ngap_ms = 1000\n[stream]\nburst_s = 3\n" + extra
+
+
+class Setup:
+    """Users, the commune, n clusters (ids k1..kn with their tokens), and approved recorded
+    bulletins, one per (seconds, freq)."""
+
+    def __init__(self, s, nclusters, tones, commune=COMMUNE):
+        self.s = s
+        self.commune = commune
+        self.admin = s.admin()
+        self.editor = s.make_user(self.admin, "eva", "editor")
+        self.approver = s.make_user(self.admin, "anh", "approver")
+        r = s.post("/api/v1/communes", {"id": commune, "name": "Quảng Phú", "population": 9000}, self.admin)
+        check(r.status == 201, r)
+        self.clusters = []
+        for i in range(nclusters):
+            r = s.post("/api/v1/clusters", {"id": "k%d" % (i + 1), "commune": commune, "name": "Cụm %d" % (i + 1),
+                                            "population": 100}, self.admin)
+            check(r.status == 201, r)
+            self.clusters.append((r.json()["id"], r.json()["token"]))
+        self.bulletins = [self.recorded("Bản tin %d" % i, sec, freq) for i, (sec, freq) in enumerate(tones)]
+
+    def recorded(self, title, seconds, freq, approve=True, priority="normal"):
+        s = self.s
+        r = s.post("/api/v1/bulletins", {"title": title, "communes": [self.commune], "priority": priority},
+                   self.editor)
+        check(r.status == 201, r)
+        bid = r.json()["id"]
+        r = s.request("PUT", "/api/v1/bulletins/%d/audio" % bid, wav_bytes(seconds, 16000, freq), self.editor,
+                      headers={"Content-Type": "audio/wav"})
+        check(r.status == 200 and r.json()["status"] == "pending", r)
+        if approve:
+            r = s.post("/api/v1/bulletins/%d/approve" % bid, None, self.approver)
+            check(r.status == 200, r)
+        return bid
+
+    def session(self, start_in, minutes=2):
+        """An ad-hoc session starting at the next whole second + start_in; returns its start (Unix s)."""
+        start = int(time.time()) + 1 + start_in
+        iso = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).isoformat()
+        r = self.s.post("/api/v1/communes/%s/sessions" % self.commune, {"start": iso, "minutes": minutes},
+                        self.admin)
+        check(r.status == 201, r)
+        return start, r.json()
+
+    def url(self, i, query_token=False):
+        cid, tok = self.clusters[i]
+        return "/stream/%s.opus" % cid + ("?token=" + tok if query_token else ""), tok
+
+
+class Receiver(threading.Thread):
+    """A raw HTTP client of the stream: reads until EOF (or stop_after seconds, or forever when
+    stall), timestamping every chunk. body is the Ogg data after the response headers."""
+
+    def __init__(self, port, path, token=None, stop_after=None, stall=False, rcvbuf=None):
+        super().__init__(daemon=True)
+        self.port, self.path, self.token = port, path, token
+        self.stop_after, self.stall, self.rcvbuf = stop_after, stall, rcvbuf
+        self.chunks = []  # (time, bytes so far)
+        self.raw = b""
+        self.connected_at = None
+        self.closed_at = None
+        self.error = None
+        self.stop_event = threading.Event()
+
+    def run(self):
+        try:
+            sock = socket.socket()
+            if self.rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+            sock.connect(("127.0.0.1", self.port))
+            self.connected_at = time.time()
+            auth = "Authorization: Bearer %s\r\n" % self.token if self.token else ""
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (self.path, auth)).encode())
+            if self.stall:
+                self.raw = sock.recv(300)
+                self.stop_event.wait(120)
+                sock.close()
+                return
+            sock.settimeout(0.2)
+            buf = bytearray()
+            while not self.stop_event.is_set():
+                if self.stop_after is not None and time.time() - self.connected_at >= self.stop_after:
+                    break
+                try:
+                    d = sock.recv(65536)
+                except socket.timeout:
+                    continue
+                if not d:
+                    break
+                buf += d
+                self.chunks.append((time.time(), len(buf)))
+            sock.close()
+            self.closed_at = time.time()
+            self.raw = bytes(buf)
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    @property
+    def status(self):
+        try:
+            return int(self.raw.split(b" ", 2)[1])
+        except (IndexError, ValueError):
+            return None
+
+    @property
+    def head_len(self):
+        i = self.raw.find(b"\r\n\r\n")
+        return i + 4 if i >= 0 else 0
+
+    @property
+    def body(self):
+        return self.raw[self.head_len:]
+
+    def arrival(self, body_offset):
+        """When the body byte at body_offset arrived."""
+        want = self.head_len + body_offset
+        for t, n in self.chunks:
+            if n > want:
+                return t
+        return None
+
+    def save(self, path):
+        with open(path, "wb") as f:
+            f.write(self.body)
+        return path
+
+
+def pages(data):
+    """[(offset, length, granule, seq, serial, flags)] of the Ogg pages in data."""
+    out, i = [], 0
+    while i + 27 <= len(data):
+        check(data[i:i + 4] == b"OggS", "no page at %d" % i)
+        nseg = data[i + 26]
+        length = 27 + nseg + sum(data[i + 27:i + 27 + nseg])
+        g = int.from_bytes(data[i + 6:i + 14], "little", signed=True)
+        seq = int.from_bytes(data[i + 18:i + 22], "little")
+        serial = int.from_bytes(data[i + 14:i + 18], "little")
+        out.append((i, length, g, seq, serial, data[i + 5]))
+        i += length
+    return out
+
+
+def check_ogg(data, whole=True):
+    """One logical stream: BOS OpusHead, OpusTags, one serial, sequence numbers 0.., granules
+    non-decreasing, EOS at the end (whole) — and nothing chained."""
+    ps = pages(data)
+    check(len(ps) >= 3, "only %d pages" % len(ps))
+    check(data[ps[0][0] + 28:ps[0][0] + 36] == b"OpusHead" and ps[0][5] & 2, "no BOS OpusHead")
+    check(data[ps[1][0] + 27 + data[ps[1][0] + 26]:][:8] == b"OpusTags", "no OpusTags")
+    serials = {p[4] for p in ps}
+    check(len(serials) == 1, "chained: serials %s" % serials)
+    check([p[3] for p in ps] == list(range(len(ps))), "sequence numbers not 0..n")
+    check(sum(1 for p in ps if p[5] & 2) == 1, "more than one BOS")
+    g = [p[2] for p in ps[2:]]
+    check(all(b >= a for a, b in zip(g, g[1:])), "granules go back")
+    if whole:
+        check(ps[-1][5] & 4, "no EOS at the end")
+    return ps
+
+
+def tools_accept(path, cut=False):
+    """opusinfo exits 0 and ffprobe sees one opus stream; ffmpeg decodes without an error. A
+    capture cut by the client (cut) lacks EOS: opusinfo's only complaint may be that one."""
+    r = subprocess.run(["opusinfo", path], capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    warnings = [l for l in out.splitlines() if "WARNING" in l]
+    if cut:
+        check(all("EOS not set" in w for w in warnings), "opusinfo: %s" % out[-800:])
+    else:
+        check(r.returncode == 0 and not warnings, "opusinfo: %s" % out[-800:])
+    codec, _ = lcserver.ffprobe(path)
+    check(codec == "opus", codec)
+    check(lcserver.decodes(path), "ffmpeg does not decode %s" % path)
+
+
+def decode(path):
+    """The decoded audio, 48 kHz mono 16-bit, as an array."""
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "s16le", "-ac", "1", "-ar", "48000", "-"],
+                         capture_output=True, check=True).stdout
+    a = array.array("h")
+    a.frombytes(out)
+    return a
+
+
+def tones(pcm, win=960):
+    """Segments [(freq or 0 for silence, start_s, end_s)] from zero crossings per 20 ms."""
+    segs = []
+    for w in range(len(pcm) // win):
+        x = pcm[w * win:(w + 1) * win]
+        rms = math.sqrt(sum(v * v for v in x) / win)
+        if rms < 300:
+            f = 0
+        else:
+            zc = sum(1 for a, b in zip(x, x[1:]) if (a < 0) != (b < 0))
+            f = round(zc * 50 / 2 / 50) * 50  # Hz, to the nearest 50
+        t0, t1 = w * win / 48000, (w + 1) * win / 48000
+        if segs and abs(segs[-1][0] - f) <= 50:
+            segs[-1][2] = t1
+        else:
+            segs.append([f, t0, t1])
+    # drop blips (codec start-up, joins) shorter than 60 ms
+    return [tuple(x) for x in segs if x[2] - x[1] >= 0.06]
+
+
+def deliveries(s):
+    """{cluster: row} of the deliveries table (read-only, beside the running server)."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(s.data, "loacast.db"), uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    rows = {r["cluster"]: dict(r) for r in db.execute("SELECT * FROM deliveries")}
+    db.close()
+    for r in rows.values():
+        r["bulletins_whole"] = json.loads(r["bulletins_whole"])
+    return rows
+
+
+def metrics(s):
+    out = {}
+    for line in s.get("/metrics").body.decode().splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
