@@ -28,6 +28,7 @@ struct lc_onair;
 struct lc_scheduler;
 struct lc_streams;
 struct lc_static;
+struct lc_retention;
 
 struct lc_app {
     uv_loop_t *loop;
@@ -45,6 +46,7 @@ struct lc_app {
     struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler.h) */
     struct lc_static *web;          /* the web console's files (NULL: none found) */
     struct lc_streams *stream;      /* the streaming engine (server/stream.h) */
+    struct lc_retention *retention; /* pruning of old delivery rows (server/coverage.h) */
     struct lc_metrics metrics;
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;

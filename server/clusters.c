@@ -67,20 +67,74 @@ int lc_cluster_check_token(struct lc_app *app, const char *cluster, const char *
     return rc;
 }
 
+/* True when the cluster was reached in none of its commune's last n aired sessions (and at
+ * least n sessions aired since it was registered): a receiver that connects but never gets the
+ * programme through is as silent as one that never connects. */
+static bool unreached_recently(struct lc_app *app, const char *cluster, const char *commune,
+                               int64_t created_at, int n)
+{
+    static const char sql[] =
+        "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM deliveries d"
+        "   WHERE d.session = s.id AND d.cluster = ?2 AND d.reached = 1)), 0)"
+        " FROM (SELECT b.id FROM broadcasts b WHERE b.commune = ?1 AND b.host IS NULL"
+        "   AND b.status IN ('done', 'interrupted') AND b.start_at >= ?3"
+        "   ORDER BY b.start_at DESC LIMIT ?4) s";
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return false;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cluster, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, created_at);
+    sqlite3_bind_int(st, 4, n);
+    bool flag = false;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        flag = sqlite3_column_int(st, 0) >= n && sqlite3_column_int(st, 1) == 0;
+    sqlite3_reset(st);
+    return flag;
+}
+
+/* GET /api/v1/clusters[?commune=][&status=online|offline]: each cluster with "online" (seen
+ * within [coverage] offline_after_s) and "unreached_recently" (see above). */
 static void get_clusters(struct lc_req *req)
 {
     static const char sql[] =
-        "SELECT " COLS " FROM clusters WHERE (?1 IS NULL OR commune = ?1) ORDER BY commune, id";
-    char commune[80];
-    sqlite3_stmt *st = lc_store_stmt(lc_app(req)->store, sql);
+        "SELECT " COLS " FROM clusters WHERE (?1 IS NULL OR commune = ?1)"
+        " AND (?2 IS NULL OR (?2 = 'offline') = (last_seen IS NULL OR last_seen < ?3))"
+        " ORDER BY commune, id";
+    struct lc_app *app = lc_app(req);
+    char commune[80], status[16];
+    const char *want = lc_req_query(req, "status", status, sizeof status);
+    if (want != NULL && strcmp(want, "online") != 0 && strcmp(want, "offline") != 0)
+        return lc_reply_error(req, 400, "bad_query", "status must be online or offline");
+    int64_t since = lc_now() - app->cfg.offline_after_s;
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
     if (st == NULL)
         return lc_reply_internal(req, "clusters");
     if (lc_req_query(req, "commune", commune, sizeof commune))
         sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    if (want != NULL)
+        sqlite3_bind_text(st, 2, want, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, since);
     json_t *list = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(list, cluster_json(st));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *o = cluster_json(st);
+        bool online = !lc_col_is_null(st, 8) && sqlite3_column_int64(st, 8) >= since;
+        json_object_set_new(o, "online", json_boolean(online));
+        json_array_append_new(list, o);
+    }
     sqlite3_reset(st);
+    /* The flags need other statements: after the listing statement is reset. */
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o) {
+        int64_t created = 0;
+        lc_time_parse(json_string_value(json_object_get(o, "created_at")), &created);
+        json_object_set_new(
+            o, "unreached_recently",
+            json_boolean(unreached_recently(app, json_string_value(json_object_get(o, "id")),
+                                            json_string_value(json_object_get(o, "commune")),
+                                            created, app->cfg.unreached_sessions)));
+    }
     lc_reply_json(req, 200, json_pack("{s:o}", "clusters", list));
 }
 

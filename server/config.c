@@ -57,6 +57,9 @@ static const struct key keys[] = {
      "per client address, per window"},
     {"auth", "login_window_s", T_INT, F(login_window_s), 1, 86400, "failed-login window"},
     {"auth", "password_min_length", T_INT, F(password_min_length), 1, 1024, "new passwords"},
+    {"coverage", "offline_after_s", T_INT, F(offline_after_s), 1, 366 * 86400, "a cluster not seen for this long is offline"},
+    {"coverage", "unreached_sessions", T_INT, F(unreached_sessions), 1, 1000, "flag clusters reached in none of the last N sessions"},
+    {"coverage", "retention_days", T_INT, F(retention_days), 1, 3650, "delivery rows kept this long"},
     {"schedules", "hold_s", T_INT, F(hold_s), 0, 600, "programme frozen, receivers held before a session"},
     {"schedules", "gap_ms", T_INT, F(gap_ms), 0, 60000, "silence between programme items"},
 };
@@ -88,6 +91,9 @@ void lc_config_defaults(struct lc_config *c)
     c->login_window_s = 900;
     c->password_min_length = 8;
     c->hold_s = 60;
+    c->offline_after_s = 86400;
+    c->unreached_sessions = 3;
+    c->retention_days = 400;
     c->gap_ms = 2000;
 }
 

@@ -44,6 +44,10 @@ struct lc_config {
     int login_max_failures_address;  /* per client address, within login_window_s */
     int login_window_s;
     int password_min_length;
+    /* [coverage] (issue 7) */
+    int offline_after_s;             /* a cluster not seen for longer is offline */
+    int unreached_sessions;          /* flagged when reached in none of the last N sessions */
+    int retention_days;              /* delivery rows older than this are pruned */
     /* [schedules] (issue 5) */
     int hold_s;                      /* receivers are held this long before a session */
     int gap_ms;                      /* silence between the items of a programme */

@@ -173,6 +173,11 @@ const struct lc_migration lc_migrations[] = {
      "  PRIMARY KEY (session, cluster)) WITHOUT ROWID;"
      "CREATE INDEX IF NOT EXISTS deliveries_commune ON deliveries(commune, session_start);"
      "CREATE INDEX IF NOT EXISTS deliveries_cluster ON deliveries(cluster, session_start);"},
+    /* Issue 7 (server/coverage.c, server/retention.c): reports over a date range of all communes
+     * and the retention pruning read these ranges. */
+    {30, "coverage indexes",
+     "CREATE INDEX IF NOT EXISTS deliveries_start ON deliveries(session_start);"
+     "CREATE INDEX IF NOT EXISTS broadcasts_start ON broadcasts(start_at);"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -31,6 +31,7 @@
 #include "server/static.h"
 #include "server/store.h"
 #include "server/stream.h"
+#include "server/coverage.h"
 #include "server/users.h"
 
 struct server {
@@ -156,6 +157,7 @@ static void on_signal(uv_signal_t *sig, int signum)
     lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     app->stopping = true;
     lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
+    lc_retention_stop(app);
     lc_streams_stop(app->stream); /* receivers closed, last accounting batch written */
     app->stream = NULL;
     lc_http_stop(app->http);
@@ -185,6 +187,7 @@ static int add_routes(struct lc_router *r)
     if (rc == 0) rc = lc_sessions_routes(r);
     if (rc == 0) rc = lc_emergency_routes(r);
     if (rc == 0) rc = lc_stream_routes(r);
+    if (rc == 0) rc = lc_coverage_routes(r);
     if (rc == 0) rc = lc_static_routes(r);
     return rc;
 }
@@ -292,6 +295,10 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     lc_bulletins_resume(app);
     if ((rc = lc_scheduler_start(app)) < 0) {
         lc_err_set(err, rc, "cannot start the scheduler");
+        goto out;
+    }
+    if ((rc = lc_retention_start(app)) < 0) {
+        lc_err_set(err, rc, "cannot start delivery-log retention");
         goto out;
     }
     printf("loacast: listening on http://%s:%d/ (data in %s)\n", cfg->listen_host,
