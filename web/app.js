@@ -20,7 +20,7 @@ const SCREENS = [
   {id: 'schedule', mod: schedule, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'emergency', mod: emergency, roles: ['admin', 'approver']},
   {id: 'communes', mod: communes, roles: ['admin', 'editor', 'approver', 'operator']},
-  {id: 'coverage', mod: coverage, roles: ['admin', 'approver', 'operator']},
+  {id: 'coverage', mod: coverage, roles: ['admin', 'operator']},
   {id: 'users', mod: users, roles: ['admin']},
   {id: 'audit', mod: audit, roles: ['admin', 'operator']},
 ];

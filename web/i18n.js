@@ -181,6 +181,7 @@ const S = {
   'cl.online': ['Hoạt động', 'Online'],
   'cl.offline': ['Mất liên lạc', 'Offline'],
   'cl.never': ['Chưa kết nối', 'Never connected'],
+  'cl.unreached': ['Không nhận được các buổi gần đây', 'Missed recent sessions'],
   'cl.seen': ['Lần cuối: {when}', 'Last seen {when}'],
   'cl.last_seen': ['Liên lạc lần cuối', 'Last seen'],
   'cl.need_commune': ['Cần thêm xã trước khi thêm cụm loa.', 'Add a commune before adding clusters.'],

@@ -77,6 +77,9 @@ await run(async (server) => {
     const row2 = await op.textContent('#clusters-table tr[data-id="quang-an-2"]');
     check(row2.includes('Chưa kết nối'), row2);
     await screenshot(op, 'communes');
+    await op.setViewportSize({width: 390, height: 844});
+    await screenshot(op, 'phone-communes');
+    await op.setViewportSize({width: 1366, height: 768});
 
     // rotate: a new token, once; the old one stops working
     await op.click('#clusters-table tr[data-id="quang-phu-1"] button:text("Cấp mã mới")');

@@ -86,6 +86,10 @@ await run(async (server) => {
     await op.click('button[aria-label="Ngày trước"]');
     await op.waitForSelector('#programme .session:has-text("Buổi thêm")');
     await screenshot(op, 'schedule');
+    // the same on a phone: one column, nothing wider than the screen
+    await op.setViewportSize({width: 390, height: 844});
+    await screenshot(op, 'phone-schedule');
+    await op.setViewportSize({width: 1366, height: 768});
 
     // ---- an editor has no emergency screen ----
     const ed = await newPage(ctx, problems);

@@ -12,7 +12,10 @@ import { can, loadCommunes, badge, failure, confirmDialog, infoDialog, slugify, 
 // A cluster not heard from for longer than this is offline (the server's default, SPEC).
 export const OFFLINE_AFTER_MS = 24 * 3600 * 1000;
 
+// The server's verdict ("online", from its [coverage] offline_after_s) when it gives one;
+// otherwise the SPEC's default of 24 hours since the last sign of life.
 export function isOnline(c) {
+  if (typeof c.online === 'boolean') return c.online;
   return !!c.last_seen && Date.now() - Date.parse(c.last_seen) <= OFFLINE_AFTER_MS;
 }
 
@@ -96,7 +99,8 @@ export function render(view, ctx) {
       h('td', null, by.get(c.commune) || c.commune),
       h('td', {class: 'num'}, fmtNumber(c.speakers)),
       h('td', {class: 'num'}, fmtNumber(c.population)),
-      h('td', null, onlineBadge(c), h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : '')),
+      h('td', null, onlineBadge(c), c.unreached_recently ? [' ', badge('warn', t('cl.unreached'))] : null,
+        h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : '')),
       manage ? h('td', {class: 'row-actions'},
         h('button', {class: 'link', onclick: () => clusterForm(c)}, t('common.edit')),
         h('button', {class: 'link', onclick: () => rotate(c)}, t('cl.rotate')),

@@ -13,6 +13,11 @@ import { isOnline } from './communes.js';
 
 const pct = (a, b) => (b > 0 ? (100 * a) / b : null);
 
+// A receiver's last report ({"volume": 80, "signal": -71, ...}) in one short line.
+function statusText(st) {
+  return Object.entries(st).slice(0, 4).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ');
+}
+
 export function render(view, ctx) {
   let communes = [];
   let titles = new Map();
@@ -155,7 +160,7 @@ export function render(view, ctx) {
     const agg = new Map();
     for (const s of sessions) {
       for (const b of s.bulletins || []) {
-        const a = agg.get(b.id) || {id: b.id, sessions: 0, clusters: 0, clusters_total: 0, pop: 0, pop_total: 0};
+        const a = agg.get(b.id) || {id: b.id, title: b.title, sessions: 0, clusters: 0, clusters_total: 0, pop: 0, pop_total: 0};
         a.sessions++;
         a.clusters += b.clusters_reached || 0;
         a.clusters_total += s.clusters_total || 0;
@@ -166,7 +171,7 @@ export function render(view, ctx) {
     }
     if (!agg.size) { replace(bulletinsEl, h('p', {class: 'muted empty'}, t('cv.no_bulletins'))); return; }
     const rows = [...agg.values()].map((a) => h('tr', {dataset: {id: a.id}},
-      h('td', null, titles.get(a.id) || '#' + a.id),
+      h('td', null, a.title || titles.get(a.id) || '#' + a.id),
       h('td', {class: 'num'}, fmtNumber(a.sessions)),
       h('td', {class: 'num'}, `${a.clusters}/${a.clusters_total}`),
       h('td', {class: 'num'}, `${fmtNumber(a.pop)}/${fmtNumber(a.pop_total)}`),
@@ -205,14 +210,15 @@ export function render(view, ctx) {
       try { list = (await get('/api/v1/clusters')).clusters || []; } catch (e2) { failure(offlineEl, e2); return; }
     }
     // The server's own verdict when it gives one; otherwise the SPEC's default of 24 hours.
-    const offline = list.filter((c) => (typeof c.offline === 'boolean' ? c.offline : !isOnline(c)));
+    const offline = list.filter((c) => !isOnline(c));
     if (!offline.length) { replace(offlineEl, h('p', {class: 'notice ok'}, t('cv.all_online'))); return; }
     replace(offlineEl, h('div', {class: 'table-wrap'}, h('table', {id: 'offline-table'},
       h('thead', null, h('tr', null, [t('cl.name'), t('co.commune'), t('cl.last_seen')].map((x) => h('th', null, x)))),
       h('tbody', null, offline.map((c) => h('tr', {dataset: {id: c.id}},
         h('td', null, c.name, h('div', {class: 'muted small'}, c.id)),
         h('td', null, communeName(c.commune)),
-        h('td', null, c.last_seen ? fmtDateTime(c.last_seen) : badge('off', t('cl.never')))))))));
+        h('td', null, c.last_seen ? fmtDateTime(c.last_seen) : badge('off', t('cl.never')),
+          c.status && typeof c.status === 'object' ? h('div', {class: 'muted small'}, statusText(c.status)) : null)))))));
   }
 
   async function download() {
