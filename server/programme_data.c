@@ -174,7 +174,8 @@ int lc_sessions_of_day(struct lc_app *app, const char *commune, struct lc_date d
         s->start = w[i].start;
         s->end = w[i].end;
     }
-    qsort(out->v + first, out->n - first, sizeof *out->v, by_start);
+    if (out->n > first)
+        qsort(out->v + first, out->n - first, sizeof *out->v, by_start);
     return 0;
 }
 

@@ -3,7 +3,8 @@
  *
  *   POST /api/v1/communes/{id}/sessions {"start": RFC 3339 (any offset), "minutes": 1..240}
  *     → 201 the session (with its predicted programme). Refused with 409 if it overlaps another
- *     session of the commune (a slot occurrence or an ad-hoc session; emergencies do not count),
+ *     session of the commune that is not over (a slot occurrence or an ad-hoc session;
+ *     emergencies do not count),
  *     422 if it would be over already. Audited (session_create).
  *   GET /api/v1/communes/{id}/programme[?date=YYYY-MM-DD] (default: today, local)
  *     → {"commune","date","sessions":[session...]}: frozen programmes as they were frozen; the
@@ -116,7 +117,9 @@ static int find_overlap(struct lc_app *app, const char *commune, int64_t start, 
         }
         for (size_t i = 0; i < l.n && !found; i++) {
             const struct lc_bsession *x = &l.v[i];
-            if (strcmp(x->kind, "emergency") == 0 || strcmp(x->status, "missed") == 0)
+            /* emergencies, sessions that are over (a programme may end before its window) */
+            if (strcmp(x->kind, "emergency") == 0 || strcmp(x->status, "missed") == 0 ||
+                strcmp(x->status, "done") == 0 || strcmp(x->status, "interrupted") == 0)
                 continue;
             if (lc_windows_overlap(start, end, x->start, x->end)) {
                 *hit = *x;

@@ -63,7 +63,7 @@ struct lc_streams {
     struct lc_stream_opts o;
     char audio_dir[4096];
     struct lc_clipcache clips;
-    unsigned char silence[64];  /* one 20 ms Opus packet of silence, encoded at open */
+    unsigned char silence[1276]; /* one 20 ms Opus packet of silence, encoded at open */
     uint32_t silence_len;
     struct lc_cast *casts;
     struct lc_strmap by_cluster;    /* cluster → its receiver */

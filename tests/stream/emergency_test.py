@@ -1,0 +1,61 @@
+"""An emergency interrupts the session on air in place: a receiver connected before it hears it
+within 2 s of the request (the page carrying its first samples arrives < 2 s after POST
+/api/v1/emergency), in the same logical stream (one serial, one BOS, no reconnection); the
+interrupted bulletin then plays again from its start, then the rest of the programme. The capture
+is valid for opusinfo and ffprobe; the delivery row lists the emergency and the replayed bulletin
+as whole."""
+import os
+import time
+
+import streamkit as K
+from streamkit import check
+
+
+def main():
+    with K.Server(K.config()) as s:
+        s.start()
+        st = K.Setup(s, 1, [(8.0, 400), (2.0, 800)])
+        b1, b2 = st.bulletins
+        # the emergency's recording targets another commune, so that it is in no programme here
+        r = s.post("/api/v1/communes", {"id": "quang-an", "name": "Quảng An"}, st.admin)
+        check(r.status == 201, r)
+        st.commune = "quang-an"
+        em = st.recorded("Khẩn cấp", 1.5, 1500)
+        st.commune = K.COMMUNE
+        start, sess = st.session(3, minutes=1)
+        time.sleep(1.5)
+        path, tok = st.url(0)
+        rc = K.Receiver(s.port, path, tok)
+        rc.start()
+        time.sleep(max(0, start + 2.5 - time.time()))
+        t_post = time.time()
+        r = s.post("/api/v1/emergency", {"bulletin": em, "communes": [K.COMMUNE]}, st.approver)
+        check(r.status == 201 and r.json()["sessions"][0]["interrupted"], r)
+        rc.join(start + 30 - time.time())
+        check(not rc.is_alive() and rc.error is None and rc.status == 200, rc.error)
+        ps = K.check_ogg(rc.body)  # one serial, one BOS, EOS at the end
+        cap = rc.save(os.path.join(s.tmp, "em.opus"))
+        K.tools_accept(cap)
+
+        segs = [x for x in K.tones(K.decode(cap)) if x[0]]
+        check([f for f, _, _ in segs] == [400, 1500, 400, 800], segs)
+        check(abs(segs[1][2] - segs[1][1] - 1.5) < 0.1, segs)           # the emergency, whole
+        check(abs(segs[2][2] - segs[2][1] - 8.0) < 0.1, segs)           # b1 again from its start
+        # heard within 2 s: the page that carries the emergency's first sample
+        preskip = int.from_bytes(rc.body[ps[0][0] + 38:ps[0][0] + 40], "little")
+        g_em = preskip + int(segs[1][1] * 48000)
+        page = next(p for p in ps[2:] if p[2] >= g_em)
+        heard = rc.arrival(page[0]) - t_post
+        check(0 < heard < 2.0, "emergency arrived %.3f s after the request" % heard)
+
+        time.sleep(1.5)
+        row = K.deliveries(s)["k1"]
+        check(em in row["bulletins_whole"] and b1 in row["bulletins_whole"] and b2 in row["bulletins_whole"], row)
+        check(row["reached"] == 1 and row["reconnections"] == 0, row)
+        print("emergency heard %.3f s after the request" % heard)
+        s.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
