@@ -22,6 +22,16 @@
  *
  * An emergency in a commune that is off air is an ordinary session with `emergency` set,
  * published PREPARE (optional) then OPEN at once.
+ *
+ * Details of the scheduler (server/scheduler.c, added with issue 5):
+ *   - OPEN's start_ms is the instant of offset 0 of the programme: the window start for a session
+ *     opened on time or resumed after a restart (so now − start_ms is the offset to play from);
+ *     the moment it went on air for one opened more than 1 s late for another reason (the
+ *     server started after its start, an emergency held the commune): it then plays from the top.
+ *   - INTERRUPT carries the interrupted session's id, commune, start_ms and end_ms, emergency = 1,
+ *     and the emergency's items (offsets from the interruption).
+ *   - At shutdown the scheduler publishes CLOSE for the sessions on air (they stay on_air in the
+ *     database and are resumed by OPEN at the next start).
  */
 #ifndef LC_SERVER_ONAIR_H
 #define LC_SERVER_ONAIR_H
