@@ -48,6 +48,9 @@ export function render(view, ctx) {
         h('section', {class: 'card'}, sectionTitle(t('cv.bulletins')), bulletinsEl),
         h('section', {class: 'card'}, sectionTitle(t('cv.offline')), offlineEl)))));
 
+  let lastSessions = null;
+  const onResize = () => { if (lastSessions) drawChart(lastSessions); };
+  window.addEventListener('resize', onResize);
   start();
 
   async function start() {
@@ -88,6 +91,7 @@ export function render(view, ctx) {
     }
     csv.disabled = false;
     drawSummary(sessions);
+    lastSessions = sessions;
     drawChart(sessions);
     drawSessions(sessions);
     drawBulletins(sessions);
@@ -114,7 +118,8 @@ export function render(view, ctx) {
       const d = isoDate(s.session_start);
       if (byDay.has(d) && s.percent_population !== null && s.percent_population !== undefined) byDay.get(d).push(s.percent_population);
     }
-    const W = 900, H = 240, L = 44, R = 10, T = 12, B = 36;
+    // drawn at the panel's own width (1 unit = 1 px), so text keeps its size on any screen
+    const W = Math.max(300, Math.round(chartEl.clientWidth || 900)), H = 240, L = 44, R = 10, T = 12, B = 36;
     const bw = (W - L - R) / Math.max(days.length, 1);
     const y = (p) => T + (H - T - B) * (1 - p / 100);
     const g = [];
@@ -234,4 +239,6 @@ export function render(view, ctx) {
       ctx.toast(errorText(e), 'error');
     }
   }
+
+  return {cleanup() { window.removeEventListener('resize', onResize); }};
 }
