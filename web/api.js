@@ -111,6 +111,16 @@ export function errorText(err, context) {
     bad_field: 'err.invalid', unknown_field: 'err.invalid', bad_json: 'err.invalid',
     bad_query: 'err.invalid', busy: 'err.busy', shutting_down: 'err.busy', timeout: 'err.network',
   };
+  // A refused value, in words: the server's sentence names the field; the common ones have their
+  // own Vietnamese sentence.
+  if (c === 'invalid' || c === 'bad_field') {
+    const m = err.serverMessage;
+    const hints = [[/expires is in the past/, 'err.expires_past'], [/expires must be after/, 'err.expires_order'],
+      [/unknown commune/, 'err.unknown_commune'], [/password must have at least/, 'err.password_short'],
+      [/must be a slug/, 'err.slug'], [/must not be empty/, 'err.empty'], [/needs a reason/, 'err.reason'],
+      [/would be over already/, 'err.past_session'], [/overlap/, 'err.overlap'], [/unknown voice/, 'err.voice']];
+    for (const [re, key] of hints) if (re.test(m)) return t(key);
+  }
   let text = t(known[c] || (s >= 500 ? 'err.server' : 'err.unexpected'));
   // In English the server's own sentence adds the detail (which field, which commune); in
   // Vietnamese we do not show English text to staff.

@@ -1,10 +1,23 @@
 // The bulletin screens in headless Chromium: a wrong password gives a Vietnamese error; an editor
 // writes a text bulletin and hears the rendered preview load in the page's <audio>; the editor
-// never sees "approve"; an approver approves it; the English switch; the layout on a phone.
+// never sees "approve"; an approver approves it; a recording is uploaded and previewed, a file
+// that is not audio is refused in words; a rejection's reason reaches the editor; the English
+// switch; the layout on a phone.
 // Screenshots: login, login-error, bulletin-compose, bulletin-preview, bulletin-approve,
 // bulletins-en, phone-bulletins.
 
 import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot } from './lib.mjs';
+
+// A mono 16-bit WAV of a 440 Hz tone.
+function wav(seconds, rate = 16000) {
+  const n = Math.round(seconds * rate);
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8); b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(2 * rate, 28);
+  b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), 44 + 2 * i);
+  return b;
+}
 
 const TEXT = 'UBND xã Quảng Phú thông báo: từ ngày 5/12/2026, trạm y tế tổ chức tiêm chủng cho trẻ em ' +
   'dưới 5 tuổi, từ 7 giờ 30 đến 11 giờ. Đề nghị bà con đưa trẻ đến đúng giờ.';
@@ -104,6 +117,41 @@ await run(async (server) => {
     // the status filter
     await ed.selectOption('#status-filter', 'pending');
     await ed.waitForFunction((bid) => !document.querySelector(`#bulletins-table tr[data-id="${bid}"]`), id);
+
+    // ---- a recording: upload, preview; a file that is not audio is refused in words ----
+    await ed.click('#new-bulletin');
+    await ed.check('#kind-audio');
+    await ed.fill('#b-title', 'Ghi âm: lịch họp thôn');
+    await ed.setInputFiles('#b-file', {name: 'hop-thon.wav', mimeType: 'audio/wav', buffer: wav(2.0)});
+    await ed.check('input[name="b-communes"][value="quang-tho"]');
+    await ed.click('#b-submit');
+    await ed.waitForSelector('#side .detail[data-status="pending"]', {timeout: 60000});
+    await ed.waitForFunction(() => { const a = document.querySelector('#preview'); return a && a.readyState >= 1 && Math.abs(a.duration - 2) < 0.3; });
+    const rec = Number(await ed.getAttribute('#side .detail', 'data-id'));
+    check((await ed.textContent('#side .detail')).includes('Bản ghi âm'), 'kind');
+    await ed.click('#new-bulletin');
+    await ed.check('#kind-audio');
+    await ed.fill('#b-title', 'Tệp sai');
+    await ed.setInputFiles('#b-file', {name: 'ghi-chu.wav', mimeType: 'audio/wav', buffer: Buffer.from('đây không phải âm thanh')});
+    await ed.check('input[name="b-communes"][value="quang-tho"]');
+    await ed.click('#b-submit');
+    await ed.waitForSelector('#side .detail[data-status="draft"]');
+    check((await ed.textContent('#toast')).includes('không phải âm thanh'), await ed.textContent('#toast'));
+    check(await ed.locator('#reupload').count() === 1, 'no second chance to upload');
+
+    // ---- the approver rejects the recording with a reason; the editor reads it ----
+    await ap.reload();
+    await ap.waitForSelector(`#bulletins-table tr[data-id="${rec}"]`);
+    await ap.click(`#bulletins-table tr[data-id="${rec}"] .row-open`);
+    await ap.click('#reject');
+    await ap.fill('#reject-reason', 'Thiếu giờ họp cụ thể');
+    await ap.click('#dialog-ok');
+    await ap.waitForSelector('#side .detail[data-status="rejected"]');
+    await ed.reload();
+    await ed.waitForSelector(`#bulletins-table tr[data-id="${rec}"]`);
+    await ed.click(`#bulletins-table tr[data-id="${rec}"] .row-open`);
+    await ed.waitForSelector('#reason');
+    check((await ed.textContent('#reason')).includes('Bị từ chối. Lý do: Thiếu giờ họp cụ thể'), await ed.textContent('#reason'));
 
     // ---- English, and back ----
     await ed.selectOption('#status-filter', '');

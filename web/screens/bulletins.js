@@ -350,6 +350,8 @@ export function render(view, ctx) {
         msg.textContent = errorText(e);
         msg.hidden = false;
         if (!created) return;
+        // the bulletin exists, its recording was refused: show it, where another file can be sent
+        ctx.toast(errorText(e), 'error');
       }
       filter.value = '';
       mode = 'detail';

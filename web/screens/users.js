@@ -66,7 +66,7 @@ export function render(view, ctx) {
       pass.value = '';
       await load();
     } catch (e) {
-      msg.textContent = e.code === 'invalid' ? t('us.invalid') : errorText(e);
+      msg.textContent = errorText(e);
       msg.hidden = false;
     }
   }
