@@ -1,0 +1,41 @@
+"""Nothing withdrawn reaches a speaker: a bulletin withdrawn after its session's programme was
+frozen (PREPARE, hold window) is taken out at OPEN — the programme is built again from what is
+still approved — and the approved bulletins after it move up."""
+import time
+
+from schedkit import Server, Station, check, next_second_boundary
+
+
+def main():
+    with Server(config="[schedules]\nhold_s = 4\ngap_ms = 1000\n") as srv:
+        srv.start()
+        st = Station(srv)
+        st.commune("quang-phu")
+        first = st.bulletin("Thông báo thứ nhất về lịch họp thôn.", ["quang-phu"], priority="high")
+        second = st.bulletin("Thông báo thứ hai về vệ sinh môi trường.", ["quang-phu"])
+        start = next_second_boundary(6)
+        sid = st.session("quang-phu", start)["id"]
+        deadline = time.time() + 10
+        x = None
+        while time.time() < deadline:
+            x = st.find_session("quang-phu", sid)
+            if x["frozen"]:
+                break
+            time.sleep(0.05)
+        check(x["frozen"] and x["status"] == "scheduled", x)
+        check([i["bulletin"] for i in x["items"]] == [first["id"], second["id"]], x)
+        check(time.time() < start - 0.5, "frozen too late to test")
+        r = srv.post("/api/v1/bulletins/%d/withdraw" % first["id"], {}, st.editor)
+        check(r.status == 200, r)
+        x = st.wait_session("quang-phu", sid, ("on_air", "done"), timeout=10)
+        check([i["bulletin"] for i in x["items"]] == [second["id"]], x)
+        check(x["items"][0]["offset_s"] == 0 and abs(x["late_ms"]) <= 50, x)
+        check(len(st.log_lines(r"session %d: a bulletin was withdrawn" % sid)) == 1, "rebuilt")
+        b1 = srv.get("/api/v1/bulletins/%d" % first["id"], st.operator).json()
+        check(b1["status"] == "withdrawn" and b1["aired"] == 0, b1)
+        srv.stop()
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
