@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "common/buf.h"
+
 #include "server/log.h"
 #include "server/store.h"
 
@@ -29,6 +31,7 @@ void lc_dlv_free(struct lc_dlv *d)
         return;
     free(d->rng);
     free(d->base_whole);
+    free(d->whole);
     free(d);
 }
 
@@ -123,30 +126,54 @@ int lc_delivery_load(struct lc_store *st, const struct lc_dlv_session *s, struct
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* The JSON array of bulletins delivered whole: the base ones, then this run's, no repeats. */
+/* The JSON array of bulletins delivered whole: the base ones (a restart), then this run's, no
+ * repeats. Built without jansson in the usual case: it runs for every row of every batch. */
 static char *whole_json(const struct lc_dlv_session *s, const struct lc_dlv *d)
 {
-    json_t *a = NULL;
-    if (d->base_whole)
-        a = json_loads(d->base_whole, 0, NULL);
-    if (!json_is_array(a)) {
-        json_decref(a);
-        a = json_array();
+    struct lc_buf b = {0};
+    json_t *base = d->base_whole ? json_loads(d->base_whole, 0, NULL) : NULL;
+    size_t nbase = json_is_array(base) ? json_array_size(base) : 0;
+    char num[24];
+    lc_buf_append(&b, "[", 1);
+    for (size_t i = 0; i < nbase; i++) {
+        snprintf(num, sizeof num, "%s%lld", i ? "," : "",
+                 (long long)json_integer_value(json_array_get(base, i)));
+        lc_buf_append_str(&b, num);
     }
-    for (size_t i = 0; a && i < s->nair; i++) {
+    bool first = nbase == 0;
+    for (size_t i = 0; i < s->nair; i++) {
         const struct lc_airing *x = &s->air[i];
         if (x->bulletin <= 0 || !lc_dlv_covers(d, x->g0, x->g1))
             continue;
         bool seen = false;
-        size_t j;
-        json_t *v;
-        json_array_foreach(a, j, v) if (json_integer_value(v) == x->bulletin) seen = true;
-        if (!seen)
-            json_array_append_new(a, json_integer(x->bulletin));
+        for (size_t j = 0; j < nbase && !seen; j++)
+            seen = json_integer_value(json_array_get(base, j)) == x->bulletin;
+        for (size_t j = 0; j < i && !seen; j++) /* an earlier airing of the same bulletin */
+            seen = s->air[j].bulletin == x->bulletin && lc_dlv_covers(d, s->air[j].g0, s->air[j].g1);
+        if (seen)
+            continue;
+        snprintf(num, sizeof num, "%s%lld", first ? "" : ",", (long long)x->bulletin);
+        lc_buf_append_str(&b, num);
+        first = false;
     }
-    char *out = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    json_decref(a);
-    return out;
+    json_decref(base);
+    if (lc_buf_append(&b, "]", 2) < 0) { /* with the NUL */
+        lc_buf_free(&b);
+        return NULL;
+    }
+    return (char *)lc_buf_steal(&b, NULL);
+}
+
+/* The cached list is stale when airings or ranges were added, or when a range's end passed the
+ * end of an airing since it was built. */
+static bool whole_stale(const struct lc_dlv_session *s, const struct lc_dlv *d, uint64_t end)
+{
+    if (d->whole == NULL || d->whole_nair != s->nair || d->whole_nrng != d->nrng)
+        return true;
+    for (size_t i = 0; i < s->nair; i++)
+        if (s->air[i].g1 > d->whole_end && s->air[i].g1 <= end)
+            return true;
+    return false;
 }
 
 int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
@@ -162,12 +189,24 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         "  programme_s = excluded.programme_s, bytes = excluded.bytes, "
         "  reconnections = excluded.reconnections, reached = excluded.reached, "
         "  bulletins_whole = excluded.bulletins_whole, updated_at = excluded.updated_at";
-    char *whole = whole_json(s, d);
-    sqlite3_stmt *q = lc_store_stmt(st, sql);
-    if (q == NULL || whole == NULL) {
-        free(whole);
-        return -EIO;
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < d->nrng; i++)
+        if (d->rng[i].g1 > end)
+            end = d->rng[i].g1;
+    if (whole_stale(s, d, end)) {
+        char *w = whole_json(s, d);
+        if (w == NULL)
+            return -ENOMEM;
+        free(d->whole);
+        d->whole = w;
+        d->whole_nair = s->nair;
+        d->whole_nrng = d->nrng;
+        d->whole_end = end;
     }
+    const char *whole = d->whole;
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL)
+        return -EIO;
     double audio = d->base_audio_s + lc_dlv_audio_s(d);
     if (s->programme_s > 0 && audio > s->programme_s)
         audio = s->programme_s;
@@ -186,11 +225,10 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
     sqlite3_bind_int64(q, 10, (sqlite3_int64)(d->base_bytes + d->bytes));
     sqlite3_bind_int(q, 11, recon);
     sqlite3_bind_int(q, 12, s->programme_s > 0 && audio >= 0.9 * s->programme_s);
-    sqlite3_bind_text(q, 13, whole, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 13, whole, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 14, now_s);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    free(whole);
     if (rc != SQLITE_DONE) {
         lc_log(LC_LOG_ERR, "session %lld, cluster %s: %s", (long long)s->id, d->cluster,
                sqlite3_errstr(rc));

@@ -58,6 +58,10 @@ struct lc_dlv {
     uint64_t base_bytes;
     int base_reconnections;
     char *base_whole;               /* JSON array text, or NULL */
+    char *whole;                    /* cached bulletins_whole text, recomputed when stale */
+    size_t whole_nair;              /* ... for this many airings, */
+    uint32_t whole_nrng;            /* this many ranges, */
+    uint64_t whole_end;             /* and ranges ending here */
     char cluster[];
 };
 

@@ -312,28 +312,47 @@ void lc_http_stream_end(struct lc_req *req)
     finish_request(c, true);
 }
 
-uv_stream_t *lc_http_stream_socket(struct lc_req *req)
+struct lc_http_conn *lc_http_stream_detach(struct lc_req *req)
 {
     struct lc_http_conn *c = req->conn;
     if (c == NULL || c->closing || c->state != ST_STREAM)
         return NULL;
-    return (uv_stream_t *)&c->tcp;
+    detach_req(c); /* freed now, or by its last lc_req_release() */
+    /* a streaming connection parses nothing more: give its parser buffers back */
+    lc_buf_free(&c->url);
+    lc_buf_free(&c->field);
+    lc_buf_free(&c->value);
+    if (c->in_off >= c->in.len) {
+        lc_buf_free(&c->in);
+        c->in_off = 0;
+    }
+    return c;
 }
 
-void lc_http_stream_on_close(struct lc_req *req, lc_http_closed_cb cb, void *arg)
+uv_stream_t *lc_http_conn_socket(struct lc_http_conn *c)
 {
-    struct lc_http_conn *c = req->conn;
-    if (c == NULL || c->closing)
+    return c->closing ? NULL : (uv_stream_t *)&c->tcp;
+}
+
+void lc_http_conn_on_close(struct lc_http_conn *c, lc_http_closed_cb cb, void *arg)
+{
+    if (c->closing)
         return;
     c->on_close = cb;
     c->close_arg = arg;
 }
 
-void lc_http_stream_abort(struct lc_req *req)
+void lc_http_conn_end(struct lc_http_conn *c)
 {
-    struct lc_http_conn *c = req->conn;
-    if (c != NULL && !c->closing && c->state == ST_STREAM)
-        close_conn(c);
+    if (c->closing || c->state != ST_STREAM)
+        return;
+    c->state = ST_HANDLING;
+    finish_request(c, true);
+}
+
+void lc_http_conn_abort(struct lc_http_conn *c)
+{
+    close_conn(c);
 }
 
 static void protocol_error(struct lc_http_conn *c, int status, const char *code, const char *msg)

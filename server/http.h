@@ -154,20 +154,25 @@ int lc_http_stream_write(struct lc_req *req, const void *data, size_t len,
 size_t lc_http_stream_queued(const struct lc_req *req);
 void lc_http_stream_end(struct lc_req *req);
 
-/* Streaming takeover (issue 6, server/stream.c): after lc_http_stream_begin(), the engine writes
- * shared, immutable buffers to the socket itself — uv_try_write(), or uv_write() with its own
- * requests, whose callbacks release the buffers (no copy per receiver). http.c still owns the
- * handle: it reads and discards input, and closes on EOF, errors, lc_http_stream_abort(),
- * lc_http_close(), or after lc_http_stream_end() (a graceful shutdown queued behind the pending
- * writes; call it once they completed). on_close(arg) runs exactly once, when the connection
- * starts closing (before its pending writes are cancelled: their callbacks run later, with
- * UV_ECANCELED); it may not call back into http.c for this request.
- * lc_http_stream_socket() is NULL once the connection is closing. */
+/* Streaming takeover (issue 6, server/stream.c). After lc_http_stream_begin(), the engine takes
+ * the connection and lets the request go (it is freed when the handler returns: a receiver keeps
+ * no request, headers or parser buffers). It then writes shared, immutable buffers to the socket
+ * itself — uv_try_write(), or uv_write() with its own requests, whose callbacks release the
+ * buffers (no copy per receiver). http.c still owns the connection and its handles: it reads and
+ * discards input, and closes on EOF, errors, lc_http_conn_abort(), lc_http_close(), or after
+ * lc_http_conn_end() (a graceful shutdown queued behind the pending writes: call it once they
+ * completed). on_close(arg) runs exactly once, when the connection starts closing, before its
+ * pending writes are cancelled (their callbacks run later, with UV_ECANCELED); from then on the
+ * connection pointer must not be used — it is freed once its handles closed.
+ *   lc_http_stream_detach()  NULL if the client is already gone (nothing to do then).
+ *   lc_http_conn_socket()    NULL once closing. */
 typedef void (*lc_http_closed_cb)(void *arg);
-uv_stream_t *lc_http_stream_socket(struct lc_req *req);
-void lc_http_stream_on_close(struct lc_req *req, lc_http_closed_cb cb, void *arg);
+struct lc_http_conn *lc_http_stream_detach(struct lc_req *req);
+uv_stream_t *lc_http_conn_socket(struct lc_http_conn *c);
+void lc_http_conn_on_close(struct lc_http_conn *c, lc_http_closed_cb cb, void *arg);
+void lc_http_conn_end(struct lc_http_conn *c);
 /* Closes the connection now, cancelling its writes (a dropped or replaced receiver). */
-void lc_http_stream_abort(struct lc_req *req);
+void lc_http_conn_abort(struct lc_http_conn *c);
 
 const char *lc_http_reason(int status);
 

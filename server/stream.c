@@ -68,7 +68,6 @@ struct rw {
 static void rcv_free(struct lc_rcv *r)
 {
     struct lc_streams *e = r->eng;
-    lc_req_release(r->req);
     free(r);
     e->nrcv_objects--;
 }
@@ -137,7 +136,7 @@ static void rcv_drop(struct lc_rcv *r, const char *why, bool slow)
     } else {
         lc_log(LC_LOG_INFO, "cluster %s: %s", r->dlv->cluster, why);
     }
-    lc_http_stream_abort(r->req); /* → on_rcv_closed, which may free r (deferred: depth) */
+    lc_http_conn_abort(r->conn); /* → on_rcv_closed, which may free r (deferred: depth) */
 }
 
 /* The last page went out: end the response gracefully. */
@@ -147,7 +146,7 @@ static void rcv_finish(struct lc_rcv *r)
         return;
     r->finished = true;
     rcv_unlink(r);
-    lc_http_stream_end(r->req);
+    lc_http_conn_end(r->conn);
 }
 
 static void delivered(struct lc_rcv *r, const struct lc_page *p)
@@ -192,7 +191,7 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
 {
     if (r->closed || r->finished)
         return;
-    uv_stream_t *s = lc_http_stream_socket(r->req);
+    uv_stream_t *s = lc_http_conn_socket(r->conn);
     if (s == NULL)
         return;
     unsigned char hdr[27];
@@ -560,24 +559,23 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
         rc = -ENOMEM;
         goto out;
     }
-    if (lc_http_stream_begin(req, 200, "audio/ogg", "X-Content-Type-Options: nosniff\r\n") < 0) {
+    struct lc_http_conn *conn = NULL;
+    if (lc_http_stream_begin(req, 200, "audio/ogg", "X-Content-Type-Options: nosniff\r\n") < 0 ||
+        (conn = lc_http_stream_detach(req)) == NULL) {
         lc_strmap_del(&e->by_cluster, cluster, r);
         free(r);
-        goto out; /* the client is gone: answered (nothing to answer) */
+        goto out; /* the client is gone: nothing to answer */
     }
     /* A small kernel buffer: what the kernel holds for a stalled receiver counts as delivered,
      * so keep it to a few seconds of audio; the engine's backlog bound does the rest. */
-    uv_stream_t *sock = lc_http_stream_socket(req);
     int sndbuf = 8192;
-    if (sock != NULL)
-        uv_send_buffer_size((uv_handle_t *)sock, &sndbuf);
+    uv_send_buffer_size((uv_handle_t *)lc_http_conn_socket(conn), &sndbuf);
     e->nrcv_objects++;
     r->eng = e;
-    r->req = req;
+    r->conn = conn;
     r->cast = c;
     r->dlv = d;
-    lc_req_hold(req);
-    lc_http_stream_on_close(req, on_rcv_closed, r);
+    lc_http_conn_on_close(conn, on_rcv_closed, r);
     r->next = c->rcvs;
     if (c->rcvs)
         c->rcvs->prev = r;

@@ -19,11 +19,12 @@
 #include "server/stream_prog.h"
 
 struct lc_cast;
+struct lc_http_conn;
 
 struct lc_rcv {
     struct lc_streams *eng;
     struct lc_cast *cast;       /* NULL once unlinked (closing or finished) */
-    struct lc_req *req;         /* held until the receiver is freed */
+    struct lc_http_conn *conn;  /* taken over from the request; not used once closed */
     struct lc_dlv *dlv;         /* the cast's record for this cluster; valid while cast != NULL */
     struct lc_rcv *prev, *next; /* in the cast's list (next: in the engine's grave when freeing) */
     uint64_t queued;            /* granules of audio in unfinished writes */
