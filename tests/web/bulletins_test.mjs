@@ -109,6 +109,7 @@ await run(async (server) => {
     check(after.status === 'approved' && after.approved_by === 'anh', after);
 
     // the editor's view follows; still no approve button
+    await ed.bringToFront();
     await ed.reload();
     await ed.waitForSelector(`#bulletins-table tr[data-id="${id}"]`);
     await ed.click(`#bulletins-table tr[data-id="${id}"] .row-open`);
@@ -140,6 +141,7 @@ await run(async (server) => {
     check(await ed.locator('#reupload').count() === 1, 'no second chance to upload');
 
     // ---- the approver rejects the recording with a reason; the editor reads it ----
+    await ap.bringToFront();
     await ap.reload();
     await ap.waitForSelector(`#bulletins-table tr[data-id="${rec}"]`);
     await ap.click(`#bulletins-table tr[data-id="${rec}"] .row-open`);
@@ -147,6 +149,7 @@ await run(async (server) => {
     await ap.fill('#reject-reason', 'Thiếu giờ họp cụ thể');
     await ap.click('#dialog-ok');
     await ap.waitForSelector('#side .detail[data-status="rejected"]');
+    await ed.bringToFront();
     await ed.reload();
     await ed.waitForSelector(`#bulletins-table tr[data-id="${rec}"]`);
     await ed.click(`#bulletins-table tr[data-id="${rec}"] .row-open`);

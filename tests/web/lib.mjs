@@ -140,7 +140,9 @@ export async function launch(pw) {
   return {ctx, close};
 }
 
-// A new tab (its own sessionStorage, so its own login) that records script errors, CSP
+// A new tab (its own sessionStorage, so its own login; a test that goes back to an earlier tab
+// calls bringToFront(), as a background tab gets its animation frames throttled and every
+// click would wait for them) that records script errors, CSP
 // violations and words missing from web/i18n.js.
 export async function newPage(ctx, problems) {
   const page = await ctx.newPage();

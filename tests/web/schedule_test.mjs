@@ -133,6 +133,7 @@ await run(async (server) => {
 
     // ---- a screen whose API the server lacks says so in words (the router's 404 is faked here:
     // every route exists now) ----
+    await op.bringToFront();
     await op.route('**/api/v1/coverage?*', (route) => route.fulfill({status: 404, contentType: 'application/json',
       body: '{"error":"not_found","message":"no such resource"}'}));
     await op.click('a[data-screen="coverage"]');
