@@ -47,7 +47,7 @@ export function render(view, ctx) {
 
   replace(view, h('div', {class: 'page'},
     h('div', {class: 'page-head'}, h('h1', null, t('nav.bulletins')), newBtn),
-    h('div', {class: 'split'},
+    h('div', {class: 'split wide-list'},
       h('section', {class: 'card list'},
         h('div', {class: 'toolbar'}, field(t('bul.filter'), filter)), listEl),
       side)));
