@@ -394,19 +394,7 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
     a->next = s->active;
     s->active = a;
     if (strcmp(x->status, "on_air") == 0) {
-        int64_t aired = x->aired_at_ms ? x->aired_at_ms : now;
-        int64_t from = aired - a->start_ms < LATE_RESTART_MS ? a->start_ms : aired;
-        int64_t end = from + length_ms(a->programme);
-        if (end > a->end_ms)
-            end = a->end_ms;
-        if (end <= now) {
-            /* its programme ended while we were away: nothing to resume */
-            set_status(app, a->id, "done", end);
-            unlink_active(s, a);
-            active_free(a);
-            return;
-        }
-        open_session(s, a, now, aired);
+        open_session(s, a, now, x->aired_at_ms ? x->aired_at_ms : now);
         return;
     }
     publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, a->emergency);

@@ -60,6 +60,9 @@ await run(async (server) => {
     check((await op.textContent('#coverage-bulletins')).includes('Thông báo họp dân'), 'per bulletin');
     check(await op.locator('#cov-chart svg rect.bar').count() === 1, 'one bar in the chart');
     check((await op.textContent('#cov-mean')).includes('75'), await op.textContent('#cov-mean'));
+    await op.waitForSelector('#coverage-communes tr[data-commune="quang-phu"]');
+    const byCommune = await op.textContent('#coverage-communes tr[data-commune="quang-phu"]');
+    check(byCommune.includes('Xã Quảng Phú') && byCommune.includes('75') && byCommune.includes('50'), byCommune);
     await op.click('#coverage-table tbody tr button');
     await op.waitForSelector('#deliveries-table tbody tr');
     const dl = await op.textContent('#deliveries-table');

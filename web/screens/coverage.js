@@ -34,6 +34,7 @@ export function render(view, ctx) {
   const chartEl = h('div', {class: 'chart', id: 'cov-chart'});
   const sessionsEl = h('div', {id: 'cov-sessions'});
   const bulletinsEl = h('div', {id: 'cov-bulletins'});
+  const communesEl = h('div', {id: 'cov-communes'});
   const deliveriesEl = h('div', {id: 'cov-deliveries'});
   const offlineEl = h('div', {id: 'cov-offline'});
 
@@ -45,6 +46,7 @@ export function render(view, ctx) {
     h('div', {class: 'split even'},
       h('section', {class: 'card'}, sectionTitle(t('cv.sessions')), sessionsEl, deliveriesEl),
       h('div', {class: 'stack'},
+        h('section', {class: 'card'}, sectionTitle(t('cv.by_commune')), communesEl),
         h('section', {class: 'card'}, sectionTitle(t('cv.bulletins')), bulletinsEl),
         h('section', {class: 'card'}, sectionTitle(t('cv.offline')), offlineEl)))));
 
@@ -95,6 +97,31 @@ export function render(view, ctx) {
     drawChart(sessions);
     drawSessions(sessions);
     drawBulletins(sessions);
+    loadSummary();
+  }
+
+  // The district's summary by commune: sessions aired, mean and worst coverage.
+  async function loadSummary() {
+    let sum;
+    try {
+      const q = new URLSearchParams(range());
+      sum = await get('/api/v1/coverage/summary?' + q);
+    } catch (e) {
+      failure(communesEl, e);
+      return;
+    }
+    const rows = (sum.communes || []).filter((c) => !commune.value || c.commune === commune.value);
+    if (!rows.length) { replace(communesEl, h('p', {class: 'muted empty'}, t('cv.none'))); return; }
+    replace(communesEl, h('div', {class: 'table-wrap'}, h('table', {id: 'coverage-communes'},
+      h('thead', null, h('tr', null, [t('co.commune'), t('cv.sessions_n'), t('cv.mean_pop'), t('cv.mean_clusters'), t('cv.worst_clusters')]
+        .map((x) => h('th', null, x)))),
+      h('tbody', null, rows.map((c) => h('tr', {dataset: {commune: c.commune}},
+        h('td', null, c.name || communeName(c.commune)),
+        h('td', {class: 'num'}, fmtNumber(c.sessions)),
+        h('td', {class: 'num'}, h('strong', null, fmtPercent(c.mean_percent_population))),
+        h('td', {class: 'num'}, fmtPercent(c.mean_percent_clusters)),
+        h('td', {class: 'num'}, fmtPercent(c.worst_percent_clusters),
+          c.worst_session_start ? h('div', {class: 'muted small'}, fmtDateTime(c.worst_session_start)) : null)))))));
   }
 
   function drawSummary(sessions) {
