@@ -1,9 +1,10 @@
 """Nothing withdrawn reaches a speaker: a bulletin withdrawn after its session's programme was
 frozen (PREPARE, hold window) is taken out at OPEN — the programme is built again from what is
-still approved — and the approved bulletins after it move up."""
+still approved — and the approved bulletins after it move up. An approved bulletin past its `expires` becomes
+`expired`."""
 import time
 
-from schedkit import Server, Station, check, next_second_boundary
+from schedkit import Server, Station, check, next_second_boundary, rfc3339
 
 
 def main():
@@ -33,6 +34,19 @@ def main():
         check(len(st.log_lines(r"session %d: a bulletin was withdrawn" % sid)) == 1, "rebuilt")
         b1 = srv.get("/api/v1/bulletins/%d" % first["id"], st.operator).json()
         check(b1["status"] == "withdrawn" and b1["aired"] == 0, b1)
+        # an approved bulletin past its `expires` becomes `expired` (audited) within a second
+        exp = int(time.time()) + 5
+        e = st.bulletin("Thông báo có hạn.", ["quang-phu"], expires=rfc3339(exp, 7 * 60))
+        check(e["status"] == "approved", e)
+        deadline = exp + 3
+        while time.time() < deadline:
+            e = srv.get("/api/v1/bulletins/%d" % e["id"], st.operator).json()
+            if e["status"] != "approved":
+                break
+            time.sleep(0.1)
+        check(e["status"] == "expired" and time.time() < exp + 2.5, e)
+        audit = srv.get("/api/v1/audit?action=bulletin_expired", st.admin).json()["audit"]
+        check([a["target"] for a in audit] == [str(e["id"])], audit)
         srv.stop()
     print("ok")
 
