@@ -115,6 +115,7 @@ int lc_delivery_load(struct lc_store *st, const struct lc_dlv_session *s, struct
     sqlite3_bind_text(q, 2, d->cluster, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
+        d->row = true;
         d->base_audio_s = sqlite3_column_double(q, 0);
         d->base_bytes = (uint64_t)sqlite3_column_int64(q, 1);
         d->base_reconnections = sqlite3_column_int(q, 2) + 1; /* this run's first is a reconnection */
@@ -189,6 +190,11 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         "  programme_s = excluded.programme_s, bytes = excluded.bytes, "
         "  reconnections = excluded.reconnections, reached = excluded.reached, "
         "  bulletins_whole = excluded.bulletins_whole, updated_at = excluded.updated_at";
+    /* the same parameter numbers; ?3-?5 are bound but unused (the row has them) */
+    static const char upd[] =
+        "UPDATE deliveries SET connected_at = ?6, disconnected_at = ?7, audio_s = ?8, "
+        "  programme_s = ?9, bytes = ?10, reconnections = ?11, reached = ?12, "
+        "  bulletins_whole = ?13, updated_at = ?14 WHERE session = ?1 AND cluster = ?2";
     uint64_t end = 0;
     for (uint32_t i = 0; i < d->nrng; i++)
         if (d->rng[i].g1 > end)
@@ -204,7 +210,7 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         d->whole_end = end;
     }
     const char *whole = d->whole;
-    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    sqlite3_stmt *q = lc_store_stmt(st, d->row ? upd : sql);
     if (q == NULL)
         return -EIO;
     double audio = d->base_audio_s + lc_dlv_audio_s(d);
@@ -235,6 +241,7 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         return -EIO;
     }
     d->dirty = false;
+    d->row = true;
     return 0;
 }
 

@@ -52,6 +52,7 @@ struct lc_dlv {
     int live;                       /* receivers connected now (0 or 1) */
     bool dirty;
     bool loaded;                    /* base values read from the table */
+    bool row;                       /* the row exists: later batches UPDATE it (cheaper) */
     struct lc_dlv_range *rng;
     uint32_t nrng, caprng;
     double base_audio_s;            /* from before a restart */
