@@ -31,7 +31,8 @@
  *               scheduled and window over → missed.
  *
  * A programme is frozen at PREPARE. At OPEN, if a frozen bulletin is no longer approved
- * (withdrawn, expired), the programme is built again: nothing unauthorised reaches a speaker.
+ * (withdrawn, expired) or has meanwhile aired its `repeat` times in the commune, the programme is
+ * built again: nothing unauthorised reaches a speaker.
  *
  * Ownership: the scheduler owns its struct active list; each active owns its frozen programme
  * (JSON) and the lc_onair_item array whose strings point into it. Freed when the timer handle
@@ -254,10 +255,14 @@ static json_t *build(struct lc_app *app, const char *commune, int64_t start, int
     return p;
 }
 
-/* True if every bulletin of the frozen programme is still approved (or done). */
-static bool still_authorised(struct lc_app *app, json_t *programme)
+/* True if every bulletin of the frozen programme may still air in commune: approved, and aired
+ * there fewer than `repeat` times (two sessions of a commune may have frozen the same bulletin
+ * when their hold windows met). */
+static bool still_authorised(struct lc_app *app, const char *commune, json_t *programme)
 {
-    static const char sql[] = "SELECT status FROM bulletins WHERE id = ?";
+    static const char sql[] =
+        "SELECT b.status = 'approved' AND coalesce(a.aired, 0) < b.repeat FROM bulletins b"
+        " LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = ?2 WHERE b.id = ?1";
     json_t *it;
     size_t i;
     json_array_foreach(json_object_get(programme, "items"), i, it) {
@@ -265,9 +270,8 @@ static bool still_authorised(struct lc_app *app, json_t *programme)
         if (st == NULL)
             return false;
         sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(it, "bulletin")));
-        bool ok = sqlite3_step(st) == SQLITE_ROW &&
-                  (strcmp(lc_col_text(st, 0), "approved") == 0 ||
-                   strcmp(lc_col_text(st, 0), "done") == 0);
+        sqlite3_bind_text(st, 2, commune, -1, SQLITE_TRANSIENT);
+        bool ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
         sqlite3_reset(st);
         if (!ok)
             return false;
@@ -299,14 +303,14 @@ static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, 
     struct lc_app *app = s->app;
     bool resume = aired_ms != 0;
     if (!resume) {
-        if (!still_authorised(app, a->programme)) {
+        if (!still_authorised(app, a->commune, a->programme)) {
             json_t *p = build(app, a->commune, a->start_ms / 1000, a->end_ms / 1000);
             if (p && store_programme(app, a->id, p) == 0) {
                 json_decref(a->programme);
                 a->programme = p;
                 active_items(a);
-                lc_log(LC_LOG_INFO, "session %lld: a bulletin was withdrawn since the programme"
-                       " was frozen; built again", (long long)a->id);
+                lc_log(LC_LOG_INFO, "session %lld: a bulletin was withdrawn (or has aired enough)"
+                       " since the programme was frozen; built again", (long long)a->id);
             } else {
                 json_decref(p);
             }
@@ -394,7 +398,19 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
     a->next = s->active;
     s->active = a;
     if (strcmp(x->status, "on_air") == 0) {
-        open_session(s, a, now, x->aired_at_ms ? x->aired_at_ms : now);
+        int64_t aired = x->aired_at_ms ? x->aired_at_ms : now;
+        int64_t from = aired - a->start_ms < LATE_RESTART_MS ? a->start_ms : aired;
+        int64_t end = from + length_ms(a->programme);
+        if (end > a->end_ms)
+            end = a->end_ms;
+        if (end <= now) {
+            /* its programme ended while we were away: nothing to resume */
+            set_status(app, a->id, "done", end);
+            unlink_active(s, a);
+            active_free(a);
+            return;
+        }
+        open_session(s, a, now, aired);
         return;
     }
     publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, a->emergency);
