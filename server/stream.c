@@ -16,6 +16,7 @@
 #include "server/stream_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,8 @@ static void rcv_unlink(struct lc_rcv *r)
     if (c == NULL)
         return;
     struct lc_streams *e = r->eng;
+    if (c->fan_next == r)
+        c->fan_next = r->next;
     if (r->prev)
         r->prev->next = r->next;
     else
@@ -254,14 +257,54 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
 
 /* ---- casts --------------------------------------------------------------------------------- */
 
-/* Sends the pages made since the last call to every receiver. */
+/* Fan-out in slices: the new pages go to at most fan_slice receivers per loop iteration (the
+ * rest from the engine's idle handle), so that accepting and answering new receivers is not held
+ * up behind thousands of writes. Each receiver gets every new page, in order. The cursor moves on
+ * before a receiver is served (it may be unlinked meanwhile; rcv_unlink also moves it). */
+static bool fan_slice(struct lc_cast *c, size_t max)
+{
+    for (size_t k = 0; c->fan_next != NULL && k < max; k++) {
+        struct lc_rcv *r = c->fan_next;
+        c->fan_next = r->next;
+        for (struct lc_page *p = c->fan_first; p; p = p->next)
+            rcv_send(r, p, true);
+    }
+    if (c->fan_next != NULL)
+        return false;
+    lc_page_unref(c->fan_first);
+    c->fan_first = NULL;
+    return true;
+}
+
+/* Completes a pending fan-out (before the queue changes). */
+static void fan_finish(struct lc_cast *c)
+{
+    if (c->fan_first != NULL)
+        fan_slice(c, SIZE_MAX);
+}
+
+/* Sends the pages from first on (the newest ones) to every receiver. */
 static void fan_out(struct lc_cast *c, struct lc_page *first)
 {
-    for (struct lc_page *p = first; p; p = p->next)
-        for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
-            nx = r->next;
-            rcv_send(r, p, true);
-        }
+    fan_finish(c);
+    if (first == NULL)
+        return;
+    c->fan_first = lc_page_ref(first);
+    c->fan_next = c->rcvs;
+    if (!fan_slice(c, (size_t)c->eng->o.fan_slice))
+        lc_stream_fan_later(c->eng);
+}
+
+void lc_stream_fan_more(struct lc_streams *e)
+{
+    enter(e);
+    bool pending = false;
+    for (struct lc_cast *c = e->casts; c; c = c->next)
+        if (c->fan_first != NULL && !fan_slice(c, (size_t)e->o.fan_slice))
+            pending = true;
+    if (!pending)
+        lc_stream_fan_done(e);
+    leave(e);
 }
 
 double lc_cast_programme_s(const struct lc_cast *c)
@@ -326,6 +369,7 @@ static void on_tick(uv_timer_t *t)
     struct lc_streams *e = c->eng;
     enter(e);
     uint64_t now = uv_now(e->o.loop);
+    fan_finish(c);
     /* catch up if the loop stalled: every page whose time came */
     while (c->state == CAST_ON && c->t0 + c->made * (uint64_t)e->o.page_ms <= now) {
         struct lc_page *first = make_page(c, false);
@@ -343,6 +387,7 @@ static void on_tick(uv_timer_t *t)
 /* The stream is over (EOS made, or made now): receivers finish once their writes completed. */
 static void cast_end(struct lc_cast *c, bool close_now)
 {
+    fan_finish(c);
     if (c->state != CAST_DONE) {
         if (c->state == CAST_HELD) /* never opened: the headers alone end it */
             c->state = CAST_ON;
@@ -365,6 +410,7 @@ static void on_cast_timer_closed(uv_handle_t *h)
     lc_prog_free(&c->prog);
     lc_packer_free(&c->pk);
     lc_page_unref(c->headers);
+    lc_page_unref(c->fan_first);
     lc_pageq_clear(&c->q);
     for (struct lc_dlv *d = c->dlvs, *nx; d; d = nx) {
         nx = d->next;

@@ -53,6 +53,7 @@ struct lc_stream_opts {
     int hold_s;                 /* hold window before a session (for the 503's Retry-After) */
     int page_ms;                /* audio per Ogg page */
     int flush_ms;               /* accounting batch period (≤ 1000) */
+    int fan_slice;              /* receivers served per loop iteration (0: 2000) */
 };
 
 struct lc_stream_stats {

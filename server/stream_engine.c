@@ -89,6 +89,24 @@ void lc_streams_seen(struct lc_streams *e, const char *cluster)
         lc_log(LC_LOG_ERR, "out of memory");
 }
 
+/* ---- fan-out in slices (stream.c) ----------------------------------------------------------- */
+
+static void on_fan_idle(uv_idle_t *h)
+{
+    lc_stream_fan_more(h->data);
+}
+
+void lc_stream_fan_later(struct lc_streams *e)
+{
+    if (!e->stopping)
+        uv_idle_start(&e->fan_idle, on_fan_idle);
+}
+
+void lc_stream_fan_done(struct lc_streams *e)
+{
+    uv_idle_stop(&e->fan_idle);
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
 /* One 20 ms packet of digital silence from a fresh encoder (its third, steady-state packet). */
@@ -124,6 +142,8 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     snprintf(e->clips.dir, sizeof e->clips.dir, "%s", e->audio_dir);
     if (e->o.page_ms < 20)
         e->o.page_ms = 1000;
+    if (e->o.fan_slice <= 0)
+        e->o.fan_slice = 2000;
     if (e->o.flush_ms <= 0 || e->o.flush_ms > 1000)
         e->o.flush_ms = 1000;
     int rc = make_silence(e);
@@ -135,7 +155,9 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     }
     uv_timer_init(o->loop, &e->batch);
     e->batch.data = e;
-    e->handles = 1;
+    uv_idle_init(o->loop, &e->fan_idle);
+    e->fan_idle.data = e;
+    e->handles = 2;
     uv_timer_start(&e->batch, on_batch, (uint64_t)e->o.flush_ms, (uint64_t)e->o.flush_ms);
     *out = e;
     return 0;
@@ -166,8 +188,10 @@ void lc_streams_stop(struct lc_streams *e)
     e->stopping = true;
     lc_streams_flush(e);
     uv_timer_stop(&e->batch);
-    e->depth++; /* the close callback must not free e before we return */
+    uv_idle_stop(&e->fan_idle);
+    e->depth++; /* the close callbacks must not free e before we return */
     uv_close((uv_handle_t *)&e->batch, on_batch_closed);
+    uv_close((uv_handle_t *)&e->fan_idle, on_batch_closed);
     e->depth--;
     lc_stream_maybe_free_engine(e);
 }

@@ -56,6 +56,8 @@ struct lc_cast {
     uint64_t made;              /* page ticks done since OPEN */
     struct lc_rcv *rcvs;
     size_t nrcv;
+    struct lc_page *fan_first;  /* a fan-out under way: its first page (referenced), */
+    struct lc_rcv *fan_next;    /* and the next receiver to serve */
     struct lc_dlv *dlvs;        /* every cluster that connected in this session */
     struct lc_strmap dlv_by_cluster;
 };
@@ -70,7 +72,8 @@ struct lc_streams {
     struct lc_strmap by_cluster;    /* cluster → its receiver */
     struct lc_strmap seen;          /* clusters seen since the last batch (values unused) */
     uv_timer_t batch;
-    int handles;                    /* open handles: batch timer + casts' timers */
+    uv_idle_t fan_idle;             /* runs while a fan-out is under way (in slices) */
+    int handles;                    /* open handles: batch timer, fan idle, casts' timers */
     int nrcv_objects;               /* receivers not yet freed */
     int depth;                      /* inside an engine entry point */
     struct lc_rcv *grave;           /* receivers to free when depth returns to 0 */
@@ -87,5 +90,10 @@ double lc_cast_programme_s(const struct lc_cast *c);
 void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair_session *s);
 void lc_stream_end_all(struct lc_streams *e);
 void lc_stream_maybe_free_engine(struct lc_streams *e);
+/* A fan-out continues in the next loop iterations (stream_engine.c starts the idle handle, which
+ * calls lc_stream_fan_more() until it calls lc_stream_fan_done()). */
+void lc_stream_fan_later(struct lc_streams *e);
+void lc_stream_fan_more(struct lc_streams *e);
+void lc_stream_fan_done(struct lc_streams *e);
 
 #endif

@@ -281,7 +281,8 @@ int main(void)
     port = lc_http_port(srv);
     struct lc_stream_opts so = {.loop = &loop, .store = store, .onair = onair, .audio_dir = dir,
                                 .bitrate_kbps = 24, .burst_s = 1, .backlog_s = 10,
-                                .hold_s = 60, .page_ms = 500, .flush_ms = 200};
+                                .hold_s = 60, .page_ms = 500, .flush_ms = 200,
+                                .fan_slice = 2 /* fan-out in slices of 2 receivers */};
     CHECK(lc_streams_open(&eng, &so) == 0);
 
     t0_ms = wall_ms();
