@@ -3,9 +3,10 @@ across midnight), 25:00, negative or zero lengths, unknown days and fields, unkn
 overlapping or finished ad-hoc sessions, bad dates, and emergencies by an editor or an operator,
 to unknown communes, of unapproved bulletins. The state (slots, programmes, bulletins, audit) is
 compared before and after."""
+import subprocess
 import time
 
-from schedkit import Server, Station, check, rfc3339
+from schedkit import LOACAST, Server, Station, check, rfc3339
 
 
 def state(srv, st):
@@ -142,6 +143,12 @@ def main():
         after = state(srv, st)
         check(before == after, "state changed:\n%r\n%r" % (before, after))
         srv.stop()
+    # a zone that is neither an IANA name nor a fixed POSIX offset stops the server at start
+    for tz in ("<LOC>-25:00", "<LOC>-7:60", "<L>-7", "Mars/Olympus", "UTC+7"):
+        with Server(config="timezone = %s\n" % tz) as srv:
+            p = subprocess.run([LOACAST, "serve", "--config", srv.config_path], capture_output=True,
+                               timeout=30)
+            check(p.returncode != 0 and b"timezone" in p.stderr, (tz, p.stderr))
     print("ok")
 
 

@@ -62,6 +62,21 @@ def main():
         check(abs(y["ended_at_ms"] - end_expected) <= 1000, (y, end_expected))
         bb = srv.get("/api/v1/bulletins/%d" % b["id"], st.operator).json()
         check(bb["status"] == "done" and bb["aired"] == 1, bb)
+        # killed during a short programme, back after it ended (window still open): done, with
+        # the programme's end as its end, and no OPEN
+        st.approver = srv.login("approver1", "approver1-password")
+        st.editor = srv.login("editor1", "editor1-password")
+        short = st.bulletin("Xin chào bà con.", ["quang-phu"])
+        start2 = next_second_boundary(2)
+        sid2 = st.session("quang-phu", start2)["id"]
+        z = st.wait_session("quang-phu", sid2, ("on_air",), timeout=10)
+        check([i["bulletin"] for i in z["items"]] == [short["id"]], z)
+        srv.kill9()
+        time.sleep(max(0, start2 + z["length_s"] + 1 - time.time()))
+        srv.start()
+        z2 = st.wait_session("quang-phu", sid2, ("done",), timeout=10)
+        check(z2["ended_at_ms"] == start2 * 1000 + int(round(z["length_s"] * 1000)), (z, z2))
+        check(not st.log_lines(r"session %d \(" % sid2), "published after its programme ended")
         print("resumed at offsets (how, logged ms, down at ms, up at ms): %s; ended %+d ms from "
               "the programme's end" % (offsets, y["ended_at_ms"] - end_expected))
         srv.stop()

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from lcserver import Server, check  # noqa: E402,F401
+from lcserver import LOACAST, Server, check  # noqa: E402,F401
 
 
 def rfc3339(ts, offset_minutes=0):
