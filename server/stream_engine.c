@@ -70,12 +70,18 @@ void lc_streams_flush(struct lc_streams *e)
         return;
     if (lc_store_begin(e->o.store) < 0)
         return;
+    uint64_t t0 = uv_hrtime();
     lc_strmap_each(&e->seen, save_seen, e);
     lc_strmap_clear(&e->seen);
     for (struct lc_cast *c = e->casts; c; c = c->next)
         save_records(e, c, false);
     if (lc_store_commit(e->o.store) < 0)
         lc_log(LC_LOG_ERR, "delivery batch not saved");
+    /* the batch holds the loop: say so when it gets long (docs/streaming.md, figures) */
+    uint64_t ms = (uv_hrtime() - t0) / 1000000;
+    if (ms >= 100)
+        lc_log(LC_LOG_WARN, "delivery batch took %llu ms (%llu receivers)", (unsigned long long)ms,
+               (unsigned long long)e->connected);
 }
 
 static void on_batch(uv_timer_t *t)
