@@ -195,6 +195,11 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         "UPDATE deliveries SET connected_at = ?6, disconnected_at = ?7, audio_s = ?8, "
         "  programme_s = ?9, bytes = ?10, reconnections = ?11, reached = ?12, "
         "  bulletins_whole = ?13, updated_at = ?14 WHERE session = ?1 AND cluster = ?2";
+    /* the usual batch: bulletins_whole unchanged (not even set: its triggers stay quiet) */
+    static const char upd_progress[] =
+        "UPDATE deliveries SET connected_at = ?6, disconnected_at = ?7, audio_s = ?8, "
+        "  programme_s = ?9, bytes = ?10, reconnections = ?11, reached = ?12, "
+        "  updated_at = ?14 WHERE session = ?1 AND cluster = ?2";
     uint64_t end = 0;
     for (uint32_t i = 0; i < d->nrng; i++)
         if (d->rng[i].g1 > end)
@@ -203,6 +208,8 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         char *w = whole_json(s, d);
         if (w == NULL)
             return -ENOMEM;
+        if (d->whole == NULL || strcmp(d->whole, w) != 0)
+            d->whole_saved = false;
         free(d->whole);
         d->whole = w;
         d->whole_nair = s->nair;
@@ -210,7 +217,7 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
         d->whole_end = end;
     }
     const char *whole = d->whole;
-    sqlite3_stmt *q = lc_store_stmt(st, d->row ? upd : sql);
+    sqlite3_stmt *q = lc_store_stmt(st, !d->row ? sql : d->whole_saved ? upd_progress : upd);
     if (q == NULL)
         return -EIO;
     double audio = d->base_audio_s + lc_dlv_audio_s(d);
@@ -242,6 +249,7 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
     }
     d->dirty = false;
     d->row = true;
+    d->whole_saved = true;
     return 0;
 }
 

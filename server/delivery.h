@@ -53,6 +53,7 @@ struct lc_dlv {
     bool dirty;
     bool loaded;                    /* base values read from the table */
     bool row;                       /* the row exists: later batches UPDATE it (cheaper) */
+    bool whole_saved;               /* the row has the cached bulletins_whole text */
     struct lc_dlv_range *rng;
     uint32_t nrng, caprng;
     double base_audio_s;            /* from before a restart */
