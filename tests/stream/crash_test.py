@@ -1,6 +1,10 @@
 """Delivery accounting survives kill -9: rows are written in batches (≤ 1 s, one transaction), so
 after the server is killed in the middle of a session each connected cluster's row holds what its
-client received, up to the last batch (within about 1 s of audio), and never more."""
+client received, up to the last batch (within about 1 s of audio), and never more. Restarted, the
+server resumes the session at its offset: a receiver that reconnects gets the stream from there
+(a valid stream whose first granule is the offset), and its row goes on from the earlier run's
+(one more reconnection, more audio). SIGTERM while receivers stream: exit 0, rows closed."""
+import os
 import time
 
 import streamkit as K
@@ -32,6 +36,26 @@ def main():
             check(len(rc.body) - 8000 <= row["bytes"] <= len(rc.body), (row, len(rc.body)))
             check(row["connected_at"] and row["programme_s"] > 9.9, row)
         print("rows after kill -9: %s" % {k: round(v["audio_s"], 2) for k, v in rows.items()})
+
+        # restart: the session goes on where it is; k1 reconnects
+        s.start()
+        path, tok = st.url(0)
+        again = K.Receiver(s.port, path, tok)
+        again.start()
+        time.sleep(2.5)
+        s.stop()  # SIGTERM while streaming: exit 0 (and no leak under ASan)
+        again.join(10)
+        check(again.status == 200 and again.error is None, again.raw[:200])
+        ps = K.check_ogg(again.body, whole=False)
+        first_g = ps[2][2]
+        check(first_g / 48000 > 5, "resumed at %.2f s" % (first_g / 48000))
+        path_ = os.path.join(s.tmp, "again.opus")
+        K.tools_accept(again.save(path_), cut=True)
+        row = K.deliveries(s)["k1"]
+        check(row["reconnections"] == 1 and row["disconnected_at"], row)
+        check(row["audio_s"] > rows["k1"]["audio_s"] + 1.0, (row, rows["k1"]))
+        check(row["bytes"] > rows["k1"]["bytes"], row)
+        print("resumed at %.2f s; k1 now %.2f s of audio" % (first_g / 48000, row["audio_s"]))
     print("ok")
 
 
