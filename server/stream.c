@@ -374,7 +374,7 @@ static void on_tick(uv_timer_t *t)
     while (c->state == CAST_ON && c->t0 + c->made * (uint64_t)e->o.page_ms <= now) {
         struct lc_page *first = make_page(c, false);
         c->made++;
-        lc_pageq_trim(&c->q, (uint64_t)e->o.burst_s * 48000);
+        lc_pageq_trim(&c->q, (uint64_t)LC_STREAM_MAX_BURST_S * 48000);
         fan_out(c, first);
     }
     if (c->state == CAST_ON)
@@ -572,7 +572,7 @@ void lc_stream_end_all(struct lc_streams *e)
 /* ---- attach -------------------------------------------------------------------------------- */
 
 int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
-                      const char *commune)
+                      const char *commune, int burst_s)
 {
     struct lc_cast *c = find_cast(e, commune);
     if (e->stopping || c == NULL || c->state == CAST_DONE)
@@ -635,12 +635,19 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     d->live = 1;
     d->disconnected_at = 0;
     d->dirty = true;
-    /* the burst: the queue holds the last burst_s seconds; numbered on from the headers */
-    if (c->state == CAST_ON && c->q.head != NULL)
-        r->seq_off = lc_page_seq(c->q.head) - 2;
+    /* the burst: the newest pages covering ≥ burst seconds (the queue keeps the longest burst
+     * a request may ask for), numbered on from the headers */
+    struct lc_page *from = c->q.head;
+    uint64_t want = (uint64_t)(burst_s < 0 ? e->o.burst_s : burst_s) * 48000;
+    while (from != NULL && from->next != NULL && c->q.tail->g1 - from->next->g0 >= want)
+        from = from->next;
+    if (want == 0 && c->q.tail != NULL)
+        from = c->q.tail;
+    if (c->state == CAST_ON && from != NULL)
+        r->seq_off = lc_page_seq(from) - 2;
     rcv_send(r, c->headers, false);
     if (c->state == CAST_ON)
-        for (struct lc_page *p = c->q.head; p && !r->closed; p = p->next)
+        for (struct lc_page *p = from; p && !r->closed; p = p->next)
             rcv_send(r, p, true);
 out:
     leave(e);

@@ -72,11 +72,16 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o);
  * frees itself once the loop ran the close callbacks. Safe to call twice; NULL allowed. */
 void lc_streams_stop(struct lc_streams *e);
 
-/* An authenticated receiver of cluster (in commune) asks for its stream. On air (or held): the
- * 200 response begins and the engine owns the request's answer; returns 0. No stream for the
- * commune: -ENOENT, nothing answered. A second request of the same cluster replaces the first. */
+/* The longest burst a request may ask for (?burst=): the casts keep this much audio. */
+#define LC_STREAM_MAX_BURST_S 30
+
+/* An authenticated receiver of cluster (in commune) asks for its stream, with a burst of burst_s
+ * seconds (0..LC_STREAM_MAX_BURST_S; < 0: the configured burst_s; 0: the newest page only). On
+ * air (or held): the 200 response begins and the engine owns the request's answer; returns 0.
+ * No stream for the commune: -ENOENT, nothing answered. A second request of the same cluster
+ * replaces the first. */
 int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
-                      const char *commune);
+                      const char *commune, int burst_s);
 
 /* A sign of life of cluster: clusters.last_seen is set in the next batch. */
 void lc_streams_seen(struct lc_streams *e, const char *cluster);

@@ -3,7 +3,8 @@
  *   receiver token (Authorization: Bearer or ?token=) → 401 wrong/missing, 404 unknown cluster
  *   (lc_receiver_auth); every authenticated request is a sign of life (batched last_seen);
  *   the commune held or on air → 200 audio/ogg, the engine streams (stream.c);
- *   off air → 503, Retry-After ≤ 30 s with jitter, {"error","message","next_session"}.
+ *   off air → 503, Retry-After ≤ 30 s with jitter, {"error","message","next_session"};
+ *   ?burst=N (0..30) asks for N seconds of burst instead of [stream] burst_s (400 otherwise).
  * Retry-After: when the next session's hold window opens within 30 s, just after it opens (so a
  * commune's receivers still arrive spread over the hold window); otherwise 20–30 s at random, so
  * that an emergency reaches every polling receiver within 30 s and receivers do not poll in step.
@@ -77,7 +78,20 @@ static void get_stream(struct lc_req *req)
         lc_reply_error(req, 503, "busy", "streaming is not available");
         return;
     }
-    int rc = lc_streams_attach(app->stream, req, cluster, commune);
+    /* ?burst=N (0..30 s): a player that buffers a lot before it starts (Chromium's media cache
+     * reads 32 KiB blocks, ≈ 11 s at 24 kbit/s) asks for more; the default is [stream] burst_s */
+    int burst = -1;
+    char bq[16];
+    if (lc_req_query(req, "burst", bq, sizeof bq) != NULL) {
+        char *end;
+        long v = strtol(bq, &end, 10);
+        if (*end != '\0' || end == bq || v < 0 || v > LC_STREAM_MAX_BURST_S) {
+            lc_reply_error(req, 400, "bad_request", "burst: 0 to %d seconds", LC_STREAM_MAX_BURST_S);
+            return;
+        }
+        burst = (int)v;
+    }
+    int rc = lc_streams_attach(app->stream, req, cluster, commune, burst);
     if (rc == -ENOENT)
         off_air(req, app->stream, commune);
     else if (rc < 0)

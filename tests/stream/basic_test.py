@@ -34,6 +34,7 @@ def main():
         check(s.get(path1, "wrong-token").status == 401, "wrong token")
         check(s.get(path1).status == 401, "no token")
         check(s.get("/stream/nope.opus", tok1).status == 404, "unknown cluster")
+        check(s.get(path1 + "?burst=31", tok1).status == 400, "burst beyond 30 s")
 
         start, sess = st.session(4, minutes=1)
         length = sess["length_s"]

@@ -81,7 +81,7 @@ static void on_request(struct lc_req *req, void *ctx)
     (void)ctx;
     const char *cluster = req->path + strlen("/stream/");
     if (strncmp(req->path, "/stream/", 8) != 0 ||
-        lc_streams_attach(eng, req, cluster, "c1") == -ENOENT)
+        lc_streams_attach(eng, req, cluster, "c1", -1) == -ENOENT)
         lc_http_respond(req, 503, "text/plain", NULL, "off", 3);
 }
 
