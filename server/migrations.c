@@ -174,10 +174,33 @@ const struct lc_migration lc_migrations[] = {
      "CREATE INDEX IF NOT EXISTS deliveries_commune ON deliveries(commune, session_start);"
      "CREATE INDEX IF NOT EXISTS deliveries_cluster ON deliveries(cluster, session_start);"},
     /* Issue 7 (server/coverage.c, server/retention.c): reports over a date range of all communes
-     * and the retention pruning read these ranges. */
-    {30, "coverage indexes",
+     * and the retention pruning read these ranges. delivery_bulletins is deliveries.bulletins_whole
+     * as rows, kept by triggers, so per-bulletin coverage is a GROUP BY over integers instead of
+     * parsing JSON for every row of the range. */
+    {30, "coverage indexes, delivery_bulletins",
      "CREATE INDEX IF NOT EXISTS deliveries_start ON deliveries(session_start);"
-     "CREATE INDEX IF NOT EXISTS broadcasts_start ON broadcasts(start_at);"},
+     "CREATE TABLE IF NOT EXISTS delivery_bulletins ("
+     "  session INTEGER NOT NULL,"
+     "  bulletin INTEGER NOT NULL,"
+     "  cluster TEXT NOT NULL,"
+     "  PRIMARY KEY (session, bulletin, cluster)) WITHOUT ROWID;"
+     "INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "  SELECT d.session, j.value, d.cluster FROM deliveries d, json_each(d.bulletins_whole) j;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_ins AFTER INSERT ON deliveries BEGIN"
+     "  INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "    SELECT new.session, j.value, new.cluster FROM json_each(new.bulletins_whole) j;"
+     "END;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_upd AFTER UPDATE OF bulletins_whole"
+     "  ON deliveries WHEN new.bulletins_whole IS NOT old.bulletins_whole BEGIN"
+     "  DELETE FROM delivery_bulletins WHERE session = old.session AND cluster = old.cluster;"
+     "  INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "    SELECT new.session, j.value, new.cluster FROM json_each(new.bulletins_whole) j;"
+     "END;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_del AFTER DELETE ON deliveries BEGIN"
+     "  DELETE FROM delivery_bulletins WHERE session = old.session AND cluster = old.cluster;"
+     "END;"
+     "CREATE INDEX IF NOT EXISTS broadcasts_start ON broadcasts(start_at);"
+     "CREATE INDEX IF NOT EXISTS broadcasts_host ON broadcasts(host) WHERE host IS NOT NULL;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];
