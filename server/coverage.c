@@ -16,6 +16,7 @@
 #include "schedules/localtime.h"
 #include "server/api.h"
 #include "server/csv.h"
+#include "server/delivery.h"
 #include "server/registry.h"
 #include "server/store.h"
 
@@ -128,8 +129,8 @@ static void get_deliveries(struct lc_req *req)
         if (!found)
             return lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
+    sqlite3_stmt *st = NULL;
+    if (lc_delivery_catch_up(app->store) < 0 || (st = lc_store_stmt(app->store, sql)) == NULL)
         return lc_reply_internal(req, "deliveries");
     sqlite3_bind_int64(st, 1, lc_local_to_unix(&tz, date, 0));
     sqlite3_bind_int64(st, 2, lc_local_to_unix(&tz, date, 86400));
@@ -256,8 +257,8 @@ static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char 
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
         " ORDER BY b.start_at, b.commune";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
+    sqlite3_stmt *st = NULL;
+    if (lc_delivery_catch_up(app->store) < 0 || (st = lc_store_stmt(app->store, sql)) == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, t0);
     sqlite3_bind_int64(st, 2, t1);

@@ -177,46 +177,69 @@ static bool whole_stale(const struct lc_dlv_session *s, const struct lc_dlv *d, 
     return false;
 }
 
+/* Brings the cached bulletins_whole text up to date; whole_saved turns false when it changed. */
+static int refresh_whole(const struct lc_dlv_session *s, struct lc_dlv *d)
+{
+    uint64_t end = d->nrng > 0 ? d->rng[d->nrng - 1].g1 : 0;
+    for (uint32_t i = 0; i < d->nrng; i++)
+        if (d->rng[i].g1 > end)
+            end = d->rng[i].g1;
+    if (!whole_stale(s, d, end))
+        return 0;
+    char *w = whole_json(s, d);
+    if (w == NULL)
+        return -ENOMEM;
+    if (d->whole == NULL || strcmp(d->whole, w) != 0)
+        d->whole_saved = false;
+    free(d->whole);
+    d->whole = w;
+    d->whole_nair = s->nair;
+    d->whole_nrng = d->nrng;
+    d->whole_end = end;
+    return 0;
+}
+
+bool lc_delivery_in_step(const struct lc_dlv_session *s, struct lc_dlv *d,
+                         const struct lc_dlv_mark *at)
+{
+    if (!d->anchored || !d->row || !d->live || d->nrng == 0)
+        return false;
+    const struct lc_dlv_range *last = &d->rng[d->nrng - 1];
+    if (last->g1 != at->g || last->g0 > d->anchor_g || d->nrng != d->anchor_nrng ||
+        d->connections != d->anchor_connections ||
+        d->bytes - d->anchor_bytes != at->bytes - d->anchor_stream_bytes)
+        return false;
+    return refresh_whole(s, d) == 0 && d->whole_saved;
+}
+
 int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
-                     int64_t now_s)
+                     const struct lc_dlv_mark *at, int64_t now_s)
 {
     static const char sql[] =
         "INSERT INTO deliveries (session, cluster, commune, session_start, session_end, "
         "  connected_at, disconnected_at, audio_s, programme_s, bytes, reconnections, reached, "
-        "  bulletins_whole, updated_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "  bulletins_whole, updated_at, anchor_g, anchor_bytes) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
         "ON CONFLICT (session, cluster) DO UPDATE SET connected_at = excluded.connected_at, "
         "  disconnected_at = excluded.disconnected_at, audio_s = excluded.audio_s, "
         "  programme_s = excluded.programme_s, bytes = excluded.bytes, "
         "  reconnections = excluded.reconnections, reached = excluded.reached, "
-        "  bulletins_whole = excluded.bulletins_whole, updated_at = excluded.updated_at";
+        "  bulletins_whole = excluded.bulletins_whole, updated_at = excluded.updated_at, "
+        "  anchor_g = excluded.anchor_g, anchor_bytes = excluded.anchor_bytes";
     /* the same parameter numbers; ?3-?5 are bound but unused (the row has them) */
     static const char upd[] =
         "UPDATE deliveries SET connected_at = ?6, disconnected_at = ?7, audio_s = ?8, "
         "  programme_s = ?9, bytes = ?10, reconnections = ?11, reached = ?12, "
-        "  bulletins_whole = ?13, updated_at = ?14 WHERE session = ?1 AND cluster = ?2";
-    /* the usual batch: bulletins_whole unchanged (not even set: its triggers stay quiet) */
+        "  bulletins_whole = ?13, updated_at = ?14, anchor_g = ?15, anchor_bytes = ?16 "
+        "WHERE session = ?1 AND cluster = ?2";
+    /* bulletins_whole unchanged (not even set: its triggers stay quiet) */
     static const char upd_progress[] =
         "UPDATE deliveries SET connected_at = ?6, disconnected_at = ?7, audio_s = ?8, "
         "  programme_s = ?9, bytes = ?10, reconnections = ?11, reached = ?12, "
-        "  updated_at = ?14 WHERE session = ?1 AND cluster = ?2";
-    uint64_t end = 0;
-    for (uint32_t i = 0; i < d->nrng; i++)
-        if (d->rng[i].g1 > end)
-            end = d->rng[i].g1;
-    if (whole_stale(s, d, end)) {
-        char *w = whole_json(s, d);
-        if (w == NULL)
-            return -ENOMEM;
-        if (d->whole == NULL || strcmp(d->whole, w) != 0)
-            d->whole_saved = false;
-        free(d->whole);
-        d->whole = w;
-        d->whole_nair = s->nair;
-        d->whole_nrng = d->nrng;
-        d->whole_end = end;
-    }
-    const char *whole = d->whole;
+        "  updated_at = ?14, anchor_g = ?15, anchor_bytes = ?16 "
+        "WHERE session = ?1 AND cluster = ?2";
+    if (refresh_whole(s, d) < 0)
+        return -ENOMEM;
     sqlite3_stmt *q = lc_store_stmt(st, !d->row ? sql : d->whole_saved ? upd_progress : upd);
     if (q == NULL)
         return -EIO;
@@ -238,10 +261,15 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
     sqlite3_bind_int64(q, 10, (sqlite3_int64)(d->base_bytes + d->bytes));
     sqlite3_bind_int(q, 11, recon);
     sqlite3_bind_int(q, 12, s->programme_s > 0 && audio >= 0.9 * s->programme_s);
-    sqlite3_bind_text(q, 13, whole, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 13, d->whole, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 14, now_s);
+    if (at != NULL) {
+        sqlite3_bind_int64(q, 15, (sqlite3_int64)at->g);
+        sqlite3_bind_int64(q, 16, (sqlite3_int64)at->bytes);
+    }
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
+    sqlite3_clear_bindings(q); /* the NULLs of ?6, ?7, ?15, ?16 next time */
     if (rc != SQLITE_DONE) {
         lc_log(LC_LOG_ERR, "session %lld, cluster %s: %s", (long long)s->id, d->cluster,
                sqlite3_errstr(rc));
@@ -250,7 +278,79 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
     d->dirty = false;
     d->row = true;
     d->whole_saved = true;
+    d->anchored = at != NULL;
+    if (at != NULL) {
+        d->anchor_g = at->g;
+        d->anchor_stream_bytes = at->bytes;
+        d->anchor_bytes = d->bytes;
+        d->anchor_connections = d->connections;
+        d->anchor_nrng = d->nrng;
+    }
     return 0;
+}
+
+int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
+                         const struct lc_dlv_mark *at, int64_t now_s)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO delivery_progress (session, granule, bytes, programme_s, "
+        "  updated_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, s->id);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)at->g);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)at->bytes);
+    sqlite3_bind_double(q, 4, s->programme_s);
+    sqlite3_bind_int64(q, 5, now_s);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lc_delivery_progress_end(struct lc_store *st, int64_t session)
+{
+    sqlite3_stmt *q = lc_store_stmt(st, "DELETE FROM delivery_progress WHERE session = ?1");
+    if (q == NULL)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, session);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lc_delivery_catch_up(struct lc_store *st)
+{
+    /* the arithmetic is the view's (migration 31); the rows move to the progress's anchor */
+    static const char sql[] =
+        "UPDATE deliveries SET audio_s = v.audio_s, programme_s = v.programme_s,"
+        "  bytes = v.bytes, reached = v.reached, updated_at = v.updated_at,"
+        "  anchor_g = p.granule, anchor_bytes = p.bytes"
+        " FROM delivery_progress p, deliveries_current v"
+        " WHERE deliveries.session = p.session AND deliveries.anchor_g < p.granule"
+        "   AND v.session = deliveries.session AND v.cluster = deliveries.cluster";
+    sqlite3_stmt *q = lc_store_stmt(st, sql);
+    if (q == NULL)
+        return -EIO;
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lc_delivery_recover(struct lc_store *st)
+{
+    if (lc_store_begin(st) < 0)
+        return -EIO;
+    int rc = lc_delivery_catch_up(st);
+    if (rc == 0 &&
+        (lc_store_exec(st, "UPDATE deliveries SET anchor_g = NULL, anchor_bytes = NULL"
+                           " WHERE session IN (SELECT session FROM delivery_progress)") < 0 ||
+         lc_store_exec(st, "DELETE FROM delivery_progress") < 0))
+        rc = -EIO;
+    if (rc == 0)
+        return lc_store_commit(st) < 0 ? -EIO : 0;
+    lc_store_rollback(st);
+    return rc;
 }
 
 int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s)

@@ -23,7 +23,14 @@
  *   reached          1 when audio_s ≥ 90% of programme_s (SPEC "Delivery and coverage")
  *   bulletins_whole  JSON array of bulletin ids whose whole airing reached the cluster
  *   updated_at       Unix s of the batch that wrote the row
- * A server restarted in the middle of a session continues the rows it finds (base values).
+ *   anchor_g, anchor_bytes   NULL, or: the receiver was in step with its stream when the row was
+ *                    written, at the stream's granule anchor_g and byte count anchor_bytes; the
+ *                    batches since then wrote only the stream's progress (table
+ *                    delivery_progress, one row per session on air) and the view
+ *                    deliveries_current adds it (migration 31). Readers inside loacast call
+ *                    lc_delivery_catch_up() first and read the table; others read the view.
+ * A server restarted in the middle of a session continues the rows it finds (base values), after
+ * lc_delivery_recover() has folded the progress of the previous run into them.
  *
  * Loop thread only.
  */
@@ -64,6 +71,12 @@ struct lc_dlv {
     size_t whole_nair;              /* ... for this many airings, */
     uint32_t whole_nrng;            /* this many ranges, */
     uint64_t whole_end;             /* and ranges ending here */
+    /* The row's anchor (see the table above) and what the record held when it was written: the
+     * record is still in step while only pages of its stream were added since. */
+    bool anchored;
+    uint64_t anchor_g, anchor_stream_bytes, anchor_bytes;
+    int anchor_connections;
+    uint32_t anchor_nrng;
     char cluster[];
 };
 
@@ -90,9 +103,31 @@ bool lc_dlv_covers(const struct lc_dlv *d, uint64_t g0, uint64_t g1);
 
 /* Reads the record's base values from an earlier run, if the row exists. 0 or -EIO. */
 int lc_delivery_load(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d);
-/* Writes the record's row (insert or update). Call inside a transaction. 0 or -EIO. */
+/* The stream's position for anchors: the end granule of its newest page and the bytes of all
+ * its pages so far (header pages excluded). */
+struct lc_dlv_mark {
+    uint64_t g, bytes;
+};
+
+/* Writes the record's row (insert or update), anchored at *at when at is not NULL (the record
+ * is in step: its ranges end at at->g). Call inside a transaction. 0, -ENOMEM or -EIO. */
 int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
-                     int64_t now_s);
+                     const struct lc_dlv_mark *at, int64_t now_s);
+/* True when the record's row needs no write in this batch: it is anchored and since then got
+ * exactly the stream's pages up to at (no gap, no other connection), and its bulletins_whole
+ * text is unchanged (refreshed here). */
+bool lc_delivery_in_step(const struct lc_dlv_session *s, struct lc_dlv *d,
+                         const struct lc_dlv_mark *at);
+/* The stream's progress for its anchored rows (a row per session). Inside a transaction. */
+int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
+                         const struct lc_dlv_mark *at, int64_t now_s);
+/* The session's stream ended: its rows were written whole; its progress row goes. */
+int lc_delivery_progress_end(struct lc_store *st, int64_t session);
+/* Folds the progress into the anchored rows (they move to the newest anchor): call before
+ * reading deliveries. 0 or -EIO. */
+int lc_delivery_catch_up(struct lc_store *st);
+/* At start: catches up, then makes every row complete as it is (no anchors, no progress). */
+int lc_delivery_recover(struct lc_store *st);
 /* Sign of life: clusters.last_seen = now_s. Call inside a transaction. 0 or -EIO. */
 int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s);
 

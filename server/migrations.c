@@ -201,6 +201,38 @@ const struct lc_migration lc_migrations[] = {
      "END;"
      "CREATE INDEX IF NOT EXISTS broadcasts_start ON broadcasts(start_at);"
      "CREATE INDEX IF NOT EXISTS broadcasts_host ON broadcasts(host) WHERE host IS NOT NULL;"},
+    /* Issue 6, accounting at scale (server/stream_engine.c, docs/streaming.md): a receiver in
+     * step with its stream is written once with an anchor (its audio_s and bytes at the stream's
+     * granule anchor_g and byte count anchor_bytes); later batches write only the stream's
+     * progress, one row per session. deliveries_current adds that progress to anchored rows: it
+     * is what the table holds up to the last batch, for any reader (also after a crash). Rows
+     * with anchor_g NULL are complete as they are. */
+    {31, "delivery anchors, delivery_progress, deliveries_current",
+     "ALTER TABLE deliveries ADD COLUMN anchor_g INTEGER;"
+     "ALTER TABLE deliveries ADD COLUMN anchor_bytes INTEGER;"
+     "CREATE TABLE IF NOT EXISTS delivery_progress ("
+     "  session INTEGER PRIMARY KEY,"
+     "  granule INTEGER NOT NULL,"
+     "  bytes INTEGER NOT NULL,"
+     "  programme_s REAL NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE VIEW IF NOT EXISTS deliveries_current AS"
+     " SELECT session, cluster, commune, session_start, session_end, connected_at,"
+     "   disconnected_at, audio_s, programme_s, bytes, reconnections,"
+     "   CASE WHEN moved THEN programme_s > 0 AND audio_s >= 0.9 * programme_s ELSE reached END"
+     "     AS reached,"
+     "   bulletins_whole, updated_at"
+     " FROM (SELECT d.session, d.cluster, d.commune, d.session_start, d.session_end,"
+     "   d.connected_at, d.disconnected_at, p.session IS NOT NULL AS moved, d.reached,"
+     "   CASE WHEN p.session IS NULL THEN d.audio_s"
+     "     WHEN p.programme_s > 0 THEN MIN(d.audio_s + (p.granule - d.anchor_g) / 48000.0,"
+     "       p.programme_s)"
+     "     ELSE d.audio_s + (p.granule - d.anchor_g) / 48000.0 END AS audio_s,"
+     "   COALESCE(p.programme_s, d.programme_s) AS programme_s,"
+     "   d.bytes + COALESCE(p.bytes - d.anchor_bytes, 0) AS bytes,"
+     "   d.reconnections, d.bulletins_whole, COALESCE(p.updated_at, d.updated_at) AS updated_at"
+     "  FROM deliveries d LEFT JOIN delivery_progress p"
+     "   ON p.session = d.session AND d.anchor_g IS NOT NULL AND p.granule > d.anchor_g);"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

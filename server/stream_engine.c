@@ -31,12 +31,15 @@ static void save_seen(const char *key, void *val, void *arg)
 static bool cast_dirty(const struct lc_cast *c)
 {
     for (const struct lc_dlv *d = c->dlvs; d; d = d->next)
-        if (d->dirty)
+        if (d->dirty || d->anchored)
             return true;
     return false;
 }
 
-/* Saves c's dirty records (all of them if final) inside the current transaction. */
+/* Saves c's records inside the current transaction. A batch writes the rows of records that
+ * changed other than by following the stream (joined, gone, behind, a bulletin completed) and
+ * anchors those in step, so that in the usual second only the stream's progress row is written
+ * for all the receivers that kept pace (delivery.h). final: every row whole, no anchor. */
 static void save_records(struct lc_streams *e, struct lc_cast *c, bool final)
 {
     struct lc_dlv_session s = {
@@ -44,9 +47,23 @@ static void save_records(struct lc_streams *e, struct lc_cast *c, bool final)
         .end_s = c->end_ms / 1000, .programme_s = lc_cast_programme_s(c),
         .preskip = (uint64_t)c->pk.preskip, .air = c->prog.air, .nair = c->prog.nair};
     int64_t now = (int64_t)time(NULL);
-    for (struct lc_dlv *d = c->dlvs; d; d = d->next)
-        if (d->dirty || final)
-            lc_delivery_save(e->o.store, &s, d, now);
+    bool anchors = !final && c->state == CAST_ON && c->mark.g > 0, progress = false;
+    for (struct lc_dlv *d = c->dlvs; d; d = d->next) {
+        if (anchors && lc_delivery_in_step(&s, d, &c->mark)) {
+            d->dirty = false;
+            progress = true;
+            continue;
+        }
+        if (!d->dirty && !d->anchored && !final)
+            continue;
+        bool in_step = anchors && d->live && d->nrng > 0 && d->rng[d->nrng - 1].g1 == c->mark.g;
+        if (lc_delivery_save(e->o.store, &s, d, in_step ? &c->mark : NULL, now) == 0 && in_step)
+            progress = true;
+    }
+    if (progress)
+        lc_delivery_progress(e->o.store, &s, &c->mark, now);
+    else if (final)
+        lc_delivery_progress_end(e->o.store, c->session);
 }
 
 void lc_stream_save_cast(struct lc_streams *e, struct lc_cast *c, bool final)
@@ -63,6 +80,7 @@ void lc_streams_flush(struct lc_streams *e)
 {
     if (e == NULL || e->o.store == NULL)
         return;
+    e->flush_due = false;
     bool any = e->seen.n > 0;
     for (struct lc_cast *c = e->casts; c && !any; c = c->next)
         any = cast_dirty(c);
@@ -84,9 +102,18 @@ void lc_streams_flush(struct lc_streams *e)
                (unsigned long long)e->connected);
 }
 
+/* A batch in the middle of a fan-out would find the receivers not yet served behind their
+ * stream and write all their rows: it waits for the fan-out to complete (a few ms), once. */
 static void on_batch(uv_timer_t *t)
 {
-    lc_streams_flush(t->data);
+    struct lc_streams *e = t->data;
+    bool fanning = false;
+    for (struct lc_cast *c = e->casts; c && !fanning; c = c->next)
+        fanning = c->fan_first != NULL;
+    if (fanning && !e->flush_due)
+        e->flush_due = true;
+    else
+        lc_streams_flush(e);
 }
 
 void lc_streams_seen(struct lc_streams *e, const char *cluster)
@@ -111,6 +138,8 @@ void lc_stream_fan_later(struct lc_streams *e)
 void lc_stream_fan_done(struct lc_streams *e)
 {
     uv_idle_stop(&e->fan_idle);
+    if (e->flush_due)
+        lc_streams_flush(e);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
@@ -153,6 +182,8 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     if (e->o.flush_ms <= 0 || e->o.flush_ms > 1000)
         e->o.flush_ms = 1000;
     int rc = make_silence(e);
+    if (rc == 0 && o->store != NULL && lc_delivery_recover(o->store) < 0)
+        lc_log(LC_LOG_ERR, "the delivery rows of the last run were not completed");
     if (rc == 0 && o->onair != NULL)
         rc = lc_onair_subscribe(o->onair, lc_stream_onair_cb, e);
     if (rc < 0) {

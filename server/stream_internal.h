@@ -25,6 +25,7 @@ struct lc_rcv {
     struct lc_streams *eng;
     struct lc_cast *cast;       /* NULL once unlinked (closing or finished) */
     struct lc_http_conn *conn;  /* taken over from the request; not used once closed */
+    int fd;                     /* its socket, for writes while not closed nor finished */
     struct lc_dlv *dlv;         /* the cast's record for this cluster; valid while cast != NULL */
     struct lc_rcv *prev, *next; /* in the cast's list (next: in the engine's grave when freeing) */
     uint64_t queued;            /* granules of audio in unfinished writes */
@@ -58,6 +59,7 @@ struct lc_cast {
     size_t nrcv;
     struct lc_page *fan_first;  /* a fan-out under way: its first page (referenced), */
     struct lc_rcv *fan_next;    /* and the next receiver to serve */
+    struct lc_dlv_mark mark;    /* end granule and bytes of the pages made (delivery anchors) */
     struct lc_dlv *dlvs;        /* every cluster that connected in this session */
     struct lc_strmap dlv_by_cluster;
 };
@@ -78,6 +80,7 @@ struct lc_streams {
     int depth;                      /* inside an engine entry point */
     struct lc_rcv *grave;           /* receivers to free when depth returns to 0 */
     bool stopping;
+    bool flush_due;                 /* a batch waits for the fan-out under way to complete */
     /* counters */
     uint64_t connected, bytes_sent, dropped_slow, replaced, pages;
 };

@@ -106,7 +106,7 @@ class Receiver(threading.Thread):
                 sock.close()
                 return
             sock.settimeout(0.2)
-            buf = bytearray()
+            buf = self.buf = bytearray()
             while not self.stop_event.is_set():
                 if self.stop_after is not None and time.time() - self.connected_at >= self.stop_after:
                     break
@@ -139,6 +139,12 @@ class Receiver(threading.Thread):
     @property
     def body(self):
         return self.raw[self.head_len:]
+
+    def body_now(self):
+        """The body read so far, while the receiver runs."""
+        data = bytes(getattr(self, "buf", b"")) or self.raw
+        i = data.find(b"\r\n\r\n")
+        return data[i + 4:] if i >= 0 else b""
 
     def arrival(self, body_offset):
         """When the body byte at body_offset arrived."""
@@ -235,7 +241,7 @@ def deliveries(s):
     """{cluster: row} of the deliveries table (read-only, beside the running server)."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(s.data, "loacast.db"), uri=True, timeout=10)
     db.row_factory = sqlite3.Row
-    rows = {r["cluster"]: dict(r) for r in db.execute("SELECT * FROM deliveries")}
+    rows = {r["cluster"]: dict(r) for r in db.execute("SELECT * FROM deliveries_current")}
     db.close()
     for r in rows.values():
         r["bulletins_whole"] = json.loads(r["bulletins_whole"])

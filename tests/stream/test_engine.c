@@ -248,7 +248,7 @@ static struct row get_row(const char *cluster)
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(lc_store_db(store),
                        "SELECT audio_s, programme_s, bytes, reconnections, reached, "
-                       "bulletins_whole FROM deliveries WHERE session = 7 AND cluster = ?",
+                       "bulletins_whole FROM deliveries_current WHERE session = 7 AND cluster = ?",
                        -1, &st, NULL);
     sqlite3_bind_text(st, 1, cluster, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
