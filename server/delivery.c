@@ -321,13 +321,16 @@ int lc_delivery_progress_end(struct lc_store *st, int64_t session)
 
 int lc_delivery_catch_up(struct lc_store *st)
 {
-    /* the arithmetic is the view's (migration 31); the rows move to the progress's anchor */
+    /* The arithmetic is the view's (migration 31); the rows move to the progress's anchor. The
+     * IN term makes the planner start from the few sessions on air (by the primary key's
+     * session prefix), not scan a year of rows: ~0.1 ms instead of ~110 ms (bench/coverage). */
     static const char sql[] =
         "UPDATE deliveries SET audio_s = v.audio_s, programme_s = v.programme_s,"
         "  bytes = v.bytes, reached = v.reached, updated_at = v.updated_at,"
         "  anchor_g = p.granule, anchor_bytes = p.bytes"
         " FROM delivery_progress p, deliveries_current v"
-        " WHERE deliveries.session = p.session AND deliveries.anchor_g < p.granule"
+        " WHERE deliveries.session IN (SELECT session FROM delivery_progress)"
+        "   AND deliveries.session = p.session AND deliveries.anchor_g < p.granule"
         "   AND v.session = deliveries.session AND v.cluster = deliveries.cluster";
     sqlite3_stmt *q = lc_store_stmt(st, sql);
     if (q == NULL)
