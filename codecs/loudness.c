@@ -102,6 +102,39 @@ int lc_true_peak(const float *x, size_t n, int rate, double *dbtp)
     return rc;
 }
 
+int lc_true_peak_near(const float *x, size_t n, int rate, double within_db, double *dbtp)
+{
+    float peak = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > peak)
+            peak = fabsf(x[i]);
+    *dbtp = -HUGE_VAL;
+    if (peak == 0)
+        return 0;
+    float loud = peak * (float)pow(10.0, -within_db / 20.0);
+    size_t pad = (size_t)rate / 100;
+    for (size_t i = 0; i < n;) {
+        if (fabsf(x[i]) < loud) {
+            i++;
+            continue;
+        }
+        /* a stretch: from pad before the first loud sample to pad after the last one that has
+         * another within pad */
+        size_t lo = i > pad ? i - pad : 0, hi = i + pad < n ? i + pad : n;
+        for (size_t j = i + 1; j < hi; j++)
+            if (fabsf(x[j]) >= loud)
+                hi = j + pad < n ? j + pad : n;
+        double tp;
+        int rc = lc_true_peak(x + lo, hi - lo, rate, &tp);
+        if (rc < 0)
+            return rc;
+        if (tp > *dbtp)
+            *dbtp = tp;
+        i = hi;
+    }
+    return 0;
+}
+
 /*
  *   need[i] = min(1, ceil / |gain·in[i]|)          gain that sample i needs
  *   m[i]    = min(need[i−L .. i+L])                sliding minimum, deque of indexes

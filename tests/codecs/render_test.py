@@ -16,6 +16,8 @@ import tempfile
 LOACAST = os.environ["LOACAST"]
 ROOT = os.environ["LOACAST_SOURCE_ROOT"]
 SAMPLE = os.path.join(ROOT, "data", "sample-bulletin-vi.txt")
+# a copy of ../shared/data/bulletin-long-vi.txt (~1,100 words), repeated to 1,500 below
+LONG = os.path.join(ROOT, "tests", "codecs", "bulletin-long-vi.txt")
 failures = []
 
 
@@ -108,6 +110,19 @@ def main():
         check(abs(br - kbps) <= kbps * 0.2, f"{voice}: bitrate {br} within 20% of {kbps}")
         lufs, peak = ebur128(o)
         check(abs(lufs + 16) <= 1.0 and peak <= -1.0, f"{voice}: {lufs} LUFS, {peak} dBTP")
+
+    # A long bulletin in the southern voice (1,500 words, gain +12.7 dB into the limiter): Opus
+    # pre-echo overshoots that lowering the overshooting samples alone never cured came out at
+    # +0.16 dBTP before 2026-11-29 (docs/audio.md).
+    words = open(LONG, encoding="utf-8").read().split()
+    longf = os.path.join(tmp, "long.txt")
+    with open(longf, "w", encoding="utf-8") as f:
+        f.write(" ".join((words * (1500 // len(words) + 1))[:1500]) + "\n")
+    o = os.path.join(tmp, "long-south.opus")
+    r = run([LOACAST, "render", "-q", "-v", "vi-vn-x-south", "-o", o, longf])
+    check(r.returncode == 0, f"long bulletin renders: {r.stderr}")
+    lufs, peak = ebur128(o)
+    check(abs(lufs + 16) <= 1.0 and peak <= -1.0, f"long, southern voice: {lufs} LUFS, {peak} dBTP")
 
     slow = os.path.join(tmp, "slow.opus")
     run([LOACAST, "render", "-q", "-r", "100", "-o", slow, SAMPLE])

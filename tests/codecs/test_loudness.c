@@ -1,6 +1,7 @@
 /* Loudness meter against known signals, and the limiter's ceiling on hostile input. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "codecs/loudness.h"
 #include "tests/check.h"
@@ -44,6 +45,34 @@ int main(void)
     z.rate = 48000;
     CHECK(lc_loudness_measure(&z, &l, NULL) == -ENODATA);
     lc_pcm_free(&z);
+
+    /* The true peak measured near the loudest samples only equals the full measure on
+     * band-limited "syllables" (sums of sines up to 11 kHz under envelopes of different levels,
+     * one with a 3 dB inter-sample over at 12 kHz), and on silence. */
+    {
+        size_t len = 48000 * 6;
+        float *v = calloc(len, sizeof *v);
+        srand(11);
+        for (size_t k = 0; k < 20; k++) {
+            size_t at = k * len / 20, dur = 4800 + (size_t)(rand() % 4800);
+            double level = pow(10.0, -(double)(rand() % 18) / 20.0) / 6.0;
+            for (int f = 0; f < 6; f++) {
+                double hz = 200.0 + rand() % 10800, ph = rand() % 628 / 100.0;
+                for (size_t i = 0; i < dur && at + i < len; i++)
+                    v[at + i] += (float)(level * sin(M_PI * (double)i / dur) *
+                                         sin(2 * M_PI * hz * (double)i / 48000 + ph));
+            }
+        }
+        for (size_t i = 0; i < 960; i++) /* 12 kHz at 45°: samples 3 dB under its peak */
+            v[len / 2 + i] = (float)(0.5 * sin(2 * M_PI * 12000.0 * (double)i / 48000 + M_PI / 4));
+        double full = 0, near = 0;
+        CHECK(lc_true_peak(v, len, 48000, &full) == 0);
+        CHECK(lc_true_peak_near(v, len, 48000, 3.0, &near) == 0);
+        CHECKF(fabs(full - near) < 1e-6, "near %.4f dBTP, full %.4f dBTP", near, full);
+        memset(v, 0, len * sizeof *v);
+        CHECK(lc_true_peak_near(v, len, 48000, 3.0, &near) == 0 && near == -HUGE_VAL);
+        free(v);
+    }
 
     /* The limiter: random clicks and full-scale noise pushed by +20 dB never pass the ceiling,
      * and quiet parts far from any peak keep their level. */
