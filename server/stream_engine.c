@@ -66,14 +66,33 @@ static void save_records(struct lc_streams *e, struct lc_cast *c, bool final)
         lc_delivery_progress_end(e->o.store, c->session);
 }
 
+/* A batch whose commit failed (a full disk, say) is rolled back: its records forget what they
+ * believed saved, so that the next batch writes each row whole (an upsert, no anchor). */
+static void batch_lost(struct lc_streams *e, struct lc_cast *only)
+{
+    lc_store_rollback(e->o.store);
+    for (struct lc_cast *c = e->casts; c; c = c->next) {
+        if (only != NULL && c != only)
+            continue;
+        for (struct lc_dlv *d = c->dlvs; d; d = d->next) {
+            d->dirty = true;
+            d->anchored = false;
+            d->row = false;
+            d->whole_saved = false;
+        }
+    }
+}
+
 void lc_stream_save_cast(struct lc_streams *e, struct lc_cast *c, bool final)
 {
     if (e->o.store == NULL || c->dlvs == NULL || (!final && !cast_dirty(c)))
         return;
     bool own = lc_store_begin(e->o.store) == 0;
     save_records(e, c, final);
-    if (own && lc_store_commit(e->o.store) < 0)
+    if (own && lc_store_commit(e->o.store) < 0) {
         lc_log(LC_LOG_ERR, "commune %s: delivery batch not saved", c->commune);
+        batch_lost(e, c);
+    }
 }
 
 void lc_streams_flush(struct lc_streams *e)
@@ -93,8 +112,10 @@ void lc_streams_flush(struct lc_streams *e)
     lc_strmap_clear(&e->seen);
     for (struct lc_cast *c = e->casts; c; c = c->next)
         save_records(e, c, false);
-    if (lc_store_commit(e->o.store) < 0)
+    if (lc_store_commit(e->o.store) < 0) {
         lc_log(LC_LOG_ERR, "delivery batch not saved");
+        batch_lost(e, NULL);
+    }
     /* the batch holds the loop: say so when it gets long (docs/streaming.md, figures) */
     uint64_t ms = (uv_hrtime() - t0) / 1000000;
     if (ms >= 100)
