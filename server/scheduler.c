@@ -217,6 +217,46 @@ static int store_programme(struct lc_app *app, int64_t id, json_t *programme)
     return step == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* An emergency interrupted session `host` at `into` ms of its programme: the items still to
+ * play (the interrupted one plays again from its start) move `by` ms later and the programme
+ * grows by `grow` ms, in memory (a second emergency computes from there) and in the row, so
+ * that a server restarted in the middle of the session resumes it where the stream really is
+ * and closes it at its real end (docs/schedules.md). 0, -ENOMEM or -EIO. */
+static int shift_programme(struct lc_app *app, struct active *host, int64_t into, int64_t by,
+                           int64_t grow)
+{
+    static const char sql[] = "UPDATE broadcasts SET programme = ?2 WHERE id = ?1";
+    json_t *prog = json_deep_copy(host->programme), *it;
+    if (prog == NULL)
+        return -ENOMEM;
+    size_t i;
+    json_array_foreach(json_object_get(prog, "items"), i, it) {
+        int64_t off = json_integer_value(json_object_get(it, "offset_ms"));
+        int64_t dur = json_integer_value(json_object_get(it, "duration_ms"));
+        if (off + dur > into)
+            json_object_set_new(it, "offset_ms", json_integer(off + by));
+    }
+    json_object_set_new(prog, "length_ms", json_integer(length_ms(prog) + grow));
+    char *text = json_dumps(prog, JSON_COMPACT);
+    if (text == NULL) {
+        json_decref(prog);
+        return -ENOMEM;
+    }
+    json_decref(host->programme);
+    host->programme = prog;
+    int rc = active_items(host);
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    int step = SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, host->id);
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    free(text);
+    return rc < 0 ? rc : step == SQLITE_DONE ? 0 : -EIO;
+}
+
 /* The row of slot session x, created if needed. */
 static int materialise(struct lc_app *app, const char *commune, struct lc_bsession *x)
 {
@@ -706,6 +746,10 @@ void lc_scheduler_publish_pending(struct lc_scheduler *s)
                 lc_log(LC_LOG_INFO, "emergency %lld interrupts session %lld (%s)",
                        (long long)a->id, (long long)host->id, host->commune);
                 publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
+                if (shift_programme(s->app, host, into, len + replay,
+                                    len + s->app->cfg.gap_ms + replay) < 0)
+                    lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
+                           " saved; a restart would resume it early", (long long)host->id);
             } else {
                 publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, 1);
                 publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, 1);
