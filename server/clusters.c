@@ -74,7 +74,7 @@ static bool unreached_recently(struct lc_app *app, const char *cluster, const ch
                                int64_t created_at, int n)
 {
     static const char sql[] =
-        "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM deliveries d"
+        "SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM deliveries_current d"
         "   WHERE d.session = s.id AND d.cluster = ?2 AND d.reached = 1)), 0)"
         " FROM (SELECT b.id FROM broadcasts b WHERE b.commune = ?1 AND b.host IS NULL"
         "   AND b.status IN ('done', 'interrupted') AND b.start_at >= ?3"

@@ -1,7 +1,8 @@
 /*
  * server/coverage.c — the delivery log and coverage reports; see coverage.h.
  *
- * All reads, on the loop thread: each query is an index range (deliveries by (session, cluster)
+ * All reads, on the loop thread, of the view deliveries_current (the rows plus the progress of
+ * sessions on air, server/delivery.h): each query is an index range (deliveries by (session, cluster)
  * or (commune, session_start) / (session_start), broadcasts by (commune, start_at)); a month of a
  * district (≈ 1,400 sessions, 40,000 delivery rows) answers in tens of milliseconds (bench/coverage).
  */
@@ -16,7 +17,6 @@
 #include "schedules/localtime.h"
 #include "server/api.h"
 #include "server/csv.h"
-#include "server/delivery.h"
 #include "server/registry.h"
 #include "server/store.h"
 
@@ -106,7 +106,7 @@ static void get_deliveries(struct lc_req *req)
         "SELECT d.cluster, d.commune, d.session, d.session_start, d.connected_at,"
         "  d.disconnected_at, d.audio_s, d.programme_s, d.bytes, d.reconnections, d.reached,"
         "  d.bulletins_whole"
-        " FROM deliveries d"
+        " FROM deliveries_current d"
         " WHERE d.session_start >= ?1 AND d.session_start < ?2"
         "   AND (?3 IS NULL OR d.commune = ?3) AND (?4 IS NULL OR d.cluster = ?4)"
         " ORDER BY d.session_start, d.commune, d.cluster";
@@ -129,8 +129,8 @@ static void get_deliveries(struct lc_req *req)
         if (!found)
             return lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
     }
-    sqlite3_stmt *st = NULL;
-    if (lc_delivery_catch_up(app->store) < 0 || (st = lc_store_stmt(app->store, sql)) == NULL)
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
         return lc_reply_internal(req, "deliveries");
     sqlite3_bind_int64(st, 1, lc_local_to_unix(&tz, date, 0));
     sqlite3_bind_int64(st, 2, lc_local_to_unix(&tz, date, 86400));
@@ -164,6 +164,21 @@ static void get_deliveries(struct lc_req *req)
     lc_reply_table(req, json_pack("{s:o}", "deliveries", rows), "deliveries", delivery_cols, fname);
 }
 
+/* The cached statement sql with a range of sessions bound: ?1 ≤ start < ?2, ?3 the commune
+ * (NULL: all). NULL on error. */
+static sqlite3_stmt *range_stmt(struct lc_app *app, const char *sql, int64_t t0, int64_t t1,
+                                const char *commune)
+{
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_int64(st, 1, t0);
+    sqlite3_bind_int64(st, 2, t1);
+    if (commune)
+        sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
+    return st;
+}
+
 /* Adds to each row of rows (sessions in [t0, t1), commune or all) its "bulletins": every
  * bulletin its frozen programme listed (and emergencies it hosted), then any other id the
  * deliveries name, with how many clusters (and people) got it whole. Two queries for the whole
@@ -188,15 +203,11 @@ static int add_bulletins(struct lc_app *app, int64_t t0, int64_t t1, const char 
     json_t *by_session = json_object();
     char sk[24], bk[24];
     for (int pass = 0; pass < 2; pass++) {
-        sqlite3_stmt *st = lc_store_stmt(app->store, pass == 0 ? aired_sql : got_sql);
+        sqlite3_stmt *st = range_stmt(app, pass == 0 ? aired_sql : got_sql, t0, t1, commune);
         if (st == NULL) {
             json_decref(by_session);
             return -EIO;
         }
-        sqlite3_bind_int64(st, 1, t0);
-        sqlite3_bind_int64(st, 2, t1);
-        if (commune)
-            sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (sqlite3_column_type(st, 1) == SQLITE_NULL)
                 continue;
@@ -249,21 +260,18 @@ static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char 
         "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
         "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
         "     WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
-        "  (SELECT COUNT(*) FROM deliveries d JOIN clusters c ON c.id = d.cluster"
+        "  (SELECT COUNT(*) FROM deliveries_current d JOIN clusters c ON c.id = d.cluster"
         "     WHERE d.session = b.id AND d.reached = 1),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM deliveries d JOIN clusters c ON c.id = d.cluster"
+        "  (SELECT COALESCE(SUM(c.population), 0) FROM deliveries_current d"
+        "     JOIN clusters c ON c.id = d.cluster"
         "     WHERE d.session = b.id AND d.reached = 1)"
         " FROM broadcasts b"
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
         " ORDER BY b.start_at, b.commune";
-    sqlite3_stmt *st = NULL;
-    if (lc_delivery_catch_up(app->store) < 0 || (st = lc_store_stmt(app->store, sql)) == NULL)
+    sqlite3_stmt *st = range_stmt(app, sql, t0, t1, commune);
+    if (st == NULL)
         return -EIO;
-    sqlite3_bind_int64(st, 1, t0);
-    sqlite3_bind_int64(st, 2, t1);
-    if (commune)
-        sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
         long long ct = sqlite3_column_int64(st, 4), pt = sqlite3_column_int64(st, 5);
         long long cr = sqlite3_column_int64(st, 6), pr = sqlite3_column_int64(st, 7);

@@ -27,8 +27,8 @@
  *                    written, at the stream's granule anchor_g and byte count anchor_bytes; the
  *                    batches since then wrote only the stream's progress (table
  *                    delivery_progress, one row per session on air) and the view
- *                    deliveries_current adds it (migration 31). Readers inside loacast call
- *                    lc_delivery_catch_up() first and read the table; others read the view.
+ *                    deliveries_current adds it (migration 31). Every reader, loacast's
+ *                    routes included, reads the view.
  * A server restarted in the middle of a session continues the rows it finds (base values), after
  * lc_delivery_recover() has folded the progress of the previous run into them.
  *
@@ -123,10 +123,8 @@ int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
                          const struct lc_dlv_mark *at, int64_t now_s);
 /* The session's stream ended: its rows were written whole; its progress row goes. */
 int lc_delivery_progress_end(struct lc_store *st, int64_t session);
-/* Folds the progress into the anchored rows (they move to the newest anchor): call before
- * reading deliveries. 0 or -EIO. */
-int lc_delivery_catch_up(struct lc_store *st);
-/* At start: catches up, then makes every row complete as it is (no anchors, no progress). */
+/* At start: folds the progress of the previous run into the anchored rows and makes every row
+ * complete as it is (no anchors, no progress). 0 or -EIO. */
 int lc_delivery_recover(struct lc_store *st);
 /* Sign of life: clusters.last_seen = now_s. Call inside a transaction. 0 or -EIO. */
 int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s);
