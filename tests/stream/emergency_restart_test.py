@@ -16,11 +16,7 @@ def main():
         s.start()
         st = K.Setup(s, 1, [(8.0, 400), (4.0, 800)])
         b1, b2 = st.bulletins
-        r = s.post("/api/v1/communes", {"id": "quang-an", "name": "Quảng An"}, st.admin)
-        check(r.status == 201, r)
-        st.commune = "quang-an"
-        em = st.recorded("Khẩn cấp", 1.5, 1500)
-        st.commune = K.COMMUNE
+        em = st.emergency_recording(1.5, 1500)
         start, sess = st.session(3, minutes=1)
         time.sleep(max(0, start + 2.5 - time.time()))
         r = s.post("/api/v1/emergency", {"bulletin": em, "communes": [K.COMMUNE]}, st.approver)

@@ -16,12 +16,7 @@ def main():
         s.start()
         st = K.Setup(s, 1, [(8.0, 400), (2.0, 800)])
         b1, b2 = st.bulletins
-        # the emergency's recording targets another commune, so that it is in no programme here
-        r = s.post("/api/v1/communes", {"id": "quang-an", "name": "Quảng An"}, st.admin)
-        check(r.status == 201, r)
-        st.commune = "quang-an"
-        em = st.recorded("Khẩn cấp", 1.5, 1500)
-        st.commune = K.COMMUNE
+        em = st.emergency_recording(1.5, 1500)
         start, sess = st.session(3, minutes=1)
         time.sleep(1.5)
         path, tok = st.url(0)
