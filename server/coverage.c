@@ -2,7 +2,8 @@
  * server/coverage.c — the delivery log and coverage reports; see coverage.h.
  *
  * All reads, on the loop thread, of the view deliveries_current (the rows plus the progress of
- * sessions on air, server/delivery.h): each query is an index range (deliveries by (session, cluster)
+ * sessions on air, server/delivery.h): each query is an index range (deliveries by
+ * (session, cluster)
  * or (commune, session_start) / (session_start), broadcasts by (commune, start_at)); a month of a
  * district (≈ 1,400 sessions, 40,000 delivery rows) answers in tens of milliseconds (bench/coverage).
  */

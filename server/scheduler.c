@@ -34,9 +34,8 @@
  * (withdrawn, expired) or has meanwhile aired its `repeat` times in the commune, the programme is
  * built again: nothing unauthorised reaches a speaker.
  *
- * Ownership: the scheduler owns its struct active list; each active owns its frozen programme
- * (JSON) and the lc_onair_item array whose strings point into it. Freed when the timer handle
- * has closed (lc_scheduler_stop).
+ * Emergencies: scheduler_emergency.c. The state both files share, and who owns what:
+ * scheduler_state.h. Everything is freed when the timer handle has closed (lc_scheduler_stop).
  */
 #define LC_LOG_MODULE "scheduler"
 #include "server/scheduler.h"
@@ -51,42 +50,11 @@
 #include "server/log.h"
 #include "server/onair.h"
 #include "server/scheduler_internal.h"
+#include "server/scheduler_state.h"
 #include "server/store.h"
 
 #define MAX_SLEEP_MS 1000
 #define LATE_RESTART_MS 1000    /* opened later than this after its start: play from the top */
-
-struct active {
-    struct active *next;
-    int64_t id;                 /* broadcasts row */
-    char commune[65];
-    int64_t start_ms, end_ms;   /* window */
-    int64_t prog_start_ms;      /* offset 0 of the programme (set at OPEN) */
-    int64_t close_ms;           /* on air: when it closes */
-    bool emergency;
-    int64_t host;               /* an emergency inside session `host`: publishes nothing */
-    bool on_air;
-    bool unstored;              /* opened, its row not yet written (store_opened) */
-    int64_t aired_ms;           /* when it went on air */
-    json_t *programme;          /* frozen */
-    struct lc_onair_item *items;
-    size_t nitems;
-};
-
-struct pending {
-    struct pending *next;
-    int64_t id, host, now_ms;
-    char commune[65];
-    json_t *programme;
-};
-
-struct lc_scheduler {
-    struct lc_app *app;
-    uv_timer_t timer;
-    struct active *active;
-    struct pending *pending;
-    int64_t next_expiry_check;
-};
 
 /* ---- actives ------------------------------------------------------------------------------- */
 
@@ -100,7 +68,7 @@ static void active_free(struct active *a)
 }
 
 /* Points a->items into a->programme. 0 or -ENOMEM. */
-static int active_items(struct active *a)
+int lc_sched_active_items(struct active *a)
 {
     json_t *items = json_object_get(a->programme, "items"), *it;
     size_t n = json_array_size(items), i;
@@ -121,8 +89,8 @@ static int active_items(struct active *a)
     return 0;
 }
 
-static struct active *active_new(int64_t id, const char *commune, int64_t start_ms, int64_t end_ms,
-                                 json_t *programme)
+struct active *lc_sched_active_new(int64_t id, const char *commune, int64_t start_ms,
+                                   int64_t end_ms, json_t *programme)
 {
     struct active *a = calloc(1, sizeof *a);
     if (a == NULL)
@@ -132,14 +100,14 @@ static struct active *active_new(int64_t id, const char *commune, int64_t start_
     a->start_ms = start_ms;
     a->end_ms = end_ms;
     a->programme = json_incref(programme);
-    if (active_items(a) < 0) {
+    if (lc_sched_active_items(a) < 0) {
         active_free(a);
         return NULL;
     }
     return a;
 }
 
-static struct active *find_active(struct lc_scheduler *s, int64_t id)
+struct active *lc_sched_find_active(struct lc_scheduler *s, int64_t id)
 {
     for (struct active *a = s->active; a; a = a->next)
         if (a->id == id)
@@ -148,7 +116,7 @@ static struct active *find_active(struct lc_scheduler *s, int64_t id)
 }
 
 /* The session on air in commune (not an emergency inside another), or NULL. */
-static struct active *on_air_in(struct lc_scheduler *s, const char *commune)
+struct active *lc_sched_on_air_in(struct lc_scheduler *s, const char *commune)
 {
     for (struct active *a = s->active; a; a = a->next)
         if (a->on_air && a->host == 0 && strcmp(a->commune, commune) == 0)
@@ -165,7 +133,7 @@ static void unlink_active(struct lc_scheduler *s, struct active *a)
         }
 }
 
-static void publish(struct lc_scheduler *s, enum lc_onair_event ev, const struct active *a,
+void lc_sched_publish(struct lc_scheduler *s, enum lc_onair_event ev, const struct active *a,
                     const struct lc_onair_item *items, size_t nitems, int emergency)
 {
     struct lc_onair_session os = {a->id, a->commune, a->on_air ? a->prog_start_ms : a->start_ms,
@@ -175,7 +143,7 @@ static void publish(struct lc_scheduler *s, enum lc_onair_event ev, const struct
     lc_onair_publish(s->app->onair, ev, &os);
 }
 
-static int64_t length_ms(json_t *programme)
+int64_t lc_sched_length_ms(json_t *programme)
 {
     return json_integer_value(json_object_get(programme, "length_ms"));
 }
@@ -215,46 +183,6 @@ static int store_programme(struct lc_app *app, int64_t id, json_t *programme)
     }
     free(text);
     return step == SQLITE_DONE ? 0 : -EIO;
-}
-
-/* An emergency interrupted session `host` at `into` ms of its programme: the items still to
- * play (the interrupted one plays again from its start) move `by` ms later and the programme
- * grows by `grow` ms, in memory (a second emergency computes from there) and in the row, so
- * that a server restarted in the middle of the session resumes it where the stream really is
- * and closes it at its real end (docs/schedules.md). 0, -ENOMEM or -EIO. */
-static int shift_programme(struct lc_app *app, struct active *host, int64_t into, int64_t by,
-                           int64_t grow)
-{
-    static const char sql[] = "UPDATE broadcasts SET programme = ?2 WHERE id = ?1";
-    json_t *prog = json_deep_copy(host->programme), *it;
-    if (prog == NULL)
-        return -ENOMEM;
-    size_t i;
-    json_array_foreach(json_object_get(prog, "items"), i, it) {
-        int64_t off = json_integer_value(json_object_get(it, "offset_ms"));
-        int64_t dur = json_integer_value(json_object_get(it, "duration_ms"));
-        if (off + dur > into)
-            json_object_set_new(it, "offset_ms", json_integer(off + by));
-    }
-    json_object_set_new(prog, "length_ms", json_integer(length_ms(prog) + grow));
-    char *text = json_dumps(prog, JSON_COMPACT);
-    if (text == NULL) {
-        json_decref(prog);
-        return -ENOMEM;
-    }
-    json_decref(host->programme);
-    host->programme = prog;
-    int rc = active_items(host);
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    int step = SQLITE_ERROR;
-    if (st) {
-        sqlite3_bind_int64(st, 1, host->id);
-        sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    free(text);
-    return rc < 0 ? rc : step == SQLITE_DONE ? 0 : -EIO;
 }
 
 /* The row of slot session x, created if needed. */
@@ -327,7 +255,7 @@ static void close_session(struct lc_scheduler *s, struct active *a, int64_t now)
     if (set_status(app, a->id, "done", now) < 0)
         lc_log(LC_LOG_ERR, "session %lld: cannot store its end", (long long)a->id);
     if (a->host == 0)
-        publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
+        lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
     unlink_active(s, a);
     active_free(a);
 }
@@ -348,7 +276,7 @@ static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, 
             if (p && store_programme(app, a->id, p) == 0) {
                 json_decref(a->programme);
                 a->programme = p;
-                active_items(a);
+                lc_sched_active_items(a);
                 lc_log(LC_LOG_INFO, "session %lld: a bulletin was withdrawn (or has aired enough)"
                        " since the programme was frozen; built again", (long long)a->id);
             } else {
@@ -360,12 +288,12 @@ static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, 
         a->unstored = true;
     }
     a->prog_start_ms = aired_ms - a->start_ms < LATE_RESTART_MS ? a->start_ms : aired_ms;
-    a->close_ms = a->prog_start_ms + length_ms(a->programme);
+    a->close_ms = a->prog_start_ms + lc_sched_length_ms(a->programme);
     if (a->close_ms > a->end_ms)
         a->close_ms = a->end_ms;
     a->on_air = true;
     int64_t published = lc_wall_ms();
-    publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, a->emergency);
+    lc_sched_publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, a->emergency);
     /* `now` (aired_at_ms) is when the timer fired; `published` when OPEN went out: both are
      * measured against the start. */
     lc_log(LC_LOG_INFO, "session %lld (%s) %s, %+lld ms from its start (OPEN published at %+lld ms)",
@@ -430,7 +358,7 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
     }
     if (lc_store_commit(app->store) < 0)
         goto fail;
-    struct active *a = active_new(x->id, commune, x->start * 1000, x->end * 1000, prog);
+    struct active *a = lc_sched_active_new(x->id, commune, x->start * 1000, x->end * 1000, prog);
     json_decref(prog);
     if (a == NULL)
         return;
@@ -440,7 +368,7 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
     if (strcmp(x->status, "on_air") == 0) {
         int64_t aired = x->aired_at_ms ? x->aired_at_ms : now;
         int64_t from = aired - a->start_ms < LATE_RESTART_MS ? a->start_ms : aired;
-        int64_t end = from + length_ms(a->programme);
+        int64_t end = from + lc_sched_length_ms(a->programme);
         if (end > a->end_ms)
             end = a->end_ms;
         if (end <= now) {
@@ -453,7 +381,7 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
         open_session(s, a, now, aired);
         return;
     }
-    publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, a->emergency);
+    lc_sched_publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, a->emergency);
     return;
 fail:
     json_decref(prog);
@@ -518,7 +446,7 @@ static void plan_commune(struct lc_scheduler *s, const char *commune, int64_t no
         bool on_air = strcmp(x->status, "on_air") == 0;
         if (!on_air && strcmp(x->status, "scheduled") != 0)
             continue;
-        if (x->id && find_active(s, x->id))
+        if (x->id && lc_sched_find_active(s, x->id))
             continue;
         int64_t start = x->start * 1000, end = x->end * 1000;
         if (x->host != 0 || now >= end) {
@@ -573,13 +501,13 @@ static void close_and_open(struct lc_scheduler *s, int64_t now)
         } else if (!a->on_air && now >= a->end_ms) {
             /* held back for its whole window (an emergency kept the commune busy) */
             set_status(s->app, a->id, "missed", 0);
-            publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
+            lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
             unlink_active(s, a);
             active_free(a);
         }
     }
     for (a = s->active; a; a = a->next)
-        if (!a->on_air && now >= a->start_ms && on_air_in(s, a->commune) == NULL)
+        if (!a->on_air && now >= a->start_ms && lc_sched_on_air_in(s, a->commune) == NULL)
             open_session(s, a, now, 0);
 }
 
@@ -642,127 +570,6 @@ static int on_next(void *ctx, const char *commune, int64_t now_ms, int64_t *star
     return -ENOENT;
 }
 
-/* ---- emergencies --------------------------------------------------------------------------- */
-
-int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t bulletin,
-                           const char *actor, int64_t *session, bool *interrupted)
-{
-    static const char ins[] =
-        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
-        " aired_at_ms, host, created_by, created_at)"
-        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5)";
-    struct lc_app *app = s->app;
-    json_t *prog = lc_programme_single(app, bulletin);
-    char *text = NULL;
-    struct pending *p = NULL;
-    int rc = -EIO;
-    if (prog == NULL)
-        return -ENOENT;
-    int64_t now = lc_wall_ms(), len = length_ms(prog);
-    struct active *host = on_air_in(s, commune);
-    if ((text = json_dumps(prog, JSON_COMPACT)) == NULL || (p = calloc(1, sizeof *p)) == NULL) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
-    if (st == NULL)
-        goto out;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now / 1000);
-    sqlite3_bind_int64(st, 3, (now + len + 999) / 1000);
-    sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, now / 1000);
-    sqlite3_bind_int64(st, 6, now);
-    if (host)
-        sqlite3_bind_int64(st, 7, host->id);
-    sqlite3_bind_text(st, 8, actor, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto out;
-    p->id = lc_store_last_id(app->store);
-    if (lc_airings_count(app, commune, prog) < 0)
-        goto out;
-    p->host = host ? host->id : 0;
-    p->now_ms = now;
-    snprintf(p->commune, sizeof p->commune, "%s", commune);
-    p->programme = prog;
-    prog = NULL;
-    p->next = s->pending;
-    s->pending = p;
-    *session = p->id;
-    *interrupted = host != NULL;
-    p = NULL;
-    rc = 0;
-out:
-    free(text);
-    free(p);
-    json_decref(prog);
-    return rc;
-}
-
-void lc_scheduler_drop_pending(struct lc_scheduler *s)
-{
-    while (s->pending) {
-        struct pending *p = s->pending;
-        s->pending = p->next;
-        json_decref(p->programme);
-        free(p);
-    }
-}
-
-void lc_scheduler_publish_pending(struct lc_scheduler *s)
-{
-    /* The list is newest first; publish in the order of the request. */
-    struct pending *rev = NULL;
-    while (s->pending) {
-        struct pending *p = s->pending;
-        s->pending = p->next;
-        p->next = rev;
-        rev = p;
-    }
-    for (struct pending *p = rev, *nx; p; p = nx) {
-        nx = p->next;
-        int64_t len = length_ms(p->programme);
-        struct active *a = active_new(p->id, p->commune, p->now_ms, p->now_ms + len, p->programme);
-        struct active *host = p->host ? find_active(s, p->host) : NULL;
-        if (a != NULL) {
-            a->emergency = true;
-            a->on_air = true;
-            a->prog_start_ms = p->now_ms;
-            a->close_ms = p->now_ms + len;
-            if (host && host->on_air) {
-                /* The interrupted item restarts after the emergency: the session runs longer by
-                 * the emergency, a gap, and what had played of that item (up to its window). */
-                int64_t into = p->now_ms - host->prog_start_ms, replay = 0;
-                for (size_t i = 0; i < host->nitems; i++)
-                    if (into >= host->items[i].offset_ms &&
-                        into < host->items[i].offset_ms + host->items[i].duration_ms)
-                        replay = into - host->items[i].offset_ms;
-                host->close_ms += len + s->app->cfg.gap_ms + replay;
-                if (host->close_ms > host->end_ms)
-                    host->close_ms = host->end_ms;
-                a->host = host->id;
-                lc_log(LC_LOG_INFO, "emergency %lld interrupts session %lld (%s)",
-                       (long long)a->id, (long long)host->id, host->commune);
-                publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
-                if (shift_programme(s->app, host, into, len + replay,
-                                    len + s->app->cfg.gap_ms + replay) < 0)
-                    lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
-                           " saved; a restart would resume it early", (long long)host->id);
-            } else {
-                publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, 1);
-                publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, 1);
-            }
-            a->next = s->active;
-            s->active = a;
-        }
-        json_decref(p->programme);
-        free(p);
-    }
-    lc_scheduler_poke(s);
-}
-
 /* ---- start and stop ------------------------------------------------------------------------ */
 
 void lc_scheduler_poke(struct lc_scheduler *s)
@@ -808,7 +615,7 @@ void lc_scheduler_stop(struct lc_scheduler *s)
     /* Receivers are let go; the rows stay on_air so that the next start resumes them. */
     for (struct active *a = s->active; a; a = a->next)
         if (a->on_air && a->host == 0)
-            publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
+            lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
     lc_onair_set_next(s->app->onair, NULL, NULL);
     s->app->scheduler = NULL;
     uv_timer_stop(&s->timer);
