@@ -15,8 +15,8 @@
 #include <uv.h>
 
 #include "server/config.h"
-#include "server/http.h"
-#include "server/metrics.h"
+#include "server/http/http.h"
+#include "server/accounting/metrics.h"
 
 struct lc_store;
 struct lc_router;
@@ -42,11 +42,11 @@ struct lc_app {
     struct lc_lexicon *lexicon;
     struct lc_auth *auth;           /* login rate limits, dummy hash */
     struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
-                                     * engine subscribes (server/onair.h) */
-    struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler.h) */
+                                     * engine subscribes (server/scheduler/onair.h) */
+    struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler/scheduler.h) */
     struct lc_static *web;          /* the web console's files (NULL: none found) */
-    struct lc_streams *stream;      /* the streaming engine (server/stream.h) */
-    struct lc_retention *retention; /* pruning of old delivery rows (server/coverage.h) */
+    struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
+    struct lc_retention *retention; /* pruning of old delivery rows (server/accounting/coverage.h) */
     struct lc_metrics metrics;
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;

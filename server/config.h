@@ -20,7 +20,7 @@ struct lc_config {
     char data_dir[PATH_MAX];
     char timezone[64];
     int max_connections;
-    char web_dir[PATH_MAX];   /* "" = found next to the executable (server/static.h) */
+    char web_dir[PATH_MAX];   /* "" = found next to the executable (server/http/static.h) */
     /* [limits] */
     long long max_header_bytes;
     long long max_json_bytes;
@@ -33,7 +33,7 @@ struct lc_config {
     double loudness_lufs;
     char lexicon[PATH_MAX];   /* "" = built-in lexicon only */
     int render_workers;
-    /* [stream] (issue 6, server/stream.h) */
+    /* [stream] (issue 6, server/stream/stream.h) */
     int stream_burst_s;              /* audio sent at once to a receiver joining on air */
     int stream_backlog_s;            /* unsent audio past which a receiver is dropped */
     int stream_page_ms;              /* audio per Ogg page of a live stream */

@@ -3,7 +3,7 @@
  *
  * lc_server_run() builds the server from a configuration, runs the event loop until SIGINT or
  * SIGTERM, shuts down cleanly and returns. Threads: the calling thread runs the libuv loop (all
- * HTTP, all SQLite); the render pool and the auth pool have their own threads (server/workers.h);
+ * HTTP, all SQLite); the render pool and the auth pool have their own threads (common/workers.h);
  * the renderer (codecs/render.h) has its espeak-ng thread and encoder threads.
  *
  * Shutdown, in two steps (close, run the loop out, then free):

@@ -1,5 +1,5 @@
 /*
- * tests/server/fuzz_http.c — libFuzzer driver for server/http.c: each input is what one client
+ * tests/server/fuzz_http.c — libFuzzer driver for server/http/http.c: each input is what one client
  * sends on one connection (then it half-closes); the server parses it with the real connection
  * code on a real loopback socket, answers, and must neither crash nor leak nor hang.
  *
@@ -19,7 +19,7 @@
 
 #include <uv.h>
 
-#include "server/http.h"
+#include "server/http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

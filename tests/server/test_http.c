@@ -1,5 +1,5 @@
 /*
- * tests/server/test_http.c — server/http.c on its own: keep-alive with pipelining, a streamed
+ * tests/server/test_http.c — server/http/http.c on its own: keep-alive with pipelining, a streamed
  * response (headers, paced writes, write callbacks, end), a held request whose client leaves
  * (lc_req_alive turns false, the late answer is dropped), the header limit, the connection
  * limit, and a loop that closes with no handle left.
@@ -16,7 +16,7 @@
 
 #include <uv.h>
 
-#include "server/http.h"
+#include "server/http/http.h"
 #include "tests/check.h"
 
 static uv_loop_t loop;

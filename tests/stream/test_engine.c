@@ -24,10 +24,10 @@
 
 #include "codecs/encode.h"
 #include "codecs/oggmux.h"
-#include "server/http.h"
-#include "server/onair.h"
-#include "server/store.h"
-#include "server/stream.h"
+#include "server/http/http.h"
+#include "server/scheduler/onair.h"
+#include "server/store/store.h"
+#include "server/stream/stream.h"
 #include "tests/check.h"
 
 static uv_loop_t loop;

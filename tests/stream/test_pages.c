@@ -13,9 +13,9 @@
 
 #include "codecs/encode.h"
 #include "codecs/oggmux.h"
-#include "server/delivery.h"
-#include "server/stream_page.h"
-#include "server/stream_prog.h"
+#include "server/accounting/delivery.h"
+#include "server/stream/stream_page.h"
+#include "server/stream/stream_prog.h"
 #include "tests/check.h"
 
 static void test_refs_and_trim(void)

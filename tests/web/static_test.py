@@ -1,4 +1,4 @@
-"""The web console's files as served by loacast (server/static.c): "/" is index.html, types,
+"""The web console's files as served by loacast (server/http/static.c): "/" is index.html, types,
 the Content-Security-Policy and other security headers on every file, ETag + 304, HEAD, the
 station's settings; nothing outside web/ is reachable (.., percent-encoded dots and slashes,
 backslashes, NUL, hidden files, symbolic links, deeper paths); a configured web_dir is used,
@@ -82,7 +82,7 @@ def main():
         check(r.status == 200 and r.json()["timezone"] == "Asia/Ho_Chi_Minh" and r.json()["version"], r)
 
         # nothing outside web/
-        for path in ("/web/../server/static.c", "/web/..%2fserver/static.c", "/web/%2e%2e/meson.build",
+        for path in ("/web/../server/http/static.c", "/web/..%2fserver/static.c", "/web/%2e%2e/meson.build",
                      "/web/%2e%2e%2fmeson.build", "/web/screens/../../meson.build", "/web/..\\meson.build",
                      "/web/app.js%00.png", "/web//app.js", "/web/./app.js", "/web/", "/web",
                      "/web/screens", "/web/screens/", "/web/a/b/c.js", "/../meson.build",

@@ -1,0 +1,396 @@
+/*
+ * server/accounting/coverage.c — the delivery log and coverage reports; see coverage.h.
+ *
+ * All reads, on the loop thread, of the view deliveries_current (the rows plus the progress of
+ * sessions on air, server/accounting/delivery.h): each query is an index range (deliveries by
+ * (session, cluster)
+ * or (commune, session_start) / (session_start), broadcasts by (commune, start_at)); a month of a
+ * district (≈ 1,400 sessions, 40,000 delivery rows) answers in tens of milliseconds (bench/coverage).
+ */
+#include "server/accounting/coverage.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <http_parser.h>
+
+#include "schedules/localtime.h"
+#include "server/api/api.h"
+#include "server/api/csv.h"
+#include "server/registry/registry.h"
+#include "server/store/store.h"
+
+#define MAX_RANGE_DAYS 400
+
+static const char *const delivery_cols[] = {
+    "cluster", "commune", "session", "session_start", "connected_at", "disconnected_at",
+    "audio_s", "programme_s", "bytes", "reconnections", "reached", "bulletins_whole", NULL,
+};
+
+static const char *const coverage_cols[] = {
+    "commune", "session", "session_start", "session_end", "clusters_total", "clusters_reached",
+    "population_total", "population_reached", "percent_clusters", "percent_population",
+    "bulletins", NULL,
+};
+
+static const char *const summary_cols[] = {
+    "commune", "name", "sessions", "mean_percent_clusters", "worst_percent_clusters",
+    "mean_percent_population", "worst_session_start", NULL,
+};
+
+static json_t *time_or_null(sqlite3_stmt *st, int i)
+{
+    return lc_col_is_null(st, i) ? json_null() : lc_time_json(sqlite3_column_int64(st, i));
+}
+
+static double percent(long long part, long long whole)
+{
+    return whole > 0 ? round(1000.0 * (double)part / (double)whole) / 10.0 : 0.0;
+}
+
+/* Reads ?name=YYYY-MM-DD into *d; absent leaves *d. Answers 400 and returns -1 if malformed. */
+static int query_date(struct lc_req *req, const char *name, struct lc_date *d)
+{
+    char buf[32];
+    const char *v = lc_req_query(req, name, buf, sizeof buf);
+    if (v == NULL)
+        return 0;
+    if (lc_date_parse(v, d) < 0) {
+        lc_reply_error(req, 400, "bad_query", "%s must be a date YYYY-MM-DD, not '%.20s'", name, v);
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads ?commune= (must exist) into buf; *out NULL if absent. Answers 404 and returns -1. */
+static int query_commune(struct lc_req *req, char *buf, size_t n, const char **out)
+{
+    *out = lc_req_query(req, "commune", buf, n);
+    if (*out != NULL && !lc_commune_exists(lc_app(req), *out)) {
+        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", *out);
+        return -1;
+    }
+    return 0;
+}
+
+/* [from, to] inclusive local dates → [*t0, *t1) Unix seconds. Default: the 30 days to today.
+ * Answers 400/422 and returns -1 on bad input. */
+static int query_range(struct lc_req *req, struct lc_date *from, struct lc_date *to, int64_t *t0,
+                       int64_t *t1)
+{
+    struct lc_tz tz = lc_tz_system();
+    struct lc_date today = lc_local_date(&tz, lc_now());
+    *to = today;
+    if (query_date(req, "to", to) < 0)
+        return -1;
+    *from = lc_civil_from_days(lc_days_from_civil(*to) - 29);
+    if (query_date(req, "from", from) < 0)
+        return -1;
+    int64_t days = lc_days_from_civil(*to) - lc_days_from_civil(*from);
+    if (days < 0) {
+        lc_reply_error(req, 400, "bad_query", "from is after to");
+        return -1;
+    }
+    if (days >= MAX_RANGE_DAYS) {
+        lc_reply_error(req, 422, "invalid", "a report covers at most %d days", MAX_RANGE_DAYS);
+        return -1;
+    }
+    *t0 = lc_local_to_unix(&tz, *from, 0);
+    *t1 = lc_local_to_unix(&tz, *to, 86400);
+    return 0;
+}
+
+static void get_deliveries(struct lc_req *req)
+{
+    static const char sql[] =
+        "SELECT d.cluster, d.commune, d.session, d.session_start, d.connected_at,"
+        "  d.disconnected_at, d.audio_s, d.programme_s, d.bytes, d.reconnections, d.reached,"
+        "  d.bulletins_whole"
+        " FROM deliveries_current d"
+        " WHERE d.session_start >= ?1 AND d.session_start < ?2"
+        "   AND (?3 IS NULL OR d.commune = ?3) AND (?4 IS NULL OR d.cluster = ?4)"
+        " ORDER BY d.session_start, d.commune, d.cluster";
+    struct lc_app *app = lc_app(req);
+    char cbuf[80], kbuf[80];
+    const char *commune, *cluster;
+    struct lc_tz tz = lc_tz_system();
+    struct lc_date date = lc_local_date(&tz, lc_now());
+
+    if (query_commune(req, cbuf, sizeof cbuf, &commune) < 0 || query_date(req, "date", &date) < 0)
+        return;
+    cluster = lc_req_query(req, "cluster", kbuf, sizeof kbuf);
+    if (cluster != NULL) {
+        sqlite3_stmt *k = lc_store_stmt(app->store, "SELECT 1 FROM clusters WHERE id = ?1");
+        if (k == NULL)
+            return lc_reply_internal(req, "deliveries");
+        sqlite3_bind_text(k, 1, cluster, -1, SQLITE_TRANSIENT);
+        int found = sqlite3_step(k) == SQLITE_ROW;
+        sqlite3_reset(k);
+        if (!found)
+            return lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
+    }
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return lc_reply_internal(req, "deliveries");
+    sqlite3_bind_int64(st, 1, lc_local_to_unix(&tz, date, 0));
+    sqlite3_bind_int64(st, 2, lc_local_to_unix(&tz, date, 86400));
+    if (commune)
+        sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
+    if (cluster)
+        sqlite3_bind_text(st, 4, cluster, -1, SQLITE_TRANSIENT);
+    json_t *rows = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *whole = json_loads(lc_col_text(st, 11), 0, NULL);
+        json_array_append_new(
+            rows,
+            json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:f,s:f,s:I,s:I,s:b,s:o}", "cluster",
+                      lc_col_text(st, 0), "commune", lc_col_text(st, 1), "session",
+                      (json_int_t)sqlite3_column_int64(st, 2), "session_start",
+                      lc_time_json(sqlite3_column_int64(st, 3)), "connected_at",
+                      time_or_null(st, 4), "disconnected_at", time_or_null(st, 5), "audio_s",
+                      round(sqlite3_column_double(st, 6) * 1000) / 1000, "programme_s",
+                      round(sqlite3_column_double(st, 7) * 1000) / 1000, "bytes",
+                      (json_int_t)sqlite3_column_int64(st, 8), "reconnections",
+                      (json_int_t)sqlite3_column_int64(st, 9), "reached",
+                      sqlite3_column_int(st, 10) != 0, "bulletins_whole",
+                      json_is_array(whole) ? whole : json_array()));
+        if (whole != NULL && !json_is_array(whole))
+            json_decref(whole);
+    }
+    sqlite3_reset(st);
+    char fname[64], d[11];
+    lc_date_format(date, d);
+    snprintf(fname, sizeof fname, "deliveries-%s.csv", d);
+    lc_reply_table(req, json_pack("{s:o}", "deliveries", rows), "deliveries", delivery_cols, fname);
+}
+
+/* The cached statement sql with a range of sessions bound: ?1 ≤ start < ?2, ?3 the commune
+ * (NULL: all). NULL on error. */
+static sqlite3_stmt *range_stmt(struct lc_app *app, const char *sql, int64_t t0, int64_t t1,
+                                const char *commune)
+{
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_int64(st, 1, t0);
+    sqlite3_bind_int64(st, 2, t1);
+    if (commune)
+        sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
+    return st;
+}
+
+/* Adds to each row of rows (sessions in [t0, t1), commune or all) its "bulletins": every
+ * bulletin its frozen programme listed (and emergencies it hosted), then any other id the
+ * deliveries name, with how many clusters (and people) got it whole. Two queries for the whole
+ * range, joined here by session id: a per-session query costs a month report ~1,400 of them. */
+static int add_bulletins(struct lc_app *app, int64_t t0, int64_t t1, const char *commune,
+                         json_t *rows)
+{
+    static const char aired_sql[] =
+        "SELECT COALESCE(b.host, b.id), json_extract(j.value, '$.bulletin'),"
+        "  COALESCE(json_extract(j.value, '$.title'), '')"
+        " FROM broadcasts b, json_each(b.programme, '$.items') j"
+        " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
+        "   AND b.status IN ('on_air', 'done', 'interrupted')";
+    static const char got_sql[] =
+        "SELECT db.session, db.bulletin, COUNT(*), COALESCE(SUM(c.population), 0)"
+        " FROM broadcasts b JOIN delivery_bulletins db ON db.session = b.id"
+        "   JOIN clusters c ON c.id = db.cluster"
+        " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
+        "   AND b.host IS NULL"
+        " GROUP BY 1, 2";
+    /* by_session: {"<session id>": {"<bulletin id>": {"id","title","clusters_reached",...}}} */
+    json_t *by_session = json_object();
+    char sk[24], bk[24];
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_stmt *st = range_stmt(app, pass == 0 ? aired_sql : got_sql, t0, t1, commune);
+        if (st == NULL) {
+            json_decref(by_session);
+            return -EIO;
+        }
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+                continue;
+            snprintf(sk, sizeof sk, "%lld", (long long)sqlite3_column_int64(st, 0));
+            snprintf(bk, sizeof bk, "%lld", (long long)sqlite3_column_int64(st, 1));
+            json_t *sess = json_object_get(by_session, sk);
+            if (sess == NULL) {
+                sess = json_object();
+                json_object_set_new(by_session, sk, sess);
+            }
+            json_t *b = json_object_get(sess, bk);
+            if (b == NULL) {
+                b = json_pack("{s:I,s:s,s:I,s:I}", "id", (json_int_t)sqlite3_column_int64(st, 1),
+                              "title", "", "clusters_reached", (json_int_t)0,
+                              "population_reached", (json_int_t)0);
+                json_object_set_new(sess, bk, b);
+            }
+            if (pass == 0) {
+                json_object_set_new(b, "title", json_string(lc_col_text(st, 2)));
+            } else {
+                json_object_set_new(b, "clusters_reached",
+                                    json_integer(sqlite3_column_int64(st, 2)));
+                json_object_set_new(b, "population_reached",
+                                    json_integer(sqlite3_column_int64(st, 3)));
+            }
+        }
+        sqlite3_reset(st);
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        snprintf(sk, sizeof sk, "%lld",
+                 (long long)json_integer_value(json_object_get(row, "session")));
+        json_t *list = json_array(), *sess = json_object_get(by_session, sk), *b;
+        const char *key;
+        json_object_foreach(sess, key, b)
+            json_array_append(list, b);
+        json_object_set_new(row, "bulletins", list);
+    }
+    json_decref(by_session);
+    return 0;
+}
+
+/* Appends to rows one coverage row per aired session in [t0, t1) (commune NULL: all). */
+static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char *commune,
+                         bool with_bulletins, json_t *rows)
+{
+    static const char sql[] =
+        "SELECT b.id, b.commune, b.start_at, b.end_at,"
+        "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
+        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
+        "     WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
+        "  (SELECT COUNT(*) FROM deliveries_current d JOIN clusters c ON c.id = d.cluster"
+        "     WHERE d.session = b.id AND d.reached = 1),"
+        "  (SELECT COALESCE(SUM(c.population), 0) FROM deliveries_current d"
+        "     JOIN clusters c ON c.id = d.cluster"
+        "     WHERE d.session = b.id AND d.reached = 1)"
+        " FROM broadcasts b"
+        " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
+        "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
+        " ORDER BY b.start_at, b.commune";
+    sqlite3_stmt *st = range_stmt(app, sql, t0, t1, commune);
+    if (st == NULL)
+        return -EIO;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long long ct = sqlite3_column_int64(st, 4), pt = sqlite3_column_int64(st, 5);
+        long long cr = sqlite3_column_int64(st, 6), pr = sqlite3_column_int64(st, 7);
+        json_array_append_new(
+            rows, json_pack("{s:s,s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:f,s:f}", "commune",
+                            lc_col_text(st, 1), "session", (json_int_t)sqlite3_column_int64(st, 0),
+                            "session_start", lc_time_json(sqlite3_column_int64(st, 2)),
+                            "session_end", lc_time_json(sqlite3_column_int64(st, 3)),
+                            "clusters_total", (json_int_t)ct, "clusters_reached", (json_int_t)cr,
+                            "population_total", (json_int_t)pt, "population_reached",
+                            (json_int_t)pr, "percent_clusters", percent(cr, ct),
+                            "percent_population", percent(pr, pt)));
+    }
+    sqlite3_reset(st);
+    return with_bulletins ? add_bulletins(app, t0, t1, commune, rows) : 0;
+}
+
+static void get_coverage(struct lc_req *req)
+{
+    struct lc_app *app = lc_app(req);
+    struct lc_date from, to;
+    int64_t t0, t1;
+    char cbuf[80];
+    const char *commune;
+    if (query_commune(req, cbuf, sizeof cbuf, &commune) < 0 ||
+        query_range(req, &from, &to, &t0, &t1) < 0)
+        return;
+    json_t *rows = json_array();
+    if (coverage_rows(app, t0, t1, commune, true, rows) < 0) {
+        json_decref(rows);
+        return lc_reply_internal(req, "coverage");
+    }
+    char f[11], t[11], fname[64];
+    lc_date_format(from, f);
+    lc_date_format(to, t);
+    snprintf(fname, sizeof fname, "coverage-%s-%s.csv", f, t);
+    lc_reply_table(req, json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "sessions", rows),
+                   "sessions", coverage_cols, fname);
+}
+
+struct commune_acc {
+    const char *id;
+    long n;
+    double sum_c, sum_p, worst;
+    json_t *worst_start;
+};
+
+static void get_summary(struct lc_req *req)
+{
+    struct lc_app *app = lc_app(req);
+    struct lc_date from, to;
+    int64_t t0, t1;
+    if (query_range(req, &from, &to, &t0, &t1) < 0)
+        return;
+    json_t *rows = json_array();
+    if (coverage_rows(app, t0, t1, NULL, false, rows) < 0) {
+        json_decref(rows);
+        return lc_reply_internal(req, "coverage");
+    }
+    /* Per commune, in the order of the communes table (names for the report). */
+    json_t *communes = json_array();
+    sqlite3_stmt *st = lc_store_stmt(app->store, "SELECT id, name FROM communes ORDER BY id");
+    double all_c = 0, all_p = 0, all_worst = 100;
+    size_t n_all = json_array_size(rows);
+    while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        struct commune_acc a = {.id = lc_col_text(st, 0), .worst = 100};
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row) {
+            if (strcmp(json_string_value(json_object_get(row, "commune")), a.id) != 0)
+                continue;
+            double pc = json_real_value(json_object_get(row, "percent_clusters"));
+            a.n++;
+            a.sum_c += pc;
+            a.sum_p += json_real_value(json_object_get(row, "percent_population"));
+            if (pc <= a.worst) {
+                a.worst = pc;
+                a.worst_start = json_object_get(row, "session_start");
+            }
+        }
+        if (a.n == 0)
+            continue;
+        all_c += a.sum_c;
+        all_p += a.sum_p;
+        all_worst = a.worst < all_worst ? a.worst : all_worst;
+        json_array_append_new(
+            communes, json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:O}", "commune", a.id, "name",
+                                lc_col_text(st, 1), "sessions", (json_int_t)a.n,
+                                "mean_percent_clusters", round(10 * a.sum_c / a.n) / 10,
+                                "worst_percent_clusters", a.worst, "mean_percent_population",
+                                round(10 * a.sum_p / a.n) / 10, "worst_session_start",
+                                a.worst_start));
+    }
+    if (st != NULL)
+        sqlite3_reset(st);
+    json_decref(rows);
+    char f[11], t[11], fname[64];
+    lc_date_format(from, f);
+    lc_date_format(to, t);
+    snprintf(fname, sizeof fname, "coverage-summary-%s-%s.csv", f, t);
+    json_t *body = json_pack(
+        "{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "from", f, "to", t, "sessions_aired", (json_int_t)n_all,
+        "mean_percent_clusters", n_all ? json_real(round(10 * all_c / n_all) / 10) : json_null(),
+        "worst_percent_clusters", n_all ? json_real(all_worst) : json_null(),
+        "mean_percent_population", n_all ? json_real(round(10 * all_p / n_all) / 10) : json_null(),
+        "communes", communes);
+    lc_reply_table(req, body, "communes", summary_cols, fname);
+}
+
+int lc_coverage_routes(struct lc_router *r)
+{
+    const unsigned readers = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
+    int rc = lc_router_add(r, HTTP_GET, "/api/v1/deliveries", readers, LC_BODY_NONE,
+                           get_deliveries);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/api/v1/coverage", readers, LC_BODY_NONE, get_coverage);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/api/v1/coverage/summary", readers, LC_BODY_NONE,
+                           get_summary);
+    return rc;
+}

@@ -1,0 +1,105 @@
+/* server/accounts/audit.c — audit entries and their listing; see audit.h. */
+#include "server/accounts/audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <http_parser.h>
+
+#include "server/api/api.h"
+#include "server/http/router.h"
+#include "server/store/store.h"
+
+int lc_audit(struct lc_app *app, const struct lc_req *req, const char *actor, const char *action,
+             const char *target, json_t *detail)
+{
+    static const char sql[] =
+        "INSERT INTO audit (at, actor, action, target, detail, address) VALUES (?,?,?,?,?,?)";
+    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL) {
+        free(d);
+        return -EIO;
+    }
+    if (actor == NULL)
+        actor = req && req->user[0] ? req->user : "system";
+    sqlite3_bind_int64(st, 1, lc_now());
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    if (target)
+        sqlite3_bind_text(st, 4, target, -1, SQLITE_TRANSIENT);
+    if (d)
+        sqlite3_bind_text(st, 5, d, -1, SQLITE_TRANSIENT);
+    if (req)
+        sqlite3_bind_text(st, 6, req->addr, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    free(d);
+    return rc;
+}
+
+static void get_audit(struct lc_req *req)
+{
+    static const char sql[] =
+        "SELECT id, at, actor, action, target, detail, address FROM audit"
+        " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor = ?2)"
+        "   AND (?3 IS NULL OR target = ?3) AND (?4 IS NULL OR id < ?4)"
+        " ORDER BY id DESC LIMIT ?5";
+    struct lc_app *app = lc_app(req);
+    char action[64], actor[128], target[128], before[32], limit[32];
+    long long lim = 100, bef = 0;
+    if (lc_req_query(req, "limit", limit, sizeof limit)) {
+        char *end;
+        lim = strtoll(limit, &end, 10);
+        if (*end || lim < 1 || lim > 1000) {
+            lc_reply_error(req, 400, "bad_query", "limit must be 1..1000");
+            return;
+        }
+    }
+    if (lc_req_query(req, "before", before, sizeof before)) {
+        char *end;
+        bef = strtoll(before, &end, 10);
+        if (*end || bef < 1) {
+            lc_reply_error(req, 400, "bad_query", "before must be an entry id");
+            return;
+        }
+    }
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return lc_reply_internal(req, "audit query");
+    if (lc_req_query(req, "action", action, sizeof action))
+        sqlite3_bind_text(st, 1, action, -1, SQLITE_TRANSIENT);
+    if (lc_req_query(req, "actor", actor, sizeof actor))
+        sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
+    if (lc_req_query(req, "target", target, sizeof target))
+        sqlite3_bind_text(st, 3, target, -1, SQLITE_TRANSIENT);
+    if (bef)
+        sqlite3_bind_int64(st, 4, bef);
+    sqlite3_bind_int64(st, 5, lim);
+    json_t *list = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *detail = NULL;
+        if (!lc_col_is_null(st, 5))
+            detail = json_loads(lc_col_text(st, 5), 0, NULL);
+        json_array_append_new(
+            list, json_pack("{s:I,s:o,s:s,s:s,s:o,s:o,s:o}", "id",
+                            (json_int_t)sqlite3_column_int64(st, 0), "at",
+                            lc_time_json(sqlite3_column_int64(st, 1)), "actor", lc_col_text(st, 2),
+                            "action", lc_col_text(st, 3), "target",
+                            lc_col_is_null(st, 4) ? json_null() : json_string(lc_col_text(st, 4)),
+                            "detail", detail ? detail : json_null(), "address",
+                            lc_col_is_null(st, 6) ? json_null() : json_string(lc_col_text(st, 6))));
+    }
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        return lc_reply_internal(req, "audit step");
+    }
+    lc_reply_json(req, 200, json_pack("{s:o}", "audit", list));
+}
+
+int lc_audit_routes(struct lc_router *r)
+{
+    return lc_router_add(r, HTTP_GET, "/api/v1/audit", LC_ROLE_ADMIN | LC_ROLE_OPERATOR,
+                         LC_BODY_NONE, get_audit);
+}

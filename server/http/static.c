@@ -1,0 +1,345 @@
+/*
+ * server/http/static.c — the web console's files, read once at start and served from memory; see
+ * static.h for where they are found and why a request can reach nothing outside the table.
+ *
+ * Ownership: struct lc_static owns its entries; each entry owns its name and bytes. Built before
+ * the loop runs, read-only afterwards (loop thread).
+ */
+#define LC_LOG_MODULE "static"
+#include "server/http/static.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <http_parser.h>
+#include <sodium.h>
+
+#include "server/api/api.h"
+#include "common/log.h"
+#include "server/http/router.h"
+
+#ifndef LC_WEB_SOURCE_DIR
+#define LC_WEB_SOURCE_DIR ""
+#endif
+
+#define MAX_FILES 512
+#define MAX_TOTAL (16u << 20)
+
+/* Sent with every file. 'self' only: no inline script or style, no eval, no other origin;
+ * blob: media because the bulletin preview is fetched with the bearer token and played from a
+ * blob URL (an <audio src> cannot send an Authorization header). */
+#define SECURITY_HEADERS                                                                        \
+    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "       \
+    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "      \
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"       \
+    "X-Content-Type-Options: nosniff\r\n"                                                       \
+    "Referrer-Policy: no-referrer\r\n"                                                          \
+    "X-Frame-Options: DENY\r\n"
+
+struct entry {
+    char *name;             /* relative to web/: "index.html", "screens/users.js" */
+    unsigned char *data;
+    size_t len;
+    const char *ctype;
+    char etag[35];          /* "\"" + 32 hex + "\"" */
+};
+
+struct lc_static {
+    char dir[PATH_MAX];
+    struct entry *e;
+    size_t n, cap;
+    size_t total;
+};
+
+static const struct {
+    const char *ext, *ctype;
+} types[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".woff2", "font/woff2"},
+    {".txt", "text/plain; charset=utf-8"},
+};
+
+static const char *type_of(const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t el = strlen(types[i].ext);
+        if (nl > el && strcmp(name + nl - el, types[i].ext) == 0)
+            return types[i].ctype;
+    }
+    return NULL;
+}
+
+/* A name segment we serve: [A-Za-z0-9._-], not starting with '.', at most 100 bytes. Anything
+ * else (hidden files, editor backups with '~', spaces) stays out of the table. */
+static bool segment_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 100 || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+void lc_static_free(struct lc_static *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->e[i].name);
+        free(s->e[i].data);
+    }
+    free(s->e);
+    free(s);
+}
+
+const char *lc_static_dir(const struct lc_static *s)
+{
+    return s ? s->dir : "";
+}
+
+/* Reads path whole into a new entry named name. */
+static int add_file(struct lc_static *s, const char *path, const char *name, size_t size,
+                    struct lc_err *err)
+{
+    if (s->n == MAX_FILES || s->total + size > MAX_TOTAL)
+        return lc_err_set(err, -EFBIG, "%s: more than %d files or %u MiB", s->dir, MAX_FILES,
+                          MAX_TOTAL >> 20);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        struct entry *p = realloc(s->e, cap * sizeof *p);
+        if (p == NULL)
+            return lc_err_set(err, -ENOMEM, "out of memory");
+        s->e = p;
+        s->cap = cap;
+    }
+    struct entry e = {.ctype = type_of(name)};
+    int rc = 0;
+    FILE *f = NULL;
+    e.name = strdup(name);
+    e.data = malloc(size ? size : 1);
+    if (e.name == NULL || e.data == NULL) {
+        rc = lc_err_set(err, -ENOMEM, "out of memory");
+        goto fail;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL || fread(e.data, 1, size, f) != size) {
+        rc = lc_err_set(err, -EIO, "%s: cannot be read", path);
+        goto fail;
+    }
+    fclose(f);
+    e.len = size;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, e.data, e.len);
+    e.etag[0] = '"';
+    for (int i = 0; i < 16; i++)
+        snprintf(e.etag + 1 + 2 * i, 3, "%02x", h[i]);
+    e.etag[33] = '"';
+    e.etag[34] = '\0';
+    s->e[s->n++] = e;
+    s->total += size;
+    return 0;
+fail:
+    if (f)
+        fclose(f);
+    free(e.name);
+    free(e.data);
+    return rc;
+}
+
+/* Adds the regular files of dir (prefix "" for web/ itself, "screens/" one level down); goes
+ * one level deep only. Symbolic links and unknown types are skipped. */
+static int scan(struct lc_static *s, const char *dir, const char *prefix, int depth,
+                struct lc_err *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return lc_err_set(err, -errno, "%s: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (!segment_ok(de->d_name))
+            continue;
+        char path[PATH_MAX], name[256];
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path ||
+            snprintf(name, sizeof name, "%s%s", prefix, de->d_name) >= (int)sizeof name)
+            continue;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth == 0) {
+            char sub[258];
+            snprintf(sub, sizeof sub, "%s/", name);
+            rc = scan(s, path, sub, 1, err);
+        } else if (S_ISREG(st.st_mode) && type_of(name) != NULL) {
+            rc = add_file(s, path, name, (size_t)st.st_size, err);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static bool has_index(const char *dir)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    return snprintf(p, sizeof p, "%s/index.html", dir) < (int)sizeof p && stat(p, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* The default places, in order; the first with an index.html wins. */
+static bool find_default(char *out, size_t n)
+{
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"/../web", "/../share/loacast/web"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            char cand[PATH_MAX + 32];
+            snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+            char *real = realpath(cand, NULL);
+            bool ok = real && has_index(real) && strlen(real) < n;
+            if (ok)
+                snprintf(out, n, "%s", real);
+            free(real);
+            if (ok)
+                return true;
+        }
+    }
+    if (LC_WEB_SOURCE_DIR[0] && has_index(LC_WEB_SOURCE_DIR) && strlen(LC_WEB_SOURCE_DIR) < n) {
+        snprintf(out, n, "%s", LC_WEB_SOURCE_DIR);
+        return true;
+    }
+    return false;
+}
+
+int lc_static_open(struct lc_static **out, const struct lc_config *cfg, struct lc_err *err)
+{
+    *out = NULL;
+    struct lc_static *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return lc_err_set(err, -ENOMEM, "out of memory");
+    int rc = 0;
+    if (cfg->web_dir[0]) {
+        if (!has_index(cfg->web_dir)) {
+            rc = lc_err_set(err, -ENOENT, "[server] web_dir: %s holds no index.html", cfg->web_dir);
+            goto fail;
+        }
+        snprintf(s->dir, sizeof s->dir, "%s", cfg->web_dir);
+    } else if (!find_default(s->dir, sizeof s->dir)) {
+        lc_log(LC_LOG_WARN, "web console files not found (set [server] web_dir); serving the API only");
+        lc_static_free(s);
+        return 0;
+    }
+    if ((rc = scan(s, s->dir, "", 0, err)) < 0)
+        goto fail;
+    lc_log(LC_LOG_INFO, "web console: %zu files (%zu bytes) from %s", s->n, s->total, s->dir);
+    *out = s;
+    return 0;
+fail:
+    lc_static_free(s);
+    return rc;
+}
+
+/* ---- routes -------------------------------------------------------------------------------- */
+
+static const struct entry *lookup(const struct lc_static *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (strcmp(s->e[i].name, name) == 0)
+            return &s->e[i];
+    return NULL;
+}
+
+static void serve(struct lc_req *req, const char *name)
+{
+    const struct lc_static *s = lc_app(req)->web;
+    if (s == NULL)
+        return lc_reply_error(req, 404, "not_found",
+                              "the web console's files were not found (set [server] web_dir)");
+    const struct entry *e = lookup(s, name);
+    if (e == NULL)
+        return lc_reply_error(req, 404, "not_found", "no such file");
+    char extra[1024];
+    snprintf(extra, sizeof extra, SECURITY_HEADERS "Cache-Control: no-cache\r\nETag: %s\r\n",
+             e->etag);
+    const char *inm = lc_req_header(req, "if-none-match");
+    if (inm && strstr(inm, e->etag)) {
+        lc_http_respond(req, 304, NULL, extra, NULL, 0);
+        return;
+    }
+    lc_http_respond(req, 200, e->ctype, extra, e->data, e->len);
+}
+
+static void get_index(struct lc_req *req)
+{
+    serve(req, "index.html");
+}
+
+static void get_file(struct lc_req *req)
+{
+    serve(req, req->params[0]);
+}
+
+static void get_file2(struct lc_req *req)
+{
+    char name[512];
+    /* Both parts are single path segments (no '/'); the lookup is exact, so "..", "%2e%2e" or
+     * anything else not in the table is 404. */
+    if (snprintf(name, sizeof name, "%s/%s", req->params[0], req->params[1]) >= (int)sizeof name)
+        return lc_reply_error(req, 404, "not_found", "no such file");
+    serve(req, name);
+}
+
+/* What the console needs to know about the station: its time zone (dates are shown in it,
+ * whatever the browser's zone) and the server's version. */
+static void get_station(struct lc_req *req)
+{
+    struct lc_app *app = lc_app(req);
+    json_t *o = json_pack("{s:s,s:s}", "timezone", app->cfg.timezone, "version", LOACAST_VERSION);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (body == NULL)
+        return lc_reply_internal(req, "station.json");
+    lc_http_respond(req, 200, "application/json", SECURITY_HEADERS "Cache-Control: no-cache\r\n",
+                    body, strlen(body));
+    free(body);
+}
+
+int lc_static_routes(struct lc_router *r)
+{
+    int rc = lc_router_add(r, HTTP_GET, "/", LC_ROUTE_OPEN, LC_BODY_NONE, get_index);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/index.html", LC_ROUTE_OPEN, LC_BODY_NONE, get_index);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/web/station.json", LC_ROUTE_OPEN, LC_BODY_NONE,
+                           get_station);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/web/{file}", LC_ROUTE_OPEN, LC_BODY_NONE, get_file);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/web/{dir}/{file}", LC_ROUTE_OPEN, LC_BODY_NONE,
+                           get_file2);
+    return rc;
+}

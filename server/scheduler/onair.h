@@ -1,0 +1,93 @@
+/*
+ * server/scheduler/onair.h — the hand-off between the scheduler (schedules/, server/scheduler*.c) and the
+ * streaming engine (server/stream*.c): which commune has which session on air, with which
+ * programme. Internal header of server/.
+ *
+ * The scheduler publishes events; the streaming engine (and metrics, logs) subscribe. Loop
+ * thread only. A published session and its items are valid for the duration of the callbacks:
+ * a subscriber copies what it keeps.
+ *
+ * Lifecycle of one broadcast session of one commune, as the scheduler publishes it:
+ *
+ *   event          when                                   the engine
+ *   PREPARE        start − hold window (default 60 s),    opens the commune's stream "held":
+ *                  programme frozen now                   receivers get the Ogg headers, wait
+ *   OPEN           start (±50 ms), or at a restart in     plays the programme from
+ *                  the middle: offset = now − start        now − start_ms
+ *   INTERRUPT      an emergency for this commune while    plays the emergency items at once in
+ *                  it is on air (items at offset 0)        the same logical stream, then resumes
+ *                                                          the interrupted item from its start
+ *   CLOSE          the programme ended or the window      ends the logical stream (EOS page) and
+ *                  closed, whichever is first              closes the receivers' responses
+ *
+ * An emergency in a commune that is off air is an ordinary session with `emergency` set,
+ * published PREPARE (optional) then OPEN at once.
+ *
+ * Details of the scheduler (server/scheduler/scheduler.c, added with issue 5):
+ *   - OPEN's start_ms is the instant of offset 0 of the programme: the window start for a session
+ *     opened on time or resumed after a restart (so now − start_ms is the offset to play from);
+ *     the moment it went on air for one opened more than 1 s late for another reason (the
+ *     server started after its start, an emergency held the commune): it then plays from the top.
+ *   - INTERRUPT carries the interrupted session's id, commune, start_ms and end_ms, emergency = 1,
+ *     and the emergency's items (offsets from the interruption).
+ *   - At shutdown the scheduler publishes CLOSE for the sessions on air (they stay on_air in the
+ *     database and are resumed by OPEN at the next start).
+ */
+#ifndef LC_SERVER_ONAIR_H
+#define LC_SERVER_ONAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum lc_onair_event {
+    LC_ONAIR_PREPARE,
+    LC_ONAIR_OPEN,
+    LC_ONAIR_INTERRUPT,
+    LC_ONAIR_CLOSE,
+};
+
+struct lc_onair_item {
+    int64_t bulletin;       /* bulletin id */
+    const char *title;
+    const char *audio;      /* file name in the audio store: "<sha256 hex>.opus" */
+    int64_t offset_ms;      /* from the session's start (INTERRUPT: from the interruption) */
+    int64_t duration_ms;
+};
+
+struct lc_onair_session {
+    int64_t id;             /* the broadcast session's row id */
+    const char *commune;    /* commune id (slug) */
+    int64_t start_ms;       /* window start, Unix time in ms (wall clock) */
+    int64_t end_ms;         /* window end */
+    int emergency;          /* 1 for an emergency session */
+    const struct lc_onair_item *items;
+    size_t nitems;
+};
+
+typedef void (*lc_onair_cb)(void *ctx, enum lc_onair_event ev, const struct lc_onair_session *s);
+
+/* Tells when the commune's next session starts (Unix ms) at or after now_ms: 0, or -ENOENT if
+ * none is known. Provided by the scheduler; used by the engine's 503 answers off air. */
+typedef int (*lc_onair_next_cb)(void *ctx, const char *commune, int64_t now_ms,
+                                int64_t *start_ms);
+
+struct lc_onair;
+
+int lc_onair_new(struct lc_onair **out);
+void lc_onair_free(struct lc_onair *o);
+
+/* Adds a subscriber; callbacks run in subscription order. -ENOMEM. */
+int lc_onair_subscribe(struct lc_onair *o, lc_onair_cb cb, void *ctx);
+
+/* Calls every subscriber with (ev, s). */
+void lc_onair_publish(struct lc_onair *o, enum lc_onair_event ev,
+                      const struct lc_onair_session *s);
+
+/* The scheduler registers how to find the next session; lc_onair_next() asks it (-ENOENT while
+ * nothing is registered). */
+void lc_onair_set_next(struct lc_onair *o, lc_onair_next_cb cb, void *ctx);
+int lc_onair_next(struct lc_onair *o, const char *commune, int64_t now_ms, int64_t *start_ms);
+
+const char *lc_onair_event_name(enum lc_onair_event ev);
+
+#endif

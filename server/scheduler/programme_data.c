@@ -1,0 +1,445 @@
+/*
+ * server/scheduler/programme_data.c — slots, sessions and candidate bulletins from the database, and
+ * programmes built from them with schedules/programme.h; see scheduler_internal.h.
+ *
+ * Ownership: lists (struct lc_bsessions, struct lc_cands) own their strings and JSON; the free
+ * functions release them and leave the list empty. Loop thread only (the store's statements).
+ */
+#define LC_LOG_MODULE "schedules"
+#include "server/scheduler/scheduler_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/api/api.h"
+#include "server/app.h"
+#include "server/store/audiostore.h"
+#include "server/accounts/audit.h"
+#include "common/log.h"
+#include "server/store/store.h"
+
+int64_t lc_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct lc_tz lc_station_tz(void)
+{
+    return lc_tz_system();
+}
+
+/* ---- slots ---------------------------------------------------------------------------------- */
+
+int lc_slots_load(struct lc_app *app, const char *commune, struct lc_slot *out, size_t *n)
+{
+    static const char sql[] =
+        "SELECT start_s, minutes, days FROM slots WHERE commune = ? ORDER BY position";
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    int step;
+    *n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < LC_SLOTS_MAX)
+        out[(*n)++] = (struct lc_slot){sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+                                       (unsigned)sqlite3_column_int(st, 2)};
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* ---- sessions ------------------------------------------------------------------------------- */
+
+void lc_bsessions_free(struct lc_bsessions *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        json_decref(l->v[i].programme);
+    free(l->v);
+    *l = (struct lc_bsessions){0};
+}
+
+static struct lc_bsession *push(struct lc_bsessions *l)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct lc_bsession *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    struct lc_bsession *s = &l->v[l->n++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+#define ROW_COLUMNS \
+    "id, kind, start_at, end_at, status, coalesce(aired_at_ms, 0), coalesce(ended_at_ms, 0)," \
+    " coalesce(host, 0), programme"
+
+static void row_read(sqlite3_stmt *st, struct lc_bsession *s)
+{
+    s->id = sqlite3_column_int64(st, 0);
+    snprintf(s->kind, sizeof s->kind, "%s", lc_col_text(st, 1));
+    s->start = sqlite3_column_int64(st, 2);
+    s->end = sqlite3_column_int64(st, 3);
+    snprintf(s->status, sizeof s->status, "%s", lc_col_text(st, 4));
+    s->aired_at_ms = sqlite3_column_int64(st, 5);
+    s->ended_at_ms = sqlite3_column_int64(st, 6);
+    s->host = sqlite3_column_int64(st, 7);
+    s->programme = NULL;
+    if (!lc_col_is_null(st, 8)) {
+        const char *text = lc_col_text(st, 8);
+        s->programme = json_loads(text, 0, NULL);
+    }
+}
+
+int lc_bsession_load(struct lc_app *app, int64_t id, struct lc_bsession *out)
+{
+    static const char sql[] = "SELECT " ROW_COLUMNS " FROM broadcasts WHERE id = ?";
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        row_read(st, out);
+    sqlite3_reset(st);
+    return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct lc_bsession *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int lc_sessions_of_day(struct lc_app *app, const char *commune, struct lc_date d,
+                       struct lc_bsessions *out)
+{
+    static const char sql[] = "SELECT " ROW_COLUMNS " FROM broadcasts"
+                              " WHERE commune = ? AND start_at >= ? AND start_at < ?"
+                              " ORDER BY start_at, id";
+    struct lc_tz tz = lc_station_tz();
+    int64_t day0 = lc_local_to_unix(&tz, d, 0), day1 = lc_local_to_unix(&tz, d, 86400);
+    size_t first = out->n;
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, day0);
+    sqlite3_bind_int64(st, 3, day1);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct lc_bsession *s = push(out);
+        if (s == NULL) {
+            sqlite3_reset(st);
+            return -ENOMEM;
+        }
+        row_read(st, s);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return -EIO;
+    size_t nrows = out->n;
+    struct lc_slot slots[LC_SLOTS_MAX];
+    struct lc_window w[LC_SLOTS_MAX];
+    size_t nslots;
+    int rc = lc_slots_load(app, commune, slots, &nslots);
+    if (rc < 0)
+        return rc;
+    size_t nw = lc_slots_expand(slots, nslots, d, &tz, w);
+    for (size_t i = 0; i < nw; i++) {
+        bool skip = false;
+        for (size_t j = first; j < nrows && !skip; j++) {
+            const struct lc_bsession *r = &out->v[j];
+            if (strcmp(r->kind, "slot") == 0 && r->start == w[i].start)
+                skip = true;
+            else if (strcmp(r->kind, "adhoc") == 0 &&
+                     lc_windows_overlap(r->start, r->end, w[i].start, w[i].end))
+                skip = true;
+        }
+        if (skip)
+            continue;
+        struct lc_bsession *s = push(out);
+        if (s == NULL)
+            return -ENOMEM;
+        snprintf(s->kind, sizeof s->kind, "slot");
+        snprintf(s->status, sizeof s->status, "scheduled");
+        s->start = w[i].start;
+        s->end = w[i].end;
+    }
+    if (out->n > first)
+        qsort(out->v + first, out->n - first, sizeof *out->v, by_start);
+    return 0;
+}
+
+/* ---- candidates and programmes -------------------------------------------------------------- */
+
+void lc_cands_free(struct lc_cands *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        free(cs->title[i]);
+        free(cs->audio[i]);
+    }
+    free(cs->c);
+    free(cs->title);
+    free(cs->audio);
+    *cs = (struct lc_cands){0};
+}
+
+int lc_cands_load(struct lc_app *app, const char *commune, struct lc_cands *out)
+{
+    static const char sql[] =
+        "SELECT b.id, b.title, b.priority,"
+        " coalesce((SELECT seq FROM approval_order o WHERE o.bulletin = b.id), 1000000000 + b.id),"
+        " coalesce(b.duration_s, 0), b.repeat, coalesce(a.aired, 0), coalesce(b.not_before, 0),"
+        " coalesce(b.expires, 0), b.audio_hash"
+        " FROM bulletins b LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = ?1"
+        " WHERE b.status = 'approved' AND b.audio_hash IS NOT NULL AND (b.all_communes = 1 OR"
+        "  EXISTS (SELECT 1 FROM bulletin_communes bc WHERE bc.bulletin = b.id"
+        "          AND bc.commune = ?1))"
+        " ORDER BY b.id";
+    *out = (struct lc_cands){0};
+    size_t cap = 0;
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    int step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct lc_candidate *c = realloc(out->c, cap * sizeof *c);
+            if (c)
+                out->c = c;
+            char **t = realloc(out->title, cap * sizeof *t);
+            if (t)
+                out->title = t;
+            char **a = realloc(out->audio, cap * sizeof *a);
+            if (a)
+                out->audio = a;
+            if (c == NULL || t == NULL || a == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+        }
+        size_t i = out->n;
+        int prio = lc_priority_parse(lc_col_text(st, 2));
+        out->c[i] = (struct lc_candidate){
+            .id = sqlite3_column_int64(st, 0), .approved = true,
+            .priority = prio < 0 ? LC_PRIO_NORMAL : prio,
+            .approval_seq = sqlite3_column_int64(st, 3),
+            .duration_ms = (int64_t)(sqlite3_column_double(st, 4) * 1000.0 + 0.5),
+            .repeat = sqlite3_column_int(st, 5), .aired = sqlite3_column_int(st, 6),
+            .not_before = sqlite3_column_int64(st, 7), .expires = sqlite3_column_int64(st, 8),
+            .all_communes = true,   /* the query kept only the commune's bulletins */
+        };
+        out->title[i] = strdup(lc_col_text(st, 1));
+        size_t hl = strlen(lc_col_text(st, 9));
+        out->audio[i] = malloc(hl + sizeof ".opus");
+        if (out->audio[i]) {
+            memcpy(out->audio[i], lc_col_text(st, 9), hl);
+            memcpy(out->audio[i] + hl, ".opus", sizeof ".opus");
+        }
+        out->n++;
+        if (out->title[i] == NULL || out->audio[i] == NULL) {
+            rc = -ENOMEM;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = -EIO;
+    if (rc < 0)
+        lc_cands_free(out);
+    return rc;
+}
+
+json_t *lc_programme_make(struct lc_app *app, struct lc_cands *cs, const char *commune,
+                          int64_t start, int64_t end, bool count)
+{
+    struct lc_prog_item *items = calloc(cs->n + 1, sizeof *items);
+    size_t *nf = calloc(cs->n + 1, sizeof *nf);
+    json_t *out = NULL;
+    if (items == NULL || nf == NULL)
+        goto out;
+    struct lc_session_in in = {commune, start, end, app->cfg.gap_ms};
+    struct lc_programme p = {.items = items, .not_fitting = nf};
+    if (lc_programme_build(&in, cs->c, cs->n, &p) < 0)
+        goto out;
+    json_t *ji = json_array(), *jn = json_array();
+    for (size_t k = 0; k < p.nitems; k++) {
+        size_t i = items[k].cand;
+        json_array_append_new(ji, json_pack("{s:I,s:s,s:s,s:I,s:I}", "bulletin",
+                                            (json_int_t)items[k].bulletin, "title", cs->title[i],
+                                            "audio", cs->audio[i], "offset_ms",
+                                            (json_int_t)items[k].offset_ms, "duration_ms",
+                                            (json_int_t)items[k].duration_ms));
+    }
+    for (size_t k = 0; k < p.nnot; k++) {
+        size_t i = nf[k];
+        json_array_append_new(jn, json_pack("{s:I,s:s,s:I}", "bulletin", (json_int_t)cs->c[i].id,
+                                            "title", cs->title[i], "duration_ms",
+                                            (json_int_t)cs->c[i].duration_ms));
+    }
+    out = json_pack("{s:o,s:o,s:I}", "items", ji, "not_fitting", jn, "length_ms",
+                    (json_int_t)p.length_ms);
+    if (count)
+        lc_programme_count(cs->c, &p);
+out:
+    free(items);
+    free(nf);
+    return out;
+}
+
+json_t *lc_programme_single(struct lc_app *app, int64_t bulletin)
+{
+    static const char sql[] = "SELECT title, coalesce(duration_s, 0), audio_hash FROM bulletins"
+                              " WHERE id = ? AND audio_hash IS NOT NULL";
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_int64(st, 1, bulletin);
+    json_t *out = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        char audio[LC_AUDIO_HASH_LEN + 8];
+        snprintf(audio, sizeof audio, "%s.opus", lc_col_text(st, 2));
+        json_int_t dur = (json_int_t)(sqlite3_column_double(st, 1) * 1000.0 + 0.5);
+        json_t *item = json_pack("{s:I,s:s,s:s,s:I,s:I}", "bulletin", (json_int_t)bulletin,
+                                 "title", lc_col_text(st, 0), "audio", audio, "offset_ms",
+                                 (json_int_t)0, "duration_ms", dur);
+        out = json_pack("{s:[o],s:[],s:I}", "items", item, "not_fitting", "length_ms", dur);
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+/* ---- airings -------------------------------------------------------------------------------- */
+
+/* The bulletin has aired `repeat` times in every commune it targets: `done`. */
+static int maybe_done(struct lc_app *app, int64_t id)
+{
+    static const char sql[] =
+        "SELECT b.repeat, b.status, (SELECT min(coalesce(a.aired, 0)) FROM"
+        "  (SELECT commune AS c FROM bulletin_communes WHERE bulletin = b.id AND b.all_communes = 0"
+        "   UNION SELECT id FROM communes WHERE b.all_communes = 1) t"
+        "  LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = t.c)"
+        " FROM bulletins b WHERE b.id = ?";
+    static const char upd[] =
+        "UPDATE bulletins SET status = 'done', aired = ?2, updated_at = ?3"
+        " WHERE id = ?1 AND status = 'approved'";
+    static const char upd_aired[] = "UPDATE bulletins SET aired = ?2 WHERE id = ?1";
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    int repeat = sqlite3_column_int(st, 0);
+    bool approved = strcmp(lc_col_text(st, 1), "approved") == 0;
+    int min_aired = sqlite3_column_int(st, 2);
+    sqlite3_reset(st);
+    bool done = approved && min_aired >= repeat;
+    st = lc_store_stmt(app->store, done ? upd : upd_aired);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, min_aired);
+    if (done)
+        sqlite3_bind_int64(st, 3, lc_now());
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return -EIO;
+    if (done) {
+        char target[32];
+        snprintf(target, sizeof target, "%lld", (long long)id);
+        if (lc_audit(app, NULL, "system", "bulletin_done", target,
+                     json_pack("{s:i}", "aired", min_aired)) < 0)
+            return -EIO;
+    }
+    return 0;
+}
+
+int lc_airings_count(struct lc_app *app, const char *commune, json_t *programme)
+{
+    static const char up[] =
+        "INSERT INTO bulletin_airings (bulletin, commune, aired) VALUES (?, ?, 1)"
+        " ON CONFLICT (bulletin, commune) DO UPDATE SET aired = aired + 1";
+    json_t *items = json_object_get(programme, "items"), *it;
+    size_t i;
+    json_array_foreach(items, i, it) {
+        int64_t id = json_integer_value(json_object_get(it, "bulletin"));
+        sqlite3_stmt *st = lc_store_stmt(app->store, up);
+        if (st == NULL)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, commune, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE || maybe_done(app, id) < 0)
+            return -EIO;
+    }
+    return 0;
+}
+
+/* ---- API form ------------------------------------------------------------------------------- */
+
+static json_t *time_ms_json(int64_t ms)
+{
+    char b[40], out[48];
+    lc_time_format(ms / 1000, b);
+    /* insert ".mmm" before the offset: "...T06:00:00" + ".003" + "+07:00" */
+    snprintf(out, sizeof out, "%.19s.%03d%s", b, (int)(ms % 1000), b + 19);
+    return json_string(out);
+}
+
+json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)
+{
+    json_t *items = json_array(), *nf = json_array(), *it;
+    size_t i;
+    json_array_foreach(json_object_get(programme, "items"), i, it) {
+        json_array_append_new(
+            items, json_pack("{s:O,s:O,s:f,s:f}", "bulletin", json_object_get(it, "bulletin"),
+                             "title", json_object_get(it, "title"), "offset_s",
+                             json_integer_value(json_object_get(it, "offset_ms")) / 1000.0,
+                             "duration_s",
+                             json_integer_value(json_object_get(it, "duration_ms")) / 1000.0));
+    }
+    json_array_foreach(json_object_get(programme, "not_fitting"), i, it) {
+        json_array_append_new(
+            nf, json_pack("{s:O,s:O,s:f}", "bulletin", json_object_get(it, "bulletin"), "title",
+                          json_object_get(it, "title"), "duration_s",
+                          json_integer_value(json_object_get(it, "duration_ms")) / 1000.0));
+    }
+    json_t *o = json_pack(
+        "{s:o,s:s,s:o,s:o,s:f,s:s,s:b,s:f,s:o,s:o,s:I}", "id",
+        s->id ? json_integer(s->id) : json_null(), "kind", s->kind, "start",
+        lc_time_json(s->start), "end", lc_time_json(s->end), "minutes", (s->end - s->start) / 60.0,
+        "status", s->status, "frozen", s->programme != NULL, "length_s",
+        json_integer_value(json_object_get(programme, "length_ms")) / 1000.0, "items", items,
+        "not_fitting", nf, "start_ms", (json_int_t)s->start * 1000);
+    if (o == NULL)
+        return NULL;
+    if (s->aired_at_ms) {
+        json_object_set_new(o, "aired_at", time_ms_json(s->aired_at_ms));
+        json_object_set_new(o, "aired_at_ms", json_integer(s->aired_at_ms));
+        json_object_set_new(o, "late_ms", json_integer(s->aired_at_ms - s->start * 1000));
+    } else {
+        json_object_set_new(o, "aired_at", json_null());
+        json_object_set_new(o, "aired_at_ms", json_null());
+        json_object_set_new(o, "late_ms", json_null());
+    }
+    json_object_set_new(o, "ended_at_ms", s->ended_at_ms ? json_integer(s->ended_at_ms) : json_null());
+    if (s->host)
+        json_object_set_new(o, "interrupting", json_integer(s->host));
+    return o;
+}

@@ -1,0 +1,178 @@
+/*
+ * server/scheduler/scheduler_emergency.c — emergencies in the scheduler (issue 5): lc_scheduler_emergency()
+ * writes an emergency session (its own broadcasts row, `host` = the session it interrupts) and
+ * queues it; lc_scheduler_publish_pending() publishes the queue once the request's transaction is
+ * committed: INTERRUPT of the session on air (which then runs longer, its programme moved), or
+ * PREPARE and OPEN of the emergency session alone. See scheduler.h and docs/schedules.md.
+ */
+#define LC_LOG_MODULE "scheduler"
+#include "server/scheduler/scheduler.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "server/app.h"
+#include "common/log.h"
+#include "server/scheduler/scheduler_internal.h"
+#include "server/scheduler/scheduler_state.h"
+#include "server/store/store.h"
+
+/* An emergency interrupted session `host` at `into` ms of its programme: the items still to
+ * play (the interrupted one plays again from its start) move `by` ms later and the programme
+ * grows by `grow` ms, in memory (a second emergency computes from there) and in the row, so
+ * that a server restarted in the middle of the session resumes it where the stream really is
+ * and closes it at its real end (docs/schedules.md). 0, -ENOMEM or -EIO. */
+static int shift_programme(struct lc_app *app, struct active *host, int64_t into, int64_t by,
+                           int64_t grow)
+{
+    static const char sql[] = "UPDATE broadcasts SET programme = ?2 WHERE id = ?1";
+    json_t *prog = json_deep_copy(host->programme), *it;
+    if (prog == NULL)
+        return -ENOMEM;
+    size_t i;
+    json_array_foreach(json_object_get(prog, "items"), i, it) {
+        int64_t off = json_integer_value(json_object_get(it, "offset_ms"));
+        int64_t dur = json_integer_value(json_object_get(it, "duration_ms"));
+        if (off + dur > into)
+            json_object_set_new(it, "offset_ms", json_integer(off + by));
+    }
+    json_object_set_new(prog, "length_ms", json_integer(lc_sched_length_ms(prog) + grow));
+    char *text = json_dumps(prog, JSON_COMPACT);
+    if (text == NULL) {
+        json_decref(prog);
+        return -ENOMEM;
+    }
+    json_decref(host->programme);
+    host->programme = prog;
+    int rc = lc_sched_active_items(host);
+    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    int step = SQLITE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, host->id);
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    free(text);
+    return rc < 0 ? rc : step == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t bulletin,
+                           const char *actor, int64_t *session, bool *interrupted)
+{
+    static const char ins[] =
+        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
+        " aired_at_ms, host, created_by, created_at)"
+        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5)";
+    struct lc_app *app = s->app;
+    json_t *prog = lc_programme_single(app, bulletin);
+    char *text = NULL;
+    struct pending *p = NULL;
+    int rc = -EIO;
+    if (prog == NULL)
+        return -ENOENT;
+    int64_t now = lc_wall_ms(), len = lc_sched_length_ms(prog);
+    struct active *host = lc_sched_on_air_in(s, commune);
+    if ((text = json_dumps(prog, JSON_COMPACT)) == NULL || (p = calloc(1, sizeof *p)) == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
+    if (st == NULL)
+        goto out;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now / 1000);
+    sqlite3_bind_int64(st, 3, (now + len + 999) / 1000);
+    sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, now / 1000);
+    sqlite3_bind_int64(st, 6, now);
+    if (host)
+        sqlite3_bind_int64(st, 7, host->id);
+    sqlite3_bind_text(st, 8, actor, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        goto out;
+    p->id = lc_store_last_id(app->store);
+    if (lc_airings_count(app, commune, prog) < 0)
+        goto out;
+    p->host = host ? host->id : 0;
+    p->now_ms = now;
+    snprintf(p->commune, sizeof p->commune, "%s", commune);
+    p->programme = prog;
+    prog = NULL;
+    p->next = s->pending;
+    s->pending = p;
+    *session = p->id;
+    *interrupted = host != NULL;
+    p = NULL;
+    rc = 0;
+out:
+    free(text);
+    free(p);
+    json_decref(prog);
+    return rc;
+}
+
+void lc_scheduler_drop_pending(struct lc_scheduler *s)
+{
+    while (s->pending) {
+        struct pending *p = s->pending;
+        s->pending = p->next;
+        json_decref(p->programme);
+        free(p);
+    }
+}
+
+void lc_scheduler_publish_pending(struct lc_scheduler *s)
+{
+    /* The list is newest first; publish in the order of the request. */
+    struct pending *rev = NULL;
+    while (s->pending) {
+        struct pending *p = s->pending;
+        s->pending = p->next;
+        p->next = rev;
+        rev = p;
+    }
+    for (struct pending *p = rev, *nx; p; p = nx) {
+        nx = p->next;
+        int64_t len = lc_sched_length_ms(p->programme);
+        struct active *a =
+            lc_sched_active_new(p->id, p->commune, p->now_ms, p->now_ms + len, p->programme);
+        struct active *host = p->host ? lc_sched_find_active(s, p->host) : NULL;
+        if (a != NULL) {
+            a->emergency = true;
+            a->on_air = true;
+            a->prog_start_ms = p->now_ms;
+            a->close_ms = p->now_ms + len;
+            if (host && host->on_air) {
+                /* The interrupted item restarts after the emergency: the session runs longer by
+                 * the emergency, a gap, and what had played of that item (up to its window). */
+                int64_t into = p->now_ms - host->prog_start_ms, replay = 0;
+                for (size_t i = 0; i < host->nitems; i++)
+                    if (into >= host->items[i].offset_ms &&
+                        into < host->items[i].offset_ms + host->items[i].duration_ms)
+                        replay = into - host->items[i].offset_ms;
+                host->close_ms += len + s->app->cfg.gap_ms + replay;
+                if (host->close_ms > host->end_ms)
+                    host->close_ms = host->end_ms;
+                a->host = host->id;
+                lc_log(LC_LOG_INFO, "emergency %lld interrupts session %lld (%s)",
+                       (long long)a->id, (long long)host->id, host->commune);
+                lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
+                if (shift_programme(s->app, host, into, len + replay,
+                                    len + s->app->cfg.gap_ms + replay) < 0)
+                    lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
+                           " saved; a restart would resume it early", (long long)host->id);
+            } else {
+                lc_sched_publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, 1);
+                lc_sched_publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, 1);
+            }
+            a->next = s->active;
+            s->active = a;
+        }
+        json_decref(p->programme);
+        free(p);
+    }
+    lc_scheduler_poke(s);
+}

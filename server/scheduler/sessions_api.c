@@ -1,0 +1,231 @@
+/*
+ * server/scheduler/sessions_api.c — ad-hoc sessions and the programme of a day (see scheduler.h).
+ *
+ *   POST /api/v1/communes/{id}/sessions {"start": RFC 3339 (any offset), "minutes": 1..240}
+ *     → 201 the session (with its predicted programme). Refused with 409 if it overlaps another
+ *     session of the commune that is not over (a slot occurrence or an ad-hoc session;
+ *     emergencies do not count),
+ *     422 if it would be over already. Audited (session_create).
+ *   GET /api/v1/communes/{id}/programme[?date=YYYY-MM-DD] (default: today, local)
+ *     → {"commune","date","sessions":[session...]}: frozen programmes as they were frozen; the
+ *     others predicted: every session from now to the end of that date is built in order, each
+ *     counting its airings for the next, as the scheduler will do (up to 62 days ahead).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <http_parser.h>
+
+#include "server/api/api.h"
+#include "server/accounts/audit.h"
+#include "server/registry/registry.h"
+#include "server/http/router.h"
+#include "server/scheduler/scheduler.h"
+#include "server/scheduler/scheduler_internal.h"
+#include "server/store/store.h"
+
+#define PREDICT_DAYS 62
+
+static json_t *empty_programme(void)
+{
+    return json_pack("{s:[],s:[],s:i}", "items", "not_fitting", "length_ms", 0);
+}
+
+static bool plays_later(const struct lc_bsession *x, int64_t now_ms)
+{
+    return x->programme == NULL && strcmp(x->status, "scheduled") == 0 && x->end * 1000 > now_ms;
+}
+
+static void get_programme(struct lc_req *req)
+{
+    struct lc_app *app = lc_app(req);
+    const char *commune = req->params[0];
+    char buf[32];
+    struct lc_tz tz = lc_station_tz();
+    int64_t now_ms = lc_wall_ms();
+    struct lc_date today = lc_local_date(&tz, now_ms / 1000), date = today;
+    struct lc_cands cs = {0};
+    struct lc_bsessions day = {0};
+    json_t *list = NULL;
+    const char *q = lc_req_query(req, "date", buf, sizeof buf);
+    if (q != NULL && lc_date_parse(q, &date) < 0)
+        return lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
+    if (!lc_commune_exists(app, commune))
+        return lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (lc_cands_load(app, commune, &cs) < 0)
+        goto fail;
+    int64_t d0 = lc_days_from_civil(today), d1 = lc_days_from_civil(date);
+    if (d1 - d0 > PREDICT_DAYS)
+        d0 = d1;    /* too far to follow the airings: the programme as of today's counts */
+    /* The sessions before that date, in order, only to count their airings. */
+    for (int64_t d = d0; d < d1; d++) {
+        struct lc_bsessions l = {0};
+        if (lc_sessions_of_day(app, commune, lc_civil_from_days(d), &l) < 0) {
+            lc_bsessions_free(&l);
+            goto fail;
+        }
+        for (size_t i = 0; i < l.n; i++)
+            if (plays_later(&l.v[i], now_ms) && strcmp(l.v[i].kind, "emergency") != 0)
+                json_decref(lc_programme_make(app, &cs, commune, l.v[i].start, l.v[i].end, true));
+        lc_bsessions_free(&l);
+    }
+    if (lc_sessions_of_day(app, commune, date, &day) < 0)
+        goto fail;
+    list = json_array();
+    for (size_t i = 0; i < day.n; i++) {
+        struct lc_bsession *x = &day.v[i];
+        json_t *p;
+        if (x->programme)
+            p = json_incref(x->programme);
+        else if (plays_later(x, now_ms))
+            p = lc_programme_make(app, &cs, commune, x->start, x->end, true);
+        else
+            p = empty_programme();
+        json_t *o = p ? lc_bsession_json(x, p) : NULL;
+        json_decref(p);
+        if (o == NULL)
+            goto fail;
+        json_array_append_new(list, o);
+    }
+    char ds[11];
+    lc_date_format(date, ds);
+    lc_reply_json(req, 200, json_pack("{s:s,s:s,s:o}", "commune", commune, "date", ds, "sessions", list));
+    list = NULL;
+    goto out;
+fail:
+    lc_reply_internal(req, "programme");
+out:
+    json_decref(list);
+    lc_bsessions_free(&day);
+    lc_cands_free(&cs);
+}
+
+/* The first session of commune overlapping [start, end) (emergencies aside), or 0 if none. */
+static int find_overlap(struct lc_app *app, const char *commune, int64_t start, int64_t end,
+                        struct lc_bsession *hit)
+{
+    struct lc_tz tz = lc_station_tz();
+    int64_t d0 = lc_days_from_civil(lc_local_date(&tz, start)) - 1;
+    int64_t d1 = lc_days_from_civil(lc_local_date(&tz, end));
+    int found = 0;
+    for (int64_t d = d0; d <= d1 && !found; d++) {
+        struct lc_bsessions l = {0};
+        if (lc_sessions_of_day(app, commune, lc_civil_from_days(d), &l) < 0) {
+            lc_bsessions_free(&l);
+            return -EIO;
+        }
+        for (size_t i = 0; i < l.n && !found; i++) {
+            const struct lc_bsession *x = &l.v[i];
+            /* emergencies, sessions that are over (a programme may end before its window) */
+            if (strcmp(x->kind, "emergency") == 0 || strcmp(x->status, "missed") == 0 ||
+                strcmp(x->status, "done") == 0 || strcmp(x->status, "interrupted") == 0)
+                continue;
+            if (lc_windows_overlap(start, end, x->start, x->end)) {
+                *hit = *x;
+                hit->programme = NULL;
+                found = 1;
+            }
+        }
+        lc_bsessions_free(&l);
+    }
+    return found;
+}
+
+static void post_session(struct lc_req *req)
+{
+    static const char *const fields[] = {"start", "minutes", NULL};
+    static const char ins[] =
+        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_by, created_at)"
+        " VALUES (?, 'adhoc', ?, ?, 'scheduled', ?, ?)";
+    struct lc_app *app = lc_app(req);
+    const char *commune = req->params[0], *start_s = NULL;
+    long long minutes = 0;
+    int64_t start;
+    json_t *prog = NULL;
+    struct lc_cands cs = {0};
+    json_t *body = lc_api_body(req, fields);
+    if (body == NULL)
+        return;
+    if (lc_api_string(req, body, "start", true, 64, &start_s) < 0 ||
+        lc_api_int(req, body, "minutes", true, LC_SLOT_MIN_MINUTES, LC_SLOT_MAX_MINUTES, &minutes) < 0)
+        goto out;
+    if (lc_time_parse(start_s, &start) < 0) {
+        lc_reply_error(req, 422, "invalid", "start must be an RFC 3339 time, e.g. 2026-11-24T06:00:00+07:00");
+        goto out;
+    }
+    if (!lc_commune_exists(app, commune)) {
+        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+        goto out;
+    }
+    int64_t end = start + minutes * 60;
+    if (end * 1000 <= lc_wall_ms()) {
+        lc_reply_error(req, 422, "invalid", "the session would be over already");
+        goto out;
+    }
+    struct lc_bsession hit;
+    int rc = find_overlap(app, commune, start, end, &hit);
+    if (rc < 0) {
+        lc_reply_internal(req, "sessions: overlap");
+        goto out;
+    }
+    if (rc > 0) {
+        char a[40], b[40];
+        lc_time_format(hit.start, a);
+        lc_time_format(hit.end, b);
+        lc_reply_error(req, 409, "conflict", "it overlaps the %s session %s .. %s", hit.kind, a, b);
+        goto out;
+    }
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "sessions: begin");
+        goto out;
+    }
+    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
+    if (st == NULL)
+        goto fail;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int64(st, 3, end);
+    sqlite3_bind_text(st, 4, req->user, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, lc_now());
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        goto fail;
+    int64_t id = lc_store_last_id(app->store);
+    char target[32];
+    snprintf(target, sizeof target, "%lld", (long long)id);
+    if (lc_audit(app, req, NULL, "session_create", target,
+                 json_pack("{s:s,s:o,s:I}", "commune", commune, "start", lc_time_json(start),
+                           "minutes", (json_int_t)minutes)) < 0 ||
+        lc_store_commit(app->store) < 0)
+        goto fail;
+    lc_scheduler_poke(app->scheduler);
+    struct lc_bsession x;
+    if (lc_bsession_load(app, id, &x) < 0 || lc_cands_load(app, commune, &cs) < 0 ||
+        (prog = lc_programme_make(app, &cs, commune, x.start, x.end, false)) == NULL) {
+        lc_reply_internal(req, "sessions: load");
+        goto out;
+    }
+    json_t *o = lc_bsession_json(&x, x.programme ? x.programme : prog);
+    json_decref(x.programme);
+    json_object_set_new(o, "commune", json_string(commune));
+    lc_reply_json(req, 201, o);
+    goto out;
+fail:
+    lc_store_rollback(app->store);
+    lc_reply_internal(req, "sessions: insert");
+out:
+    json_decref(prog);
+    lc_cands_free(&cs);
+    json_decref(body);
+}
+
+int lc_sessions_routes(struct lc_router *r)
+{
+    const unsigned w = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
+    int rc = 0;
+    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/communes/{id}/sessions", w, LC_BODY_JSON, post_session);
+    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/communes/{id}/programme", LC_ROLES_STAFF, LC_BODY_NONE, get_programme);
+    return rc;
+}

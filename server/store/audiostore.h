@@ -1,0 +1,26 @@
+/*
+ * server/store/audiostore.h — rendered audio files in <data_dir>/audio, named by content:
+ * <sha256 hex>.opus. Content addressing makes a write idempotent (the same bytes land on the
+ * same name) and lets the database refer to a file by hash.
+ *
+ * lc_audio_store() is blocking and durable: it writes a temporary file, fsyncs it, renames it
+ * into place and fsyncs the directory, so when it returns 0 the file survives a crash. It runs
+ * on worker threads (thread-safe; no shared state).
+ */
+#ifndef LC_SERVER_AUDIOSTORE_H
+#define LC_SERVER_AUDIOSTORE_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define LC_AUDIO_HASH_LEN 65
+
+/* Stores data[0..len) in dir; hash receives the hex SHA-256. 0 or -errno with a message. */
+int lc_audio_store(const char *dir, const void *data, size_t len, char hash[LC_AUDIO_HASH_LEN],
+                   struct lc_err *err);
+
+/* The path of hash's file in dir. hash must be 64 hex digits (checked: -EINVAL). */
+int lc_audio_path(const char *dir, const char *hash, char *out, size_t n);
+
+#endif

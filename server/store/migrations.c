@@ -1,0 +1,238 @@
+/*
+ * server/store/migrations.c — the database schema, as an ordered list of migrations (see store.h).
+ *
+ * Append only: a migration that has been released is never edited; changes go in a new one.
+ * Times are Unix seconds (UTC) in INTEGER columns; the API formats them in the station's zone.
+ * Secrets (session tokens, receiver tokens) are stored only as SHA-256 hex digests; passwords
+ * only as Argon2id strings.
+ */
+#include "server/store/store.h"
+
+const struct lc_migration lc_migrations[] = {
+    {1, "accounts, audit, registry, bulletins",
+     "CREATE TABLE users ("
+     "  id INTEGER PRIMARY KEY,"
+     "  username TEXT NOT NULL UNIQUE,"
+     "  role TEXT NOT NULL CHECK (role IN ('admin','editor','approver','operator')),"
+     "  pwhash TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE sessions ("
+     "  token_hash TEXT PRIMARY KEY,"
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL,"
+     "  address TEXT);"
+     "CREATE INDEX sessions_user ON sessions(user_id);"
+     "CREATE TABLE audit ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at INTEGER NOT NULL,"
+     "  actor TEXT,"
+     "  action TEXT NOT NULL,"
+     "  target TEXT,"
+     "  detail TEXT,"
+     "  address TEXT);"
+     "CREATE INDEX audit_action ON audit(action, id);"
+     "CREATE TABLE communes ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  population INTEGER NOT NULL DEFAULT 0 CHECK (population >= 0),"
+     "  created_at INTEGER NOT NULL);"
+     "CREATE TABLE clusters ("
+     "  id TEXT PRIMARY KEY,"
+     "  commune TEXT NOT NULL REFERENCES communes(id),"
+     "  name TEXT NOT NULL,"
+     "  speakers INTEGER NOT NULL DEFAULT 1 CHECK (speakers >= 0),"
+     "  population INTEGER NOT NULL DEFAULT 0 CHECK (population >= 0),"
+     "  lat REAL,"
+     "  lon REAL,"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  token_issued_at INTEGER NOT NULL,"
+     "  last_seen INTEGER,"
+     "  created_at INTEGER NOT NULL);"
+     "CREATE INDEX clusters_commune ON clusters(commune);"
+     "CREATE TABLE bulletins ("
+     "  id INTEGER PRIMARY KEY,"
+     "  title TEXT NOT NULL,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('text','audio')),"
+     "  text TEXT,"
+     "  voice TEXT NOT NULL,"
+     "  rate INTEGER NOT NULL,"
+     "  priority TEXT NOT NULL CHECK (priority IN ('normal','high','emergency')),"
+     "  repeat INTEGER NOT NULL DEFAULT 1,"
+     "  aired INTEGER NOT NULL DEFAULT 0,"
+     "  all_communes INTEGER NOT NULL DEFAULT 0,"
+     "  not_before INTEGER,"
+     "  expires INTEGER,"
+     "  status TEXT NOT NULL CHECK (status IN ('draft','rendering','pending','approved','done',"
+     "    'failed','rejected','withdrawn','expired')),"
+     "  error TEXT,"
+     "  reason TEXT,"
+     "  audio_hash TEXT,"
+     "  audio_bytes INTEGER,"
+     "  duration_s REAL,"
+     "  created_by TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  approved_by TEXT,"
+     "  approved_at INTEGER,"
+     "  decided_by TEXT,"
+     "  decided_at INTEGER);"
+     "CREATE INDEX bulletins_status ON bulletins(status, id);"
+     "CREATE TABLE bulletin_communes ("
+     "  bulletin INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,"
+     "  commune TEXT NOT NULL REFERENCES communes(id),"
+     "  PRIMARY KEY (bulletin, commune)) WITHOUT ROWID;"
+     "CREATE INDEX bulletin_communes_commune ON bulletin_communes(commune);"},
+    {2, "receiver status reports",
+     "ALTER TABLE clusters ADD COLUMN status TEXT;"
+     "ALTER TABLE clusters ADD COLUMN status_at INTEGER;"},
+    /* Issue 5 (schedules/, server/scheduler/scheduler.c): slots, dated broadcast sessions with their frozen
+     * programmes, airings per bulletin and commune, approval order. */
+    {10, "slots, broadcast sessions, airings",
+     /* Idempotent (IF NOT EXISTS, OR IGNORE): tests/server/store_test.py runs the migrations
+      * after 1 again on a database that has them. */
+     "CREATE TABLE IF NOT EXISTS slots ("
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  position INTEGER NOT NULL,"
+     "  start_s INTEGER NOT NULL CHECK (start_s BETWEEN 0 AND 86399),"
+     "  minutes INTEGER NOT NULL CHECK (minutes BETWEEN 1 AND 240),"
+     "  days INTEGER NOT NULL DEFAULT 0 CHECK (days BETWEEN 0 AND 127),"
+     "  PRIMARY KEY (commune, position)) WITHOUT ROWID;"
+     /* New communes get the default two slots (SPEC: 06:00 and 17:00, 60 minutes). */
+     "CREATE TRIGGER IF NOT EXISTS communes_default_slots AFTER INSERT ON communes BEGIN"
+     "  INSERT INTO slots (commune, position, start_s, minutes) VALUES"
+     "    (new.id, 0, 21600, 60), (new.id, 1, 61200, 60);"
+     "END;"
+     /* Existing communes without slots get them too (17:00 first: a commune with slots but
+      * none at position 0 can only come from that first statement). */
+     "INSERT OR IGNORE INTO slots (commune, position, start_s, minutes)"
+     "  SELECT id, 1, 61200, 60 FROM communes"
+     "  WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.commune = communes.id);"
+     "INSERT OR IGNORE INTO slots (commune, position, start_s, minutes)"
+     "  SELECT id, 0, 21600, 60 FROM communes"
+     "  WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.commune = communes.id AND s.position = 0);"
+     /* One row per dated session that was created (ad hoc, emergency) or reached its hold
+      * window (slot). status: scheduled -> on_air -> done; interrupted (the server was down at
+      * its end), missed (never on air). Times: Unix s; *_ms: Unix ms. host: the session an
+      * emergency interrupted. programme: the frozen programme (JSON). */
+     "CREATE TABLE IF NOT EXISTS broadcasts ("
+     "  id INTEGER PRIMARY KEY,"
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('slot','adhoc','emergency')),"
+     "  start_at INTEGER NOT NULL,"
+     "  end_at INTEGER NOT NULL CHECK (end_at >= start_at),"
+     "  status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN"
+     "    ('scheduled','on_air','done','interrupted','missed')),"
+     "  programme TEXT,"
+     "  frozen_at INTEGER,"
+     "  aired_at_ms INTEGER,"
+     "  ended_at_ms INTEGER,"
+     "  host INTEGER,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL);"
+     "CREATE UNIQUE INDEX IF NOT EXISTS broadcasts_slot ON broadcasts(commune, start_at)"
+     "  WHERE kind = 'slot';"
+     "CREATE INDEX IF NOT EXISTS broadcasts_commune ON broadcasts(commune, start_at);"
+     "CREATE INDEX IF NOT EXISTS broadcasts_status ON broadcasts(status);"
+     /* Sessions aired per bulletin and commune: `repeat` counts per commune. */
+     "CREATE TABLE IF NOT EXISTS bulletin_airings ("
+     "  bulletin INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,"
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  aired INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (bulletin, commune)) WITHOUT ROWID;"
+     /* Approval order, finer than approved_at's seconds: seq grows with each approval. */
+     "CREATE TABLE IF NOT EXISTS approval_order ("
+     "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  bulletin INTEGER NOT NULL UNIQUE REFERENCES bulletins(id) ON DELETE CASCADE);"
+     "INSERT OR IGNORE INTO approval_order (bulletin)"
+     "  SELECT id FROM bulletins WHERE approved_at IS NOT NULL ORDER BY approved_at, id;"
+     "CREATE TRIGGER IF NOT EXISTS bulletins_approval_order AFTER UPDATE OF status ON bulletins"
+     "  WHEN new.status = 'approved' AND old.status <> 'approved' BEGIN"
+     "  INSERT OR REPLACE INTO approval_order (bulletin) VALUES (new.id);"
+     "END;"},
+    /* Issue 6 (server/stream*.c, server/accounting/delivery.c): what each cluster received of each
+     * broadcast session, from completed writes; columns in server/accounting/delivery.h. Written in batches
+     * (≤ 1 s); the coverage issue reads it. */
+    {20, "deliveries",
+     "CREATE TABLE IF NOT EXISTS deliveries ("
+     "  session INTEGER NOT NULL,"
+     "  cluster TEXT NOT NULL,"
+     "  commune TEXT NOT NULL,"
+     "  session_start INTEGER NOT NULL,"
+     "  session_end INTEGER NOT NULL,"
+     "  connected_at INTEGER,"
+     "  disconnected_at INTEGER,"
+     "  audio_s REAL NOT NULL DEFAULT 0,"
+     "  programme_s REAL NOT NULL DEFAULT 0,"
+     "  bytes INTEGER NOT NULL DEFAULT 0,"
+     "  reconnections INTEGER NOT NULL DEFAULT 0,"
+     "  reached INTEGER NOT NULL DEFAULT 0,"
+     "  bulletins_whole TEXT NOT NULL DEFAULT '[]',"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (session, cluster)) WITHOUT ROWID;"
+     "CREATE INDEX IF NOT EXISTS deliveries_commune ON deliveries(commune, session_start);"
+     "CREATE INDEX IF NOT EXISTS deliveries_cluster ON deliveries(cluster, session_start);"},
+    /* Issue 7 (server/accounting/coverage.c, server/accounting/retention.c): reports over a date range of all communes
+     * and the retention pruning read these ranges. delivery_bulletins is deliveries.bulletins_whole
+     * as rows, kept by triggers, so per-bulletin coverage is a GROUP BY over integers instead of
+     * parsing JSON for every row of the range. */
+    {30, "coverage indexes, delivery_bulletins",
+     "CREATE INDEX IF NOT EXISTS deliveries_start ON deliveries(session_start);"
+     "CREATE TABLE IF NOT EXISTS delivery_bulletins ("
+     "  session INTEGER NOT NULL,"
+     "  bulletin INTEGER NOT NULL,"
+     "  cluster TEXT NOT NULL,"
+     "  PRIMARY KEY (session, bulletin, cluster)) WITHOUT ROWID;"
+     "INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "  SELECT d.session, j.value, d.cluster FROM deliveries d, json_each(d.bulletins_whole) j;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_ins AFTER INSERT ON deliveries BEGIN"
+     "  INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "    SELECT new.session, j.value, new.cluster FROM json_each(new.bulletins_whole) j;"
+     "END;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_upd AFTER UPDATE OF bulletins_whole"
+     "  ON deliveries WHEN new.bulletins_whole IS NOT old.bulletins_whole BEGIN"
+     "  DELETE FROM delivery_bulletins WHERE session = old.session AND cluster = old.cluster;"
+     "  INSERT OR IGNORE INTO delivery_bulletins (session, bulletin, cluster)"
+     "    SELECT new.session, j.value, new.cluster FROM json_each(new.bulletins_whole) j;"
+     "END;"
+     "CREATE TRIGGER IF NOT EXISTS deliveries_bulletins_del AFTER DELETE ON deliveries BEGIN"
+     "  DELETE FROM delivery_bulletins WHERE session = old.session AND cluster = old.cluster;"
+     "END;"
+     "CREATE INDEX IF NOT EXISTS broadcasts_start ON broadcasts(start_at);"
+     "CREATE INDEX IF NOT EXISTS broadcasts_host ON broadcasts(host) WHERE host IS NOT NULL;"},
+    /* Issue 6, accounting at scale (server/stream/stream_engine.c, docs/streaming.md): a receiver in
+     * step with its stream is written once with an anchor (its audio_s and bytes at the stream's
+     * granule anchor_g and byte count anchor_bytes); later batches write only the stream's
+     * progress, one row per session. deliveries_current adds that progress to anchored rows: it
+     * is what the table holds up to the last batch, for any reader (also after a crash). Rows
+     * with anchor_g NULL are complete as they are. */
+    {31, "delivery anchors, delivery_progress, deliveries_current",
+     "ALTER TABLE deliveries ADD COLUMN anchor_g INTEGER;"
+     "ALTER TABLE deliveries ADD COLUMN anchor_bytes INTEGER;"
+     "CREATE TABLE IF NOT EXISTS delivery_progress ("
+     "  session INTEGER PRIMARY KEY,"
+     "  granule INTEGER NOT NULL,"
+     "  bytes INTEGER NOT NULL,"
+     "  programme_s REAL NOT NULL,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE VIEW IF NOT EXISTS deliveries_current AS"
+     " SELECT session, cluster, commune, session_start, session_end, connected_at,"
+     "   disconnected_at, audio_s, programme_s, bytes, reconnections,"
+     "   CASE WHEN moved THEN programme_s > 0 AND audio_s >= 0.9 * programme_s ELSE reached END"
+     "     AS reached,"
+     "   bulletins_whole, updated_at"
+     " FROM (SELECT d.session, d.cluster, d.commune, d.session_start, d.session_end,"
+     "   d.connected_at, d.disconnected_at, p.session IS NOT NULL AS moved, d.reached,"
+     "   CASE WHEN p.session IS NULL THEN d.audio_s"
+     "     WHEN p.programme_s > 0 THEN MIN(d.audio_s + (p.granule - d.anchor_g) / 48000.0,"
+     "       p.programme_s)"
+     "     ELSE d.audio_s + (p.granule - d.anchor_g) / 48000.0 END AS audio_s,"
+     "   COALESCE(p.programme_s, d.programme_s) AS programme_s,"
+     "   d.bytes + COALESCE(p.bytes - d.anchor_bytes, 0) AS bytes,"
+     "   d.reconnections, d.bulletins_whole, COALESCE(p.updated_at, d.updated_at) AS updated_at"
+     "  FROM deliveries d LEFT JOIN delivery_progress p"
+     "   ON p.session = d.session AND d.anchor_g IS NOT NULL AND p.granule > d.anchor_g);"},
+};
+
+const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -1,0 +1,57 @@
+/*
+ * server/store/store.h — the SQLite database: opening, schema migrations, cached statements.
+ *
+ * One connection, used only on the loop thread (workers never touch the database; they hand
+ * results back to the loop). Opened in WAL mode with synchronous=FULL, so a transaction that
+ * committed before a 2xx answer survives kill -9 and power loss; foreign keys are on.
+ *
+ * The schema is versioned: migrations.c holds an ordered list; at open, every migration newer
+ * than the database's user_version runs in its own transaction, which also sets user_version.
+ * Later issues append migrations; a migration that has shipped is never edited.
+ */
+#ifndef LC_SERVER_STORE_H
+#define LC_SERVER_STORE_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+
+struct lc_migration {
+    int version;            /* 1, 2, 3, ... in order */
+    const char *name;
+    const char *sql;        /* one or more statements */
+};
+
+extern const struct lc_migration lc_migrations[];
+extern const int lc_migrations_count;
+
+struct lc_store;
+
+/* Opens (creating) the database at path and migrates it. */
+int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err);
+void lc_store_close(struct lc_store *s);
+sqlite3 *lc_store_db(struct lc_store *s);
+int lc_store_version(struct lc_store *s);
+
+/* A prepared statement for sql, which must be a string with static storage (the cache is keyed by
+ * its address). The statement is reset and its bindings cleared; it belongs to the store — do not
+ * finalize it. NULL on a preparation error (logged). */
+sqlite3_stmt *lc_store_stmt(struct lc_store *s, const char *sql);
+
+/* Runs sql (no results). 0 or -EIO (logged). */
+int lc_store_exec(struct lc_store *s, const char *sql);
+int lc_store_begin(struct lc_store *s);
+int lc_store_commit(struct lc_store *s);
+void lc_store_rollback(struct lc_store *s);
+
+/* Number of rows the last statement changed; rowid of the last insert. */
+int lc_store_changes(struct lc_store *s);
+int64_t lc_store_last_id(struct lc_store *s);
+
+/* Text of column i (never NULL: "" for NULL) and NULL-aware helpers. */
+const char *lc_col_text(sqlite3_stmt *st, int i);
+int lc_col_is_null(sqlite3_stmt *st, int i);
+
+#endif

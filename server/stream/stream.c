@@ -1,0 +1,682 @@
+/*
+ * server/stream/stream.c — the streaming engine: casts, pacing, fan-out, receivers, accounting batches;
+ * see stream.h and docs/streaming.md.
+ *
+ * Pacing: a cast made ON at monotonic time t0 makes page k (page_ms of audio) at t0 + k·page_ms,
+ * i.e. each page goes out when its audio starts playing; a receiver therefore has up to one page
+ * ahead, plus the burst it got when it joined. An emergency spliced in goes into the next page,
+ * so an already connected receiver gets it within page_ms.
+ *
+ * Re-entrancy: closing a connection (a drop, a replacement) calls our on_close synchronously; a
+ * receiver condemned while the engine is inside one of its own entry points is only marked, and
+ * freed when the outermost entry point returns (enter()/leave()).
+ */
+#define LC_LOG_MODULE "stream"
+#include "server/stream/stream.h"
+#include "server/stream/stream_internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "server/http/http.h"
+#include "common/log.h"
+#include "server/store/store.h"
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void enter(struct lc_streams *e)
+{
+    e->depth++;
+}
+
+static void rcv_free(struct lc_rcv *r);
+static void cast_maybe_free(struct lc_cast *c);
+
+static void leave(struct lc_streams *e)
+{
+    if (--e->depth > 0)
+        return;
+    while (e->grave != NULL) {
+        struct lc_rcv *r = e->grave;
+        e->grave = r->next;
+        rcv_free(r);
+    }
+    for (struct lc_cast *c = e->casts, *nx; c; c = nx) {
+        nx = c->next;
+        cast_maybe_free(c);
+    }
+    lc_stream_maybe_free_engine(e);
+}
+
+/* ---- receivers ----------------------------------------------------------------------------- */
+
+struct rw {
+    uv_write_t w;
+    struct lc_rcv *r;
+    struct lc_page *p;
+    unsigned char hdr[27];      /* this receiver's renumbered page header, if any */
+};
+
+static void rcv_free(struct lc_rcv *r)
+{
+    struct lc_streams *e = r->eng;
+    free(r);
+    e->nrcv_objects--;
+}
+
+/* The receiver is gone or finishing: out of its cast and of the cluster map; its delivery record
+ * gets the disconnection. Idempotent. */
+static void rcv_unlink(struct lc_rcv *r)
+{
+    struct lc_cast *c = r->cast;
+    if (c == NULL)
+        return;
+    struct lc_streams *e = r->eng;
+    if (c->fan_next == r)
+        c->fan_next = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->rcvs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+    c->nrcv--;
+    e->connected--;
+    lc_strmap_del(&e->by_cluster, r->dlv->cluster, r);
+    r->dlv->live = 0;
+    r->dlv->disconnected_at = wall_ms() / 1000;
+    r->dlv->dirty = true;
+    r->cast = NULL;
+}
+
+/* Frees r now, or at the end of the engine's current entry point. */
+static void rcv_maybe_free(struct lc_rcv *r)
+{
+    if (!r->closed || r->inflight > 0 || r->freeing)
+        return;
+    r->freeing = true;
+    if (r->eng->depth > 0) {
+        r->next = r->eng->grave;
+        r->eng->grave = r;
+    } else {
+        struct lc_streams *e = r->eng;
+        rcv_free(r);
+        lc_stream_maybe_free_engine(e);
+    }
+}
+
+static void on_rcv_closed(void *arg)
+{
+    struct lc_rcv *r = arg;
+    struct lc_streams *e = r->eng;
+    enter(e);
+    rcv_unlink(r);
+    r->closed = true;
+    rcv_maybe_free(r);
+    leave(e);
+}
+
+/* Closes the receiver's connection now (cancelling its writes). */
+static void rcv_drop(struct lc_rcv *r, const char *why, bool slow)
+{
+    if (r->closed || r->finished) /* a finished one is closing by itself */
+        return;
+    struct lc_streams *e = r->eng;
+    if (slow) {
+        e->dropped_slow++;
+        lc_log(LC_LOG_WARN, "cluster %s dropped: %s (%.1f s of audio unsent)", r->dlv->cluster,
+               why, (double)r->queued / 48000.0);
+    } else {
+        lc_log(LC_LOG_INFO, "cluster %s: %s", r->dlv->cluster, why);
+    }
+    lc_http_conn_abort(r->conn); /* → on_rcv_closed, which may free r (deferred: depth) */
+}
+
+/* The last page went out: end the response gracefully. */
+static void rcv_finish(struct lc_rcv *r)
+{
+    if (r->finished || r->closed)
+        return;
+    r->finished = true;
+    rcv_unlink(r);
+    lc_http_conn_end(r->conn);
+}
+
+static void delivered(struct lc_rcv *r, const struct lc_page *p)
+{
+    struct lc_streams *e = r->eng;
+    e->bytes_sent += p->len;
+    if (r->dlv != NULL) {
+        r->dlv->bytes += p->len;
+        r->dlv->dirty = true;
+        if (p->g1 > p->g0 && lc_dlv_add(r->dlv, p->g0, p->g1) < 0)
+            lc_log(LC_LOG_ERR, "out of memory");
+    }
+    if (p->eos)
+        r->eos_done = true;
+}
+
+static void on_rw(uv_write_t *w, int status)
+{
+    struct rw *x = (struct rw *)w;
+    struct lc_rcv *r = x->r;
+    struct lc_streams *e = r->eng;
+    enter(e);
+    r->inflight--;
+    r->queued -= x->p->g1 - x->p->g0;
+    if (status == 0 && !r->closed)
+        delivered(r, x->p);
+    lc_page_unref(x->p);
+    free(x);
+    if (status < 0 && !r->closed)
+        rcv_drop(r, "write failed", false);
+    else if (r->eos_done && r->inflight == 0)
+        rcv_finish(r);
+    rcv_maybe_free(r);
+    leave(e);
+}
+
+/* What the socket takes of b at once, without blocking: bytes (0 if none), or -1 on an error.
+ * The uv_try_write() of libuv, as one sendmsg(): on a socket that skips the file layer of
+ * writev() (a few % of the server's CPU at thousands of receivers). Only when nothing of the
+ * connection is queued in libuv (r->inflight == 0), as for uv_try_write(). */
+static ssize_t try_send(int fd, const uv_buf_t *b, unsigned nb)
+{
+    struct iovec iov[2];
+    for (unsigned i = 0; i < nb; i++)
+        iov[i] = (struct iovec){.iov_base = b[i].base, .iov_len = b[i].len};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = nb};
+    ssize_t n;
+    do
+        n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
+        return 0;
+    return n;
+}
+
+/* Writes p to r: at once if the socket takes it, else queued with a page reference. A receiver
+ * that joined in the middle gets its own copy of each page's 27-byte header, renumbered
+ * (stream_page.h); the rest of the page is the shared bytes. renumber is false for the header
+ * pages. */
+static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
+{
+    if (r->closed || r->finished)
+        return;
+    unsigned char hdr[27];
+    uv_buf_t b[2];
+    unsigned nb = 1;
+    b[0] = uv_buf_init((char *)p->data, p->len);
+    if (renumber && r->seq_off != 0) {
+        if (lc_page_reseq(p, r->seq_off, hdr) < 0) {
+            rcv_drop(r, "out of memory", false);
+            return;
+        }
+        b[0] = uv_buf_init((char *)hdr, 27);
+        b[1] = uv_buf_init((char *)p->data + 27, p->len - 27);
+        nb = 2;
+    }
+    size_t off = 0;
+    if (r->inflight == 0) {
+        ssize_t n = try_send(r->fd, b, nb);
+        if (n == (ssize_t)p->len) {
+            delivered(r, p);
+            if (r->eos_done)
+                rcv_finish(r);
+            return;
+        }
+        if (n < 0) {
+            rcv_drop(r, "write failed", false);
+            return;
+        }
+        off = (size_t)n;
+    }
+    uv_stream_t *s = lc_http_conn_socket(r->conn);
+    if (s == NULL)
+        return;
+    struct rw *x = malloc(sizeof *x);
+    if (x == NULL) {
+        rcv_drop(r, "out of memory", false);
+        return;
+    }
+    x->r = r;
+    x->p = lc_page_ref(p);
+    if (nb == 2) { /* the header copy lives in the request */
+        memcpy(x->hdr, hdr, 27);
+        b[0] = uv_buf_init((char *)x->hdr, 27);
+    }
+    unsigned first = 0; /* skip what uv_try_write already wrote */
+    while (off > 0 && off >= b[first].len) {
+        off -= b[first].len;
+        first++;
+    }
+    b[first].base += off;
+    b[first].len -= off;
+    if (uv_write(&x->w, s, b + first, nb - first, on_rw) != 0) {
+        lc_page_unref(p);
+        free(x);
+        rcv_drop(r, "write failed", false);
+        return;
+    }
+    r->inflight++;
+    r->queued += p->g1 - p->g0;
+    if (r->queued > (uint64_t)r->eng->o.backlog_s * 48000)
+        rcv_drop(r, "too slow", true);
+}
+
+/* ---- casts --------------------------------------------------------------------------------- */
+
+/* Fan-out in slices: the new pages go to at most fan_slice receivers per loop iteration (the
+ * rest from the engine's idle handle), so that accepting and answering new receivers is not held
+ * up behind thousands of writes. Each receiver gets every new page, in order. The cursor moves on
+ * before a receiver is served (it may be unlinked meanwhile; rcv_unlink also moves it). */
+static bool fan_slice(struct lc_cast *c, size_t max)
+{
+    for (size_t k = 0; c->fan_next != NULL && k < max; k++) {
+        struct lc_rcv *r = c->fan_next;
+        c->fan_next = r->next;
+        for (struct lc_page *p = c->fan_first; p; p = p->next)
+            rcv_send(r, p, true);
+    }
+    if (c->fan_next != NULL)
+        return false;
+    lc_page_unref(c->fan_first);
+    c->fan_first = NULL;
+    return true;
+}
+
+/* Completes a pending fan-out (before the queue changes). */
+static void fan_finish(struct lc_cast *c)
+{
+    if (c->fan_first != NULL)
+        fan_slice(c, SIZE_MAX);
+}
+
+/* Sends the pages from first on (the newest ones) to every receiver. */
+static void fan_out(struct lc_cast *c, struct lc_page *first)
+{
+    fan_finish(c);
+    if (first == NULL)
+        return;
+    c->fan_first = lc_page_ref(first);
+    c->fan_next = c->rcvs;
+    if (!fan_slice(c, (size_t)c->eng->o.fan_slice))
+        lc_stream_fan_later(c->eng);
+}
+
+void lc_stream_fan_more(struct lc_streams *e)
+{
+    enter(e);
+    bool pending = false;
+    for (struct lc_cast *c = e->casts; c; c = c->next)
+        if (c->fan_first != NULL && !fan_slice(c, (size_t)e->o.fan_slice))
+            pending = true;
+    if (!pending)
+        lc_stream_fan_done(e);
+    leave(e);
+}
+
+double lc_cast_programme_s(const struct lc_cast *c)
+{
+    uint64_t g = c->pk.granule;
+    if (c->state != CAST_DONE)
+        g += lc_prog_remaining(&c->prog) * LC_OPUS_FRAME;
+    uint64_t p = (uint64_t)c->pk.preskip;
+    return g > p ? (double)(g - p) / 48000.0 : 0;
+}
+
+/* Makes one page of audio (or the last one); returns the first new page, NULL if none. */
+static struct lc_page *make_page(struct lc_cast *c, bool close_now)
+{
+    struct lc_streams *e = c->eng;
+    struct lc_page *tail = c->q.tail;
+    int npk = e->o.page_ms / 20;
+    for (int i = 0; i < npk || close_now; i++) {
+        const unsigned char *pkt = e->silence;
+        uint32_t len = e->silence_len;
+        bool last = false;
+        uint64_t end = 0;
+        int rc = lc_prog_next(&c->prog, c->pk.granule, &pkt, &len, &last, &end);
+        if (rc < 0)
+            break;
+        if (rc == 0) { /* nothing left (an empty programme): one silence packet ends it */
+            pkt = e->silence;
+            len = e->silence_len;
+            last = true;
+        }
+        if (close_now)
+            last = true;
+        if (lc_packer_add(&c->pk, pkt, len, LC_OPUS_FRAME, last, end) < 0)
+            break;
+        if (last) {
+            c->state = CAST_DONE;
+            break;
+        }
+    }
+    if (lc_packer_flush(&c->pk, &c->q) < 0)
+        lc_log(LC_LOG_ERR, "out of memory");
+    struct lc_page *first = tail ? tail->next : c->q.head;
+    for (struct lc_page *p = first; p; p = p->next) {
+        e->pages++;
+        c->mark.bytes += p->len;
+        if (p->g1 > c->mark.g)
+            c->mark.g = p->g1;
+    }
+    return first;
+}
+
+static void on_tick(uv_timer_t *t);
+
+static void arm(struct lc_cast *c)
+{
+    uint64_t now = uv_now(c->eng->o.loop);
+    uint64_t due = c->t0 + c->made * (uint64_t)c->eng->o.page_ms;
+    uv_timer_start(&c->timer, on_tick, due > now ? due - now : 0, 0);
+}
+
+static void cast_end(struct lc_cast *c, bool close_now);
+
+static void on_tick(uv_timer_t *t)
+{
+    struct lc_cast *c = t->data;
+    struct lc_streams *e = c->eng;
+    enter(e);
+    uint64_t now = uv_now(e->o.loop);
+    fan_finish(c);
+    /* catch up if the loop stalled: every page whose time came */
+    while (c->state == CAST_ON && c->t0 + c->made * (uint64_t)e->o.page_ms <= now) {
+        struct lc_page *first = make_page(c, false);
+        c->made++;
+        lc_pageq_trim(&c->q, (uint64_t)LC_STREAM_MAX_BURST_S * 48000);
+        fan_out(c, first);
+    }
+    if (c->state == CAST_ON)
+        arm(c);
+    else
+        cast_end(c, false);
+    leave(e);
+}
+
+/* The stream is over (EOS made, or made now): receivers finish once their writes completed. */
+static void cast_end(struct lc_cast *c, bool close_now)
+{
+    fan_finish(c);
+    if (c->state != CAST_DONE) {
+        if (c->state == CAST_HELD) /* never opened: the headers alone end it */
+            c->state = CAST_ON;
+        struct lc_page *first = make_page(c, close_now);
+        c->state = CAST_DONE;
+        fan_out(c, first);
+    }
+    uv_timer_stop(&c->timer);
+    for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
+        nx = r->next;
+        if (r->inflight == 0 && r->eos_done)
+            rcv_finish(r);
+    }
+}
+
+static void on_cast_timer_closed(uv_handle_t *h)
+{
+    struct lc_cast *c = h->data;
+    struct lc_streams *e = c->eng;
+    lc_prog_free(&c->prog);
+    lc_packer_free(&c->pk);
+    lc_page_unref(c->headers);
+    lc_page_unref(c->fan_first);
+    lc_pageq_clear(&c->q);
+    for (struct lc_dlv *d = c->dlvs, *nx; d; d = nx) {
+        nx = d->next;
+        lc_dlv_free(d);
+    }
+    lc_strmap_clear(&c->dlv_by_cluster);
+    free(c);
+    e->handles--;
+    lc_stream_maybe_free_engine(e);
+}
+
+/* A cast that is finished (closed by the scheduler or replaced) and has no receiver left is
+ * saved one last time and freed. */
+static void cast_maybe_free(struct lc_cast *c)
+{
+    if (!c->closed || c->nrcv > 0 || c->freeing)
+        return;
+    c->freeing = true;
+    struct lc_streams *e = c->eng;
+    lc_stream_save_cast(e, c, true);
+    struct lc_cast **pp = &e->casts;
+    while (*pp != c)
+        pp = &(*pp)->next;
+    *pp = c->next;
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_cast_timer_closed);
+}
+
+static struct lc_cast *find_cast(struct lc_streams *e, const char *commune)
+{
+    for (struct lc_cast *c = e->casts; c; c = c->next)
+        if (!c->closed && strcmp(c->commune, commune) == 0)
+            return c;
+    return NULL;
+}
+
+static struct lc_cast *cast_new(struct lc_streams *e, const struct lc_onair_session *s)
+{
+    struct lc_cast *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->eng = e;
+    c->session = s->id;
+    snprintf(c->commune, sizeof c->commune, "%s", s->commune);
+    c->start_ms = s->start_ms;
+    c->end_ms = s->end_ms;
+    c->prog.silence = e->silence;
+    c->prog.silence_len = e->silence_len;
+    int preskip = 312;
+    if (lc_prog_append(&c->prog, &e->clips, s->items, s->nitems) < 0)
+        goto fail;
+    if (c->prog.nsegs > 0 && c->prog.segs[0].clip != NULL)
+        preskip = c->prog.segs[0].clip->enc.preskip;
+    uint32_t serial = (uint32_t)(uv_hrtime() ^ ((uint64_t)s->id * 2654435761u));
+    if (lc_packer_init(&c->pk, serial, preskip, NULL, 0, &c->headers) < 0)
+        goto fail;
+    uv_timer_init(e->o.loop, &c->timer);
+    c->timer.data = c;
+    e->handles++;
+    c->state = CAST_HELD;
+    c->next = e->casts;
+    e->casts = c;
+    lc_log(LC_LOG_INFO, "commune %s: session %lld held, %zu items, %.1f s", c->commune,
+           (long long)c->session, s->nitems, lc_cast_programme_s(c));
+    return c;
+fail:
+    lc_prog_free(&c->prog);
+    lc_packer_free(&c->pk);
+    free(c);
+    lc_log(LC_LOG_ERR, "commune %s: session %lld: out of memory", s->commune, (long long)s->id);
+    return NULL;
+}
+
+/* An earlier cast of the commune gives way to a new session. */
+static void cast_retire(struct lc_cast *c)
+{
+    cast_end(c, true);
+    c->closed = true;
+}
+
+static void cast_open(struct lc_cast *c)
+{
+    struct lc_streams *e = c->eng;
+    if (c->state != CAST_HELD)
+        return;
+    int64_t offset = wall_ms() - c->start_ms;
+    if (offset >= 1000) { /* a restart in the middle of the session: go on where it is */
+        uint64_t skip = (uint64_t)offset / 20;
+        lc_prog_skip(&c->prog, skip);
+        c->pk.granule = c->pk.flushed = skip * LC_OPUS_FRAME;
+    }
+    uv_update_time(e->o.loop);
+    c->t0 = uv_now(e->o.loop);
+    c->made = 0;
+    c->state = CAST_ON;
+    lc_log(LC_LOG_INFO, "commune %s: session %lld on air (offset %lld ms, %zu receivers)",
+           c->commune, (long long)c->session, (long long)offset, c->nrcv);
+    on_tick(&c->timer);
+}
+
+void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair_session *s)
+{
+    struct lc_streams *e = ctx;
+    if (e->stopping)
+        return;
+    enter(e);
+    struct lc_cast *c = find_cast(e, s->commune);
+    switch (ev) {
+    case LC_ONAIR_PREPARE:
+    case LC_ONAIR_OPEN:
+        if (c != NULL && c->session != s->id) {
+            cast_retire(c);
+            c = NULL;
+        }
+        if (c == NULL)
+            c = cast_new(e, s);
+        if (c != NULL && ev == LC_ONAIR_OPEN)
+            cast_open(c);
+        break;
+    case LC_ONAIR_INTERRUPT:
+        if (c == NULL || c->state == CAST_DONE) {
+            lc_log(LC_LOG_WARN, "commune %s: interrupt while off air (ignored)", s->commune);
+            break;
+        }
+        if (lc_prog_interrupt(&c->prog, &e->clips, s->items, s->nitems) < 0)
+            lc_log(LC_LOG_ERR, "commune %s: interrupt: out of memory", s->commune);
+        else
+            lc_log(LC_LOG_INFO, "commune %s: %zu emergency items spliced in", s->commune,
+                   s->nitems);
+        break;
+    case LC_ONAIR_CLOSE:
+        if (c != NULL && c->session == s->id) {
+            cast_end(c, true);
+            c->closed = true;
+            lc_log(LC_LOG_INFO, "commune %s: session %lld closed", c->commune,
+                   (long long)c->session);
+        }
+        break;
+    }
+    leave(e);
+}
+
+/* Shutdown: every receiver closed, every cast finished and freed (after a last save). */
+void lc_stream_end_all(struct lc_streams *e)
+{
+    enter(e);
+    for (struct lc_cast *c = e->casts; c; c = c->next) {
+        for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
+            nx = r->next;
+            rcv_drop(r, "the server stops", false);
+        }
+        if (c->state != CAST_DONE)
+            cast_end(c, true);
+        c->closed = true;
+    }
+    leave(e);
+}
+
+/* ---- attach -------------------------------------------------------------------------------- */
+
+int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
+                      const char *commune, int burst_s)
+{
+    struct lc_cast *c = find_cast(e, commune);
+    if (e->stopping || c == NULL || c->state == CAST_DONE)
+        return -ENOENT;
+    enter(e);
+    int rc = 0;
+    struct lc_rcv *old = lc_strmap_get(&e->by_cluster, cluster);
+    if (old != NULL) {
+        e->replaced++;
+        rcv_drop(old, "replaced by a new connection", false);
+    }
+    struct lc_dlv *d = lc_strmap_get(&c->dlv_by_cluster, cluster);
+    if (d == NULL) {
+        d = lc_dlv_new(cluster);
+        if (d == NULL || lc_strmap_put(&c->dlv_by_cluster, cluster, d) < 0) {
+            lc_dlv_free(d);
+            rc = -ENOMEM;
+            goto out;
+        }
+        d->next = c->dlvs;
+        c->dlvs = d;
+        if (e->o.store != NULL) {
+            struct lc_dlv_session ds = {.id = c->session};
+            lc_delivery_load(e->o.store, &ds, d);
+        }
+    }
+    struct lc_rcv *r = calloc(1, sizeof *r);
+    if (r == NULL || lc_strmap_put(&e->by_cluster, cluster, r) < 0) {
+        free(r);
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct lc_http_conn *conn = NULL;
+    if (lc_http_stream_begin(req, 200, "audio/ogg", "X-Content-Type-Options: nosniff\r\n") < 0 ||
+        (conn = lc_http_stream_detach(req)) == NULL) {
+        lc_strmap_del(&e->by_cluster, cluster, r);
+        free(r);
+        goto out; /* the client is gone: nothing to answer */
+    }
+    /* A small kernel buffer: what the kernel holds for a stalled receiver counts as delivered,
+     * so keep it to a few seconds of audio; the engine's backlog bound does the rest. */
+    int sndbuf = 8192;
+    uv_send_buffer_size((uv_handle_t *)lc_http_conn_socket(conn), &sndbuf);
+    uv_os_fd_t fd = -1;
+    uv_fileno((uv_handle_t *)lc_http_conn_socket(conn), &fd);
+    r->fd = fd;
+    e->nrcv_objects++;
+    r->eng = e;
+    r->conn = conn;
+    r->cast = c;
+    r->dlv = d;
+    lc_http_conn_on_close(conn, on_rcv_closed, r);
+    r->next = c->rcvs;
+    if (c->rcvs)
+        c->rcvs->prev = r;
+    c->rcvs = r;
+    c->nrcv++;
+    e->connected++;
+    int64_t now = wall_ms() / 1000;
+    if (d->connected_at == 0)
+        d->connected_at = now;
+    d->connections++;
+    d->live = 1;
+    d->disconnected_at = 0;
+    d->dirty = true;
+    /* the burst: the newest pages covering ≥ burst seconds (the queue keeps the longest burst
+     * a request may ask for), numbered on from the headers */
+    struct lc_page *from = c->q.head;
+    uint64_t want = (uint64_t)(burst_s < 0 ? e->o.burst_s : burst_s) * 48000;
+    while (from != NULL && from->next != NULL && c->q.tail->g1 - from->next->g0 >= want)
+        from = from->next;
+    if (want == 0 && c->q.tail != NULL)
+        from = c->q.tail;
+    if (c->state == CAST_ON && from != NULL)
+        r->seq_off = lc_page_seq(from) - 2;
+    rcv_send(r, c->headers, false);
+    if (c->state == CAST_ON)
+        for (struct lc_page *p = from; p && !r->closed; p = p->next)
+            rcv_send(r, p, true);
+out:
+    leave(e);
+    return rc;
+}

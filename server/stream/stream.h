@@ -1,0 +1,101 @@
+/*
+ * server/stream/stream.h — the streaming engine: one live Ogg Opus stream per commune on air, shared by
+ * the receivers (loudspeaker clusters) of that commune; delivery accounting (internal header of
+ * server/). The design is in docs/streaming.md.
+ *
+ * Glossary
+ *   engine    struct lc_streams: every cast, every receiver, the batch timer. One per server.
+ *   cast      one commune's stream for one broadcast session: a timeline (stream_prog.h), a packer
+ *             (one serial, continuous granules), the cached header page, the burst queue, a pacing
+ *             timer, its receivers and its delivery records. States:
+ *
+ *               state  | entered on                   | receivers get          | leaves on
+ *               -------+------------------------------+------------------------+--------------------
+ *               HELD   | PREPARE                      | headers, then wait     | OPEN → ON
+ *               ON     | OPEN                         | headers, burst, pages  | programme end or
+ *                      |                              | paced in real time     | CLOSE → DONE (EOS)
+ *               DONE   | EOS page made                | (new ones: 503)        | CLOSE/replaced and
+ *                      |                              |                        | no receiver → freed
+ *   receiver  one streaming response (GET /stream/{cluster}.opus). It holds no queue position:
+ *             each new page is written to every receiver at once (uv_try_write, or a uv_write
+ *             holding a page reference); what is not yet written is its backlog, bounded by
+ *             backlog_s of audio — past it the receiver is dropped. One receiver per cluster.
+ *
+ * Threads: loop thread only (onair callbacks, timers, write callbacks, the route).
+ * Ownership: the engine owns casts; a cast owns its receivers' list links and its delivery
+ * records; a receiver owns a hold on its request and lives until its connection closed and its
+ * last write callback ran. Handles (the casts' timers, the batch timer) die in their close
+ * callbacks; the engine is freed when lc_streams_stop() ran and every handle and receiver is gone.
+ */
+#ifndef LC_SERVER_STREAM_H
+#define LC_SERVER_STREAM_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "common/buf.h"
+
+struct lc_streams;
+struct lc_store;
+struct lc_onair;
+struct lc_req;
+struct lc_router;
+
+struct lc_stream_opts {
+    uv_loop_t *loop;
+    struct lc_store *store;     /* NULL: no accounting, no last_seen (C tests) */
+    struct lc_onair *onair;     /* subscribed to at open */
+    const char *audio_dir;      /* where the items' audio files are */
+    int bitrate_kbps;           /* of the silence packet */
+    int burst_s;                /* seconds of audio sent at once to a receiver joining on air */
+    int backlog_s;              /* seconds of audio a receiver may have unsent before the drop */
+    int hold_s;                 /* hold window before a session (for the 503's Retry-After) */
+    int page_ms;                /* audio per Ogg page */
+    int flush_ms;               /* accounting batch period (≤ 1000) */
+    int fan_slice;              /* receivers served per loop iteration (0: 2000) */
+};
+
+struct lc_stream_stats {
+    uint64_t receivers;         /* connected now */
+    uint64_t bytes_sent;        /* completed writes */
+    uint64_t casts_on_air;      /* casts HELD or ON */
+    uint64_t dropped_slow;
+    uint64_t replaced;
+    uint64_t pages;             /* pages made */
+};
+
+/* Creates the engine and subscribes it to o->onair. 0 or -ENOMEM. */
+int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o);
+
+/* Ends every stream (receivers closed), writes the last batch and closes the handles; the engine
+ * frees itself once the loop ran the close callbacks. Safe to call twice; NULL allowed. */
+void lc_streams_stop(struct lc_streams *e);
+
+/* The longest burst a request may ask for (?burst=): the casts keep this much audio. */
+#define LC_STREAM_MAX_BURST_S 30
+
+/* An authenticated receiver of cluster (in commune) asks for its stream, with a burst of burst_s
+ * seconds (0..LC_STREAM_MAX_BURST_S; < 0: the configured burst_s; 0: the newest page only). On
+ * air (or held): the 200 response begins and the engine owns the request's answer; returns 0.
+ * No stream for the commune: -ENOENT, nothing answered. A second request of the same cluster
+ * replaces the first. */
+int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
+                      const char *commune, int burst_s);
+
+/* A sign of life of cluster: clusters.last_seen is set in the next batch. */
+void lc_streams_seen(struct lc_streams *e, const char *cluster);
+
+/* Writes pending accounting now (one transaction). */
+void lc_streams_flush(struct lc_streams *e);
+
+void lc_streams_stats(const struct lc_streams *e, struct lc_stream_stats *st);
+int lc_streams_hold_s(const struct lc_streams *e);
+struct lc_onair *lc_streams_onair(const struct lc_streams *e);
+
+/* GET /stream/{cluster}.opus (stream_http.c). */
+int lc_stream_routes(struct lc_router *r);
+/* The engine's lines of GET /metrics (Prometheus text). */
+void lc_stream_metrics(const struct lc_streams *e, struct lc_buf *b);
+
+#endif
