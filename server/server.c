@@ -97,8 +97,10 @@ static void on_request(struct lc_req *req, void *ctx)
                             sizeof body - 1);
             return;
         }
-        if (rc < 0)
-            return lc_reply_internal(req, "authentication");
+        if (rc < 0) {
+            lc_reply_internal(req, "authentication");
+            return;
+        }
         if ((rt->roles & req->role) == 0) {
             lc_reply_error(req, 403, "forbidden", "the role '%s' may not do this",
                            lc_role_name(req->role));

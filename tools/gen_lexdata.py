@@ -25,13 +25,14 @@ def check(path, text):
 
 
 def literal(text):
+    """The text as an initialiser of bytes, one source line per TSV line (a string literal over
+    4,095 characters is not ISO C: -Wpedantic's overlength-strings)."""
     out = []
     for line in text.split('\n'):
         b = (line + '\n').encode('utf-8')
-        esc = ''.join('\\%03o' % c if c >= 0x80 or c < 0x20 or c in (0x22, 0x5c) else chr(c)
-                      for c in b)
-        out.append('    "%s"' % esc)
-    return '\n'.join(out)
+        out.append('    ' + ','.join("'\\%03o'" % c for c in b) + ',')
+    out.append('    0')
+    return '{\n' + '\n'.join(out) + '\n}'
 
 
 def main():

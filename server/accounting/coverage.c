@@ -122,17 +122,23 @@ static void get_deliveries(struct lc_req *req)
     cluster = lc_req_query(req, "cluster", kbuf, sizeof kbuf);
     if (cluster != NULL) {
         sqlite3_stmt *k = lc_store_stmt(app->store, "SELECT 1 FROM clusters WHERE id = ?1");
-        if (k == NULL)
-            return lc_reply_internal(req, "deliveries");
+        if (k == NULL) {
+            lc_reply_internal(req, "deliveries");
+            return;
+        }
         sqlite3_bind_text(k, 1, cluster, -1, SQLITE_TRANSIENT);
         int found = sqlite3_step(k) == SQLITE_ROW;
         sqlite3_reset(k);
-        if (!found)
-            return lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
+        if (!found) {
+            lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
+            return;
+        }
     }
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "deliveries");
+    if (st == NULL) {
+        lc_reply_internal(req, "deliveries");
+        return;
+    }
     sqlite3_bind_int64(st, 1, lc_local_to_unix(&tz, date, 0));
     sqlite3_bind_int64(st, 2, lc_local_to_unix(&tz, date, 86400));
     if (commune)
@@ -303,7 +309,8 @@ static void get_coverage(struct lc_req *req)
     json_t *rows = json_array();
     if (coverage_rows(app, t0, t1, commune, true, rows) < 0) {
         json_decref(rows);
-        return lc_reply_internal(req, "coverage");
+        lc_reply_internal(req, "coverage");
+        return;
     }
     char f[11], t[11], fname[64];
     lc_date_format(from, f);
@@ -330,7 +337,8 @@ static void get_summary(struct lc_req *req)
     json_t *rows = json_array();
     if (coverage_rows(app, t0, t1, NULL, false, rows) < 0) {
         json_decref(rows);
-        return lc_reply_internal(req, "coverage");
+        lc_reply_internal(req, "coverage");
+        return;
     }
     /* Per commune, in the order of the communes table (names for the report). */
     json_t *communes = json_array();

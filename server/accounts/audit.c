@@ -65,8 +65,10 @@ static void get_audit(struct lc_req *req)
         }
     }
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "audit query");
+    if (st == NULL) {
+        lc_reply_internal(req, "audit query");
+        return;
+    }
     if (lc_req_query(req, "action", action, sizeof action))
         sqlite3_bind_text(st, 1, action, -1, SQLITE_TRANSIENT);
     if (lc_req_query(req, "actor", actor, sizeof actor))
@@ -93,7 +95,8 @@ static void get_audit(struct lc_req *req)
     }
     if (rc != SQLITE_DONE) {
         json_decref(list);
-        return lc_reply_internal(req, "audit step");
+        lc_reply_internal(req, "audit step");
+        return;
     }
     lc_reply_json(req, 200, json_pack("{s:o}", "audit", list));
 }

@@ -374,8 +374,10 @@ static void post_logout(struct lc_req *req)
     char th[LC_TOKEN_HASH_LEN];
     lc_token_hash(h + 7, th); /* lc_auth_request checked the "Bearer " prefix */
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "logout");
+    if (st == NULL) {
+        lc_reply_internal(req, "logout");
+        return;
+    }
     sqlite3_bind_text(st, 1, th, -1, SQLITE_TRANSIENT);
     sqlite3_step(st);
     sqlite3_reset(st);

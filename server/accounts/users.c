@@ -64,8 +64,10 @@ static void get_users(struct lc_req *req)
         "SELECT username, role, created_at, updated_at FROM users ORDER BY username";
     struct lc_app *app = lc_app(req);
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "users");
+    if (st == NULL) {
+        lc_reply_internal(req, "users");
+        return;
+    }
     json_t *list = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
         json_array_append_new(list, user_json(st));
@@ -307,8 +309,10 @@ static void delete_user(struct lc_req *req)
         lc_reply_error(req, 409, "conflict", "you cannot delete your own account");
         return;
     }
-    if (lc_store_begin(app->store) < 0)
-        return lc_reply_internal(req, "users: begin");
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "users: begin");
+        return;
+    }
     sqlite3_stmt *st = lc_store_stmt(app->store, del);
     if (st == NULL)
         goto fail;

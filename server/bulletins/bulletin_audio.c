@@ -274,28 +274,42 @@ static void put_audio(struct lc_req *req)
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
     int rc = lc_bulletin_head(app, id, &h);
-    if (rc == -ENOENT)
-        return lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-    if (rc < 0)
-        return lc_reply_internal(req, "upload: head");
-    if (strcmp(h.created_by, req->user) != 0 && !(req->role & LC_ROLE_ADMIN))
-        return lc_reply_error(req, 403, "forbidden", "only the author or an admin uploads its audio");
-    if (strcmp(h.status, "draft") && strcmp(h.status, "pending") && strcmp(h.status, "failed"))
-        return lc_reply_error(req, 409, "bad_state", "the bulletin is %s", h.status);
+    if (rc == -ENOENT) {
+        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+        return;
+    }
+    if (rc < 0) {
+        lc_reply_internal(req, "upload: head");
+        return;
+    }
+    if (strcmp(h.created_by, req->user) != 0 && !(req->role & LC_ROLE_ADMIN)) {
+        lc_reply_error(req, 403, "forbidden", "only the author or an admin uploads its audio");
+        return;
+    }
+    if (strcmp(h.status, "draft") && strcmp(h.status, "pending") && strcmp(h.status, "failed")) {
+        lc_reply_error(req, 409, "bad_state", "the bulletin is %s", h.status);
+        return;
+    }
     const char *ct = lc_req_header(req, "content-type");
     if (ct != NULL && (strncasecmp(ct, "text/", 5) == 0 || strncasecmp(ct, "application/json", 16) == 0 ||
-                       strncasecmp(ct, "multipart/", 10) == 0))
-        return lc_reply_error(req, 415, "unsupported_media",
-                              "send the recording itself as the body (audio/wav, audio/ogg, ...)");
-    if (req->body.len == 0)
-        return lc_reply_error(req, 400, "bad_request", "the body is empty: send the recording");
+                       strncasecmp(ct, "multipart/", 10) == 0)) {
+        lc_reply_error(req, 415, "unsupported_media",
+                       "send the recording itself as the body (audio/wav, audio/ogg, ...)");
+        return;
+    }
+    if (req->body.len == 0) {
+        lc_reply_error(req, 400, "bad_request", "the body is empty: send the recording");
+        return;
+    }
     json_t *b = lc_bulletin_load(app, id);
     const char *title = b ? json_string_value(json_object_get(b, "title")) : "";
     const char *voice = b ? json_string_value(json_object_get(b, "voice")) : "vi";
     struct render_job *j = job_new(app, id, title ? title : "", voice ? voice : "vi", 0);
     json_decref(b);
-    if (j == NULL)
-        return lc_reply_internal(req, "upload: memory");
+    if (j == NULL) {
+        lc_reply_internal(req, "upload: memory");
+        return;
+    }
     j->job.done = upload_done;
     j->req = req;
     lc_req_hold(req);
@@ -355,15 +369,23 @@ static void get_audio(struct lc_req *req)
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
     int rc = lc_bulletin_head(app, id, &h);
-    if (rc == -ENOENT)
-        return lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-    if (rc < 0)
-        return lc_reply_internal(req, "audio: head");
-    if (h.audio_hash[0] == '\0')
-        return lc_reply_error(req, 404, "not_found", "bulletin %lld has no audio (it is %s)",
-                              (long long)id, h.status);
-    if (lc_audio_path(app->audio_dir, h.audio_hash, path, sizeof path) < 0)
-        return lc_reply_internal(req, "audio: path");
+    if (rc == -ENOENT) {
+        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+        return;
+    }
+    if (rc < 0) {
+        lc_reply_internal(req, "audio: head");
+        return;
+    }
+    if (h.audio_hash[0] == '\0') {
+        lc_reply_error(req, 404, "not_found", "bulletin %lld has no audio (it is %s)",
+                       (long long)id, h.status);
+        return;
+    }
+    if (lc_audio_path(app->audio_dir, h.audio_hash, path, sizeof path) < 0) {
+        lc_reply_internal(req, "audio: path");
+        return;
+    }
     /* Files are a few hundred kB (24 kbit/s); a read from the page cache on the loop is cheaper
      * than a round trip through a thread. */
     struct stat st;

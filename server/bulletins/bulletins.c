@@ -338,17 +338,23 @@ static void get_bulletins(struct lc_req *req)
     }
     if (lc_req_query(req, "limit", limit, sizeof limit)) {
         lim = strtoll(limit, &end, 10);
-        if (*end || lim < 1 || lim > 1000)
-            return lc_reply_error(req, 400, "bad_query", "limit must be 1..1000");
+        if (*end || lim < 1 || lim > 1000) {
+            lc_reply_error(req, 400, "bad_query", "limit must be 1..1000");
+            return;
+        }
     }
     if (lc_req_query(req, "before", before, sizeof before)) {
         bef = strtoll(before, &end, 10);
-        if (*end || bef < 1)
-            return lc_reply_error(req, 400, "bad_query", "before must be a bulletin id");
+        if (*end || bef < 1) {
+            lc_reply_error(req, 400, "bad_query", "before must be a bulletin id");
+            return;
+        }
     }
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "bulletins: list");
+    if (st == NULL) {
+        lc_reply_internal(req, "bulletins: list");
+        return;
+    }
     if (lc_req_query(req, "status", status, sizeof status))
         sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
     if (lc_req_query(req, "created_by", by, sizeof by))
@@ -365,7 +371,8 @@ static void get_bulletins(struct lc_req *req)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         json_decref(list);
-        return lc_reply_internal(req, "bulletins: list step");
+        lc_reply_internal(req, "bulletins: list step");
+        return;
     }
     lc_reply_json(req, 200, json_pack("{s:o}", "bulletins", list));
 }
@@ -376,8 +383,10 @@ static void get_bulletin(struct lc_req *req)
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
     json_t *o = lc_bulletin_load(lc_app(req), id);
-    if (o == NULL)
-        return lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+    if (o == NULL) {
+        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+        return;
+    }
     lc_reply_json(req, 200, o);
 }
 

@@ -276,12 +276,16 @@ static const struct entry *lookup(const struct lc_static *s, const char *name)
 static void serve(struct lc_req *req, const char *name)
 {
     const struct lc_static *s = lc_app(req)->web;
-    if (s == NULL)
-        return lc_reply_error(req, 404, "not_found",
-                              "the web console's files were not found (set [server] web_dir)");
+    if (s == NULL) {
+        lc_reply_error(req, 404, "not_found",
+                       "the web console's files were not found (set [server] web_dir)");
+        return;
+    }
     const struct entry *e = lookup(s, name);
-    if (e == NULL)
-        return lc_reply_error(req, 404, "not_found", "no such file");
+    if (e == NULL) {
+        lc_reply_error(req, 404, "not_found", "no such file");
+        return;
+    }
     char extra[1024];
     snprintf(extra, sizeof extra, SECURITY_HEADERS "Cache-Control: no-cache\r\nETag: %s\r\n",
              e->etag);
@@ -308,8 +312,10 @@ static void get_file2(struct lc_req *req)
     char name[512];
     /* Both parts are single path segments (no '/'); the lookup is exact, so "..", "%2e%2e" or
      * anything else not in the table is 404. */
-    if (snprintf(name, sizeof name, "%s/%s", req->params[0], req->params[1]) >= (int)sizeof name)
-        return lc_reply_error(req, 404, "not_found", "no such file");
+    if (snprintf(name, sizeof name, "%s/%s", req->params[0], req->params[1]) >= (int)sizeof name) {
+        lc_reply_error(req, 404, "not_found", "no such file");
+        return;
+    }
     serve(req, name);
 }
 
@@ -321,8 +327,10 @@ static void get_station(struct lc_req *req)
     json_t *o = json_pack("{s:s,s:s}", "timezone", app->cfg.timezone, "version", LOACAST_VERSION);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (body == NULL)
-        return lc_reply_internal(req, "station.json");
+    if (body == NULL) {
+        lc_reply_internal(req, "station.json");
+        return;
+    }
     lc_http_respond(req, 200, "application/json", SECURITY_HEADERS "Cache-Control: no-cache\r\n",
                     body, strlen(body));
     free(body);

@@ -104,12 +104,16 @@ static void get_clusters(struct lc_req *req)
     struct lc_app *app = lc_app(req);
     char commune[80], status[16];
     const char *want = lc_req_query(req, "status", status, sizeof status);
-    if (want != NULL && strcmp(want, "online") != 0 && strcmp(want, "offline") != 0)
-        return lc_reply_error(req, 400, "bad_query", "status must be online or offline");
+    if (want != NULL && strcmp(want, "online") != 0 && strcmp(want, "offline") != 0) {
+        lc_reply_error(req, 400, "bad_query", "status must be online or offline");
+        return;
+    }
     int64_t since = lc_now() - app->cfg.offline_after_s;
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "clusters");
+    if (st == NULL) {
+        lc_reply_internal(req, "clusters");
+        return;
+    }
     if (lc_req_query(req, "commune", commune, sizeof commune))
         sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     if (want != NULL)
@@ -141,8 +145,10 @@ static void get_clusters(struct lc_req *req)
 static void get_cluster(struct lc_req *req)
 {
     json_t *o = load(lc_app(req), req->params[0]);
-    if (o == NULL)
-        return lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", req->params[0]);
+    if (o == NULL) {
+        lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", req->params[0]);
+        return;
+    }
     lc_reply_json(req, 200, o);
 }
 
@@ -323,8 +329,10 @@ static void delete_cluster(struct lc_req *req)
     static const char del[] = "DELETE FROM clusters WHERE id = ?";
     struct lc_app *app = lc_app(req);
     const char *id = req->params[0];
-    if (lc_store_begin(app->store) < 0)
-        return lc_reply_internal(req, "clusters: begin");
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "clusters: begin");
+        return;
+    }
     sqlite3_stmt *st = lc_store_stmt(app->store, del);
     if (st == NULL)
         goto fail;
@@ -356,8 +364,10 @@ static void post_token(struct lc_req *req)
     lc_token_new(token);
     lc_token_hash(token, th);
     int64_t now = lc_now();
-    if (lc_store_begin(app->store) < 0)
-        return lc_reply_internal(req, "clusters: begin");
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "clusters: begin");
+        return;
+    }
     sqlite3_stmt *st = lc_store_stmt(app->store, upd);
     if (st == NULL)
         goto fail;

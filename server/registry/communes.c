@@ -55,8 +55,10 @@ static void get_communes(struct lc_req *req)
         " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id)"
         " FROM communes ORDER BY id";
     sqlite3_stmt *st = lc_store_stmt(lc_app(req)->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "communes");
+    if (st == NULL) {
+        lc_reply_internal(req, "communes");
+        return;
+    }
     json_t *list = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
         json_array_append_new(list, commune_json(st));
@@ -67,8 +69,10 @@ static void get_communes(struct lc_req *req)
 static void get_commune(struct lc_req *req)
 {
     json_t *o = load(lc_app(req), req->params[0]);
-    if (o == NULL)
-        return lc_reply_error(req, 404, "not_found", "no commune '%.64s'", req->params[0]);
+    if (o == NULL) {
+        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", req->params[0]);
+        return;
+    }
     lc_reply_json(req, 200, o);
 }
 
@@ -190,8 +194,10 @@ static void delete_commune(struct lc_req *req)
     static const char del[] = "DELETE FROM communes WHERE id = ?";
     struct lc_app *app = lc_app(req);
     const char *id = req->params[0];
-    if (lc_store_begin(app->store) < 0)
-        return lc_reply_internal(req, "communes: begin");
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "communes: begin");
+        return;
+    }
     sqlite3_stmt *st = lc_store_stmt(app->store, used);
     if (st == NULL)
         goto fail;

@@ -186,19 +186,27 @@ static void air_bulletin(struct lc_req *req, int64_t id, struct targets *t)
     static const char sql[] = "SELECT status, audio_hash IS NOT NULL FROM bulletins WHERE id = ?";
     struct lc_app *app = lc_app(req);
     sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return lc_reply_internal(req, "emergency: bulletin");
+    if (st == NULL) {
+        lc_reply_internal(req, "emergency: bulletin");
+        return;
+    }
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
     bool approved = step == SQLITE_ROW && strcmp(lc_col_text(st, 0), "approved") == 0 &&
                     sqlite3_column_int(st, 1);
     sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-    if (!approved)
-        return lc_reply_error(req, 409, "bad_state", "bulletin %lld is not approved", (long long)id);
-    if (lc_store_begin(app->store) < 0)
-        return lc_reply_internal(req, "emergency: begin");
+    if (step != SQLITE_ROW) {
+        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+        return;
+    }
+    if (!approved) {
+        lc_reply_error(req, 409, "bad_state", "bulletin %lld is not approved", (long long)id);
+        return;
+    }
+    if (lc_store_begin(app->store) < 0) {
+        lc_reply_internal(req, "emergency: begin");
+        return;
+    }
     go_on_air(req, id, t, false);
 }
 

@@ -49,10 +49,14 @@ static void get_programme(struct lc_req *req)
     struct lc_bsessions day = {0};
     json_t *list = NULL;
     const char *q = lc_req_query(req, "date", buf, sizeof buf);
-    if (q != NULL && lc_date_parse(q, &date) < 0)
-        return lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
-    if (!lc_commune_exists(app, commune))
-        return lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (q != NULL && lc_date_parse(q, &date) < 0) {
+        lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
+        return;
+    }
+    if (!lc_commune_exists(app, commune)) {
+        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+        return;
+    }
     if (lc_cands_load(app, commune, &cs) < 0)
         goto fail;
     int64_t d0 = lc_days_from_civil(today), d1 = lc_days_from_civil(date);

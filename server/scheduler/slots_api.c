@@ -50,10 +50,14 @@ static void get_slots(struct lc_req *req)
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
     size_t n;
-    if (!lc_commune_exists(app, commune))
-        return lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
-    if (lc_slots_load(app, commune, v, &n) < 0)
-        return lc_reply_internal(req, "slots: load");
+    if (!lc_commune_exists(app, commune)) {
+        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+        return;
+    }
+    if (lc_slots_load(app, commune, v, &n) < 0) {
+        lc_reply_internal(req, "slots: load");
+        return;
+    }
     lc_reply_json(req, 200, slots_json(commune, v, n));
 }
 
@@ -125,8 +129,10 @@ static void put_slots(struct lc_req *req)
     size_t n = 0, a = 0, b = 0;
     json_error_t e;
     json_t *body = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &e);
-    if (body == NULL)
-        return lc_reply_error(req, 400, "bad_json", "the body is not valid JSON: %s", e.text);
+    if (body == NULL) {
+        lc_reply_error(req, 400, "bad_json", "the body is not valid JSON: %s", e.text);
+        return;
+    }
     json_t *list = body;
     if (json_is_object(body)) {
         list = json_object_get(body, "slots");

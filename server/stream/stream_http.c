@@ -72,8 +72,10 @@ static void get_stream(struct lc_req *req)
     if (lc_receiver_auth(req, cluster) < 0)
         return;
     lc_streams_seen(app->stream, cluster);
-    if (cluster_commune(app, cluster, commune, sizeof commune) < 0)
-        return lc_reply_internal(req, "stream: cluster's commune");
+    if (cluster_commune(app, cluster, commune, sizeof commune) < 0) {
+        lc_reply_internal(req, "stream: cluster's commune");
+        return;
+    }
     if (app->stream == NULL) {
         lc_reply_error(req, 503, "busy", "streaming is not available");
         return;

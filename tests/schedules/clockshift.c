@@ -53,7 +53,8 @@ int clock_gettime(clockid_t id, struct timespec *ts)
 {
     static int (*real)(clockid_t, struct timespec *);
     if (real == NULL)
-        real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
+        *(void **)&real = dlsym(RTLD_NEXT, "clock_gettime"); /* POSIX's way: no cast to a
+                                                               * function pointer in ISO C */
     int rc = real(id, ts);
     if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE))
         shift(ts, offset_ms());
