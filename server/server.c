@@ -107,7 +107,7 @@ static void on_request(struct lc_req *req, void *ctx)
             return;
         }
     }
-    rt->fn(req);
+    lc_route_run(rt, req);
 }
 
 static void on_response(struct lc_req *req, int status, size_t bytes, void *ctx)

@@ -67,7 +67,7 @@ static int query_date(struct lc_req *req, const char *name, struct lc_date *d)
 static int query_commune(struct lc_req *req, char *buf, size_t n, const char **out)
 {
     *out = lc_req_query(req, "commune", buf, n);
-    if (*out != NULL && !lc_commune_exists(lc_app(req), *out)) {
+    if (*out != NULL && !lc_commune_exists(lc_app(req)->store, *out)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", *out);
         return -1;
     }

@@ -10,14 +10,14 @@
 #include "server/http/router.h"
 #include "server/store/store.h"
 
-int lc_audit(struct lc_app *app, const struct lc_req *req, const char *actor, const char *action,
+int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor, const char *action,
              const char *target, json_t *detail)
 {
     static const char sql[] =
         "INSERT INTO audit (at, actor, action, target, detail, address) VALUES (?,?,?,?,?,?)";
     char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL) {
         free(d);
         return -EIO;

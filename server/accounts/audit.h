@@ -14,12 +14,13 @@
 #include <jansson.h>
 
 struct lc_app;
+struct lc_store;
 struct lc_req;
 struct lc_router;
 
 /* Records an entry. actor NULL means the request's user (or "system" without a request);
  * detail (may be NULL) is stolen. Returns 0 or -EIO. */
-int lc_audit(struct lc_app *app, const struct lc_req *req, const char *actor, const char *action,
+int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor, const char *action,
              const char *target, json_t *detail);
 
 /* GET /api/v1/audit[?action=&actor=&target=&before=ID&limit=N] → {"audit": [...]}, newest

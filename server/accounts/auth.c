@@ -256,7 +256,7 @@ static void login_done(struct lc_job *j, int cancelled)
     if (p->rc != 0 || !p->user_known) {
         record_failure(app, ukey, akey);
         app->metrics.logins_failed++;
-        lc_audit(app, req, p->username, "login_failed", p->username, NULL);
+        lc_audit(app->store, req, p->username, "login_failed", p->username, NULL);
         lc_reply_error(req, 401, "unauthorized", "wrong user name or password");
         goto out;
     }
@@ -279,7 +279,7 @@ static void login_done(struct lc_job *j, int cancelled)
     sqlite3_bind_text(st, 5, req->addr, -1, SQLITE_TRANSIENT);
     /* The user may have been deleted while the password was checked: the foreign key fails. */
     if (sqlite3_step(st) != SQLITE_DONE ||
-        lc_audit(app, req, p->username, "login", p->username, NULL) < 0 ||
+        lc_audit(app->store, req, p->username, "login", p->username, NULL) < 0 ||
         lc_store_commit(app->store) < 0) {
         lc_store_rollback(app->store);
         lc_reply_error(req, 401, "unauthorized", "wrong user name or password");
@@ -314,7 +314,7 @@ static void post_login(struct lc_req *req)
         char extra[64];
         snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", (long long)wait);
         app->metrics.logins_limited++;
-        lc_audit(app, req, username, "login_limited", username, NULL);
+        lc_audit(app->store, req, username, "login_limited", username, NULL);
         char *s = NULL;
         json_t *o = json_pack("{s:s,s:s}", "error", "rate_limited", "message",
                               "too many failed logins; try again later");
@@ -381,7 +381,7 @@ static void post_logout(struct lc_req *req)
     sqlite3_bind_text(st, 1, th, -1, SQLITE_TRANSIENT);
     sqlite3_step(st);
     sqlite3_reset(st);
-    lc_audit(app, req, NULL, "logout", req->user, NULL);
+    lc_audit(app->store, req, NULL, "logout", req->user, NULL);
     lc_reply_no_content(req);
 }
 
@@ -449,7 +449,7 @@ int lc_auth_bootstrap(struct lc_app *app)
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, now);
-    if (sqlite3_step(st) != SQLITE_DONE || lc_audit(app, NULL, "system", "admin_bootstrap", "admin", NULL) < 0 ||
+    if (sqlite3_step(st) != SQLITE_DONE || lc_audit(app->store, NULL, "system", "admin_bootstrap", "admin", NULL) < 0 ||
         lc_store_commit(app->store) < 0) {
         lc_store_rollback(app->store);
         return -EIO;

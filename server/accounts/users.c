@@ -164,7 +164,7 @@ static void on_hashed(struct lc_req *req, int rc, const char *hash, void *arg)
         end_sessions(app, pu->username);
     json_t *detail = pu->create || pu->set_role ? json_pack("{s:s}", "role", pu->role)
                                                 : json_pack("{s:b}", "password", 1);
-    if (lc_audit(app, req, NULL, pu->create ? "user_create" : "user_update", pu->username,
+    if (lc_audit(app->store, req, NULL, pu->create ? "user_create" : "user_update", pu->username,
                  detail) < 0 ||
         lc_store_commit(app->store) < 0)
         goto fail;
@@ -289,7 +289,7 @@ static void patch_user(struct lc_req *req)
         goto out;
     }
     end_sessions(app, name);
-    if (lc_audit(app, req, NULL, "user_update", name, json_pack("{s:s}", "role", role)) < 0 ||
+    if (lc_audit(app->store, req, NULL, "user_update", name, json_pack("{s:s}", "role", role)) < 0 ||
         lc_store_commit(app->store) < 0) {
         lc_store_rollback(app->store);
         lc_reply_internal(req, "users: commit");
@@ -331,7 +331,7 @@ static void delete_user(struct lc_req *req)
         lc_reply_error(req, 409, "conflict", "the last admin cannot be deleted");
         return;
     }
-    if (lc_audit(app, req, NULL, "user_delete", name, NULL) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, "user_delete", name, NULL) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_no_content(req);
     return;

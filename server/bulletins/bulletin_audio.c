@@ -150,7 +150,7 @@ static void text_done(struct lc_job *job, int cancelled)
     if (lc_store_changes(app->store) > 0) {
         json_t *detail = j->rc == 0 ? json_pack("{s:f}", "duration_s", j->duration_s)
                                     : json_pack("{s:s}", "error", lc_err_msg(&j->err));
-        if (lc_audit(app, NULL, "system", j->rc == 0 ? "bulletin_rendered" : "bulletin_failed",
+        if (lc_audit(app->store, NULL, "system", j->rc == 0 ? "bulletin_rendered" : "bulletin_failed",
                      target, detail) < 0)
             goto fail;
     }
@@ -252,7 +252,7 @@ static void upload_done(struct lc_job *job, int cancelled)
         lc_reply_error(req, 409, "bad_state", "the bulletin changed while the upload was processed");
         goto out;
     }
-    if (lc_audit(app, req, NULL, "bulletin_audio", target,
+    if (lc_audit(app->store, req, NULL, "bulletin_audio", target,
                  json_pack("{s:f,s:I}", "duration_s", j->duration_s, "upload_bytes",
                            (json_int_t)req->body.len)) < 0 ||
         lc_store_commit(app->store) < 0)

@@ -216,7 +216,7 @@ static int read_create(struct lc_req *req, json_t *body, struct create *c)
             c->all = true;
             continue;
         }
-        if (!lc_slug_ok(s) || !lc_commune_exists(app, s)) {
+        if (!lc_slug_ok(s) || !lc_commune_exists(app->store, s)) {
             lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", s);
             return -1;
         }
@@ -292,7 +292,7 @@ static void post_bulletin(struct lc_req *req)
     }
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)id);
-    if (lc_audit(app, req, NULL, "bulletin_create", target,
+    if (lc_audit(app->store, req, NULL, "bulletin_create", target,
                  json_pack("{s:s,s:s}", "title", c.title, "kind", text ? "text" : "audio")) < 0 ||
         lc_store_commit(app->store) < 0)
         goto fail;
@@ -465,7 +465,7 @@ static void review(struct lc_req *req, enum action act)
         sqlite3_bind_int64(st, 2, now);
         int step = sqlite3_step(st);
         sqlite3_reset(st);
-        if (step != SQLITE_DONE || lc_audit(app, req, "system", "bulletin_expire", target, NULL) < 0 ||
+        if (step != SQLITE_DONE || lc_audit(app->store, req, "system", "bulletin_expire", target, NULL) < 0 ||
             lc_store_commit(app->store) < 0)
             goto fail;
         lc_reply_error(req, 409, "bad_state", "the bulletin has expired");
@@ -492,7 +492,7 @@ static void review(struct lc_req *req, enum action act)
                                act == APPROVE ? "approved" : act == REJECT ? "rejected" : "withdrawn");
     if (reason)
         json_object_set_new(detail, "reason", json_string(reason));
-    if (lc_audit(app, req, NULL, actions[act], target, detail) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, actions[act], target, detail) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_json(req, 200, lc_bulletin_load(app, id));
     goto out;

@@ -33,6 +33,11 @@ enum lc_body {
     LC_BODY_AUDIO,  /* up to the upload limit */
 };
 
+/* A handler gets the request and the handle of the module that added the route (ctx), never the
+ * whole server. */
+typedef void (*lc_route_fn)(struct lc_req *req, void *ctx);
+/* TRANSITIONAL: the old handler shape, reaching the server through req->app (lc_app()); goes
+ * when the last module has moved to lc_router_add_ctx(). */
 typedef void (*lc_route_cb)(struct lc_req *req);
 
 struct lc_route {
@@ -40,7 +45,9 @@ struct lc_route {
     const char *pattern;
     unsigned roles;         /* LC_ROLE_* bits, or LC_ROUTE_OPEN */
     enum lc_body body;
-    lc_route_cb fn;
+    lc_route_cb fn;         /* one of fn and fn_ctx is set */
+    lc_route_fn fn_ctx;
+    void *ctx;              /* the module's handle, given to fn_ctx */
 };
 
 struct lc_router;
@@ -51,6 +58,13 @@ void lc_router_free(struct lc_router *r);
 /* Adds a route; pattern must be a static string. Returns 0 or -ENOMEM/-EINVAL. */
 int lc_router_add(struct lc_router *r, int method, const char *pattern, unsigned roles,
                   enum lc_body body, lc_route_cb fn);
+
+/* Adds a route whose handler gets ctx (the module's handle). Returns 0 or -ENOMEM/-EINVAL. */
+int lc_router_add_ctx(struct lc_router *r, int method, const char *pattern, unsigned roles,
+                      enum lc_body body, lc_route_fn fn, void *ctx);
+
+/* Runs the route's handler. */
+void lc_route_run(const struct lc_route *rt, struct lc_req *req);
 
 /* Finds the route for method and path. On success returns it and stores the parameters
  * (malloc'd copies, owned by req) in req->params. Otherwise NULL with *status 404 or 405 and,

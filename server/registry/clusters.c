@@ -50,10 +50,10 @@ static json_t *load(struct lc_app *app, const char *id)
     return o;
 }
 
-int lc_cluster_check_token(struct lc_app *app, const char *cluster, const char *token)
+int lc_cluster_check_token(struct lc_store *store, const char *cluster, const char *token)
 {
     static const char sql[] = "SELECT token_hash FROM clusters WHERE id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
@@ -172,7 +172,7 @@ static int read_fields(struct lc_req *req, json_t *body, struct fields *f, bool 
         lc_reply_error(req, 422, "invalid", "name must not be empty");
         return -1;
     }
-    if (f->commune != NULL && !lc_commune_exists(lc_app(req), f->commune)) {
+    if (f->commune != NULL && !lc_commune_exists(lc_app(req)->store, f->commune)) {
         lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", f->commune);
         return -1;
     }
@@ -249,8 +249,8 @@ static void post_cluster(struct lc_req *req)
         goto out;
     }
     if (step != SQLITE_DONE ||
-        lc_audit(app, req, NULL, "cluster_create", id, json_pack("{s:s}", "commune", f.commune)) < 0 ||
-        lc_audit(app, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "created")) < 0 ||
+        lc_audit(app->store, req, NULL, "cluster_create", id, json_pack("{s:s}", "commune", f.commune)) < 0 ||
+        lc_audit(app->store, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "created")) < 0 ||
         lc_store_commit(app->store) < 0)
         goto fail;
     json_t *o = load(app, id);
@@ -313,7 +313,7 @@ static void patch_cluster(struct lc_req *req)
         goto out;
     }
     json_t *detail = json_deep_copy(body);
-    if (lc_audit(app, req, NULL, "cluster_update", id, detail) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, "cluster_update", id, detail) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_json(req, 200, load(app, id));
     goto out;
@@ -346,7 +346,7 @@ static void delete_cluster(struct lc_req *req)
         lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", id);
         return;
     }
-    if (lc_audit(app, req, NULL, "cluster_delete", id, NULL) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, "cluster_delete", id, NULL) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_no_content(req);
     return;
@@ -383,7 +383,7 @@ static void post_token(struct lc_req *req)
         lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", id);
         return;
     }
-    if (lc_audit(app, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "rotated")) < 0 ||
+    if (lc_audit(app->store, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "rotated")) < 0 ||
         lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_json(req, 200, json_pack("{s:s,s:s,s:o}", "id", id, "token", token,

@@ -36,10 +36,10 @@ static json_t *load(struct lc_app *app, const char *id)
     return o;
 }
 
-bool lc_commune_exists(struct lc_app *app, const char *id)
+bool lc_commune_exists(struct lc_store *store, const char *id)
 {
     static const char sql[] = "SELECT 1 FROM communes WHERE id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return false;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -117,7 +117,7 @@ static void post_commune(struct lc_req *req)
         goto out;
     }
     if (step != SQLITE_DONE ||
-        lc_audit(app, req, NULL, "commune_create", id, json_pack("{s:s,s:I}", "name", name,
+        lc_audit(app->store, req, NULL, "commune_create", id, json_pack("{s:s,s:I}", "name", name,
                                                                  "population", (json_int_t)pop)) < 0 ||
         lc_store_commit(app->store) < 0)
         goto fail;
@@ -175,7 +175,7 @@ static void patch_commune(struct lc_req *req)
         json_object_set_new(detail, "name", json_string(name));
     if (pop >= 0)
         json_object_set_new(detail, "population", json_integer(pop));
-    if (lc_audit(app, req, NULL, "commune_update", id, detail) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, "commune_update", id, detail) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_json(req, 200, load(app, id));
     goto out;
@@ -225,7 +225,7 @@ static void delete_commune(struct lc_req *req)
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", id);
         return;
     }
-    if (lc_audit(app, req, NULL, "commune_delete", id, NULL) < 0 || lc_store_commit(app->store) < 0)
+    if (lc_audit(app->store, req, NULL, "commune_delete", id, NULL) < 0 || lc_store_commit(app->store) < 0)
         goto fail;
     lc_reply_no_content(req);
     return;

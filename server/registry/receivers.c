@@ -18,9 +18,8 @@
 #include "server/http/router.h"
 #include "server/store/store.h"
 
-int lc_receiver_auth(struct lc_req *req, const char *cluster)
+int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster)
 {
-    struct lc_app *app = lc_app(req);
     char qtoken[128];
     const char *token = NULL;
     const char *h = lc_req_header(req, "authorization");
@@ -32,7 +31,7 @@ int lc_receiver_auth(struct lc_req *req, const char *cluster)
         lc_reply_error(req, 401, "unauthorized", "the receiver token is missing");
         return -1;
     }
-    int rc = lc_cluster_check_token(app, cluster, token);
+    int rc = lc_cluster_check_token(store, cluster, token);
     if (rc == -ENOENT) {
         lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
         return -1;
@@ -58,7 +57,7 @@ static void post_status(struct lc_req *req)
     long long volume = -1;
     double signal = 0;
     bool has_signal;
-    if (lc_receiver_auth(req, cluster) < 0)
+    if (lc_receiver_auth(lc_app(req)->store, req, cluster) < 0)
         return;
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)

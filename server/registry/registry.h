@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 struct lc_app;
+struct lc_store;
 struct lc_router;
 
 struct lc_req;
@@ -35,13 +36,13 @@ int lc_receivers_routes(struct lc_router *r);
 
 /* Authenticates a receiver's request for cluster (bearer or ?token=). 0, or -1 after answering
  * 401/404. */
-int lc_receiver_auth(struct lc_req *req, const char *cluster);
+int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster);
 
 /* True if the commune exists. */
-bool lc_commune_exists(struct lc_app *app, const char *id);
+bool lc_commune_exists(struct lc_store *store, const char *id);
 
 /* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
  * cluster, -EACCES if the token is wrong. */
-int lc_cluster_check_token(struct lc_app *app, const char *cluster, const char *token);
+int lc_cluster_check_token(struct lc_store *store, const char *cluster, const char *token);
 
 #endif

@@ -115,7 +115,7 @@ static int read_targets(struct lc_req *req, json_t *body, struct targets *t)
         goto internal;
     json_array_foreach(list, i, v) {
         const char *id = json_string_value(v);
-        if (strlen(id) > 64 || !lc_commune_exists(app, id)) {
+        if (strlen(id) > 64 || !lc_commune_exists(app->store, id)) {
             lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", id);
             targets_free(t);
             return -1;
@@ -157,7 +157,7 @@ static int go_on_air(struct lc_req *req, int64_t bulletin, const struct targets 
     }
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)bulletin);
-    if (lc_audit(app, req, NULL, "emergency", target,
+    if (lc_audit(app->store, req, NULL, "emergency", target,
                  json_pack("{s:b,s:O,s:b}", "all", t->all, "sessions", sessions, "created",
                            created)) < 0 ||
         lc_store_commit(app->store) < 0)
@@ -287,7 +287,7 @@ static int insert_bulletin(struct lc_app *app, const struct em_job *j, const cha
     }
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)*id);
-    return lc_audit(app, NULL, user, "bulletin_create", target,
+    return lc_audit(app->store, NULL, user, "bulletin_create", target,
                     json_pack("{s:s,s:s,s:f}", "title", j->title, "priority", "emergency",
                               "duration_s", j->duration_s));
 }

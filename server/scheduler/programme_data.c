@@ -362,7 +362,7 @@ static int maybe_done(struct lc_app *app, int64_t id)
     if (done) {
         char target[32];
         snprintf(target, sizeof target, "%lld", (long long)id);
-        if (lc_audit(app, NULL, "system", "bulletin_done", target,
+        if (lc_audit(app->store, NULL, "system", "bulletin_done", target,
                      json_pack("{s:i}", "aired", min_aired)) < 0)
             return -EIO;
     }

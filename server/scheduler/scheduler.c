@@ -420,7 +420,7 @@ static void expire_bulletins(struct lc_scheduler *s, int64_t now)
             ok = sqlite3_step(st) == SQLITE_DONE;
             sqlite3_reset(st);
         }
-        if (!ok || lc_audit(app, NULL, "system", "bulletin_expired", target, NULL) < 0 ||
+        if (!ok || lc_audit(app->store, NULL, "system", "bulletin_expired", target, NULL) < 0 ||
             lc_store_commit(app->store) < 0) {
             lc_store_rollback(app->store);
             return;

@@ -53,7 +53,7 @@ static void get_programme(struct lc_req *req)
         lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
         return;
     }
-    if (!lc_commune_exists(app, commune)) {
+    if (!lc_commune_exists(app->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         return;
     }
@@ -158,7 +158,7 @@ static void post_session(struct lc_req *req)
         lc_reply_error(req, 422, "invalid", "start must be an RFC 3339 time, e.g. 2026-11-24T06:00:00+07:00");
         goto out;
     }
-    if (!lc_commune_exists(app, commune)) {
+    if (!lc_commune_exists(app->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         goto out;
     }
@@ -199,7 +199,7 @@ static void post_session(struct lc_req *req)
     int64_t id = lc_store_last_id(app->store);
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)id);
-    if (lc_audit(app, req, NULL, "session_create", target,
+    if (lc_audit(app->store, req, NULL, "session_create", target,
                  json_pack("{s:s,s:o,s:I}", "commune", commune, "start", lc_time_json(start),
                            "minutes", (json_int_t)minutes)) < 0 ||
         lc_store_commit(app->store) < 0)

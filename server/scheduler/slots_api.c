@@ -50,7 +50,7 @@ static void get_slots(struct lc_req *req)
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
     size_t n;
-    if (!lc_commune_exists(app, commune)) {
+    if (!lc_commune_exists(app->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         return;
     }
@@ -145,7 +145,7 @@ static void put_slots(struct lc_req *req)
         lc_reply_error(req, 400, "bad_field", "expected a list of slots");
         goto out;
     }
-    if (!lc_commune_exists(app, commune)) {
+    if (!lc_commune_exists(app->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         goto out;
     }
@@ -195,7 +195,7 @@ static void put_slots(struct lc_req *req)
             goto fail;
     }
     json_t *answer = slots_json(commune, v, n);
-    if (lc_audit(app, req, NULL, "slots_update", commune,
+    if (lc_audit(app->store, req, NULL, "slots_update", commune,
                  json_deep_copy(json_object_get(answer, "slots"))) < 0 ||
         lc_store_commit(app->store) < 0) {
         json_decref(answer);

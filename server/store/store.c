@@ -169,6 +169,18 @@ void lc_store_rollback(struct lc_store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int lc_store_tx(struct lc_store *s, lc_store_tx_fn fn, void *arg)
+{
+    if (lc_store_begin(s) < 0)
+        return -EIO;
+    int rc = fn(s, arg);
+    if (rc >= 0 && lc_store_commit(s) < 0)
+        rc = -EIO;
+    if (rc < 0)
+        lc_store_rollback(s);
+    return rc;
+}
+
 int lc_store_changes(struct lc_store *s)
 {
     return sqlite3_changes(s->db);

@@ -46,6 +46,12 @@ int lc_store_begin(struct lc_store *s);
 int lc_store_commit(struct lc_store *s);
 void lc_store_rollback(struct lc_store *s);
 
+/* One transaction: BEGIN IMMEDIATE, fn(s, arg), then COMMIT when fn returned >= 0, ROLLBACK when
+ * it returned < 0 or the commit failed. Returns fn's value, or -EIO when BEGIN or COMMIT failed
+ * (the database is then as it was). Not nestable. */
+typedef int (*lc_store_tx_fn)(struct lc_store *s, void *arg);
+int lc_store_tx(struct lc_store *s, lc_store_tx_fn fn, void *arg);
+
 /* Number of rows the last statement changed; rowid of the last insert. */
 int lc_store_changes(struct lc_store *s);
 int64_t lc_store_last_id(struct lc_store *s);

@@ -69,7 +69,7 @@ static void get_stream(struct lc_req *req)
     struct lc_app *app = lc_app(req);
     const char *cluster = req->params[0];
     char commune[128];
-    if (lc_receiver_auth(req, cluster) < 0)
+    if (lc_receiver_auth(lc_app(req)->store, req, cluster) < 0)
         return;
     lc_streams_seen(app->stream, cluster);
     if (cluster_commune(app, cluster, commune, sizeof commune) < 0) {
