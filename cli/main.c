@@ -3,6 +3,22 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "server/server.h"
+
+/* `loacast routes`: the server's route table, from the code `serve` runs (for the roles test). */
+static int cmd_routes(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("Usage: loacast routes\n\nPrints the HTTP routes of `loacast serve`, one a line:\n"
+               "METHOD PATTERN ROLES (\"open\", or the roles admitted, joined by commas).\n");
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "loacast routes: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    return lc_server_print_routes(stdout) == 0 && fflush(stdout) == 0 ? 0 : 1;
+}
 
 struct subcommand {
     const char *name;
@@ -14,6 +30,7 @@ static const struct subcommand subcommands[] = {
     {"serve", lc_cmd_serve, "run the broadcast server (HTTP API, streams, console)"},
     {"render", lc_cmd_render, "speak text (or re-encode a recording) into an Ogg Opus file"},
     {"normalize", lc_cmd_normalize, "print text exactly as it will be spoken"},
+    {"routes", cmd_routes, "print the server's HTTP routes and the roles each admits"},
 };
 
 static void usage(FILE *f)

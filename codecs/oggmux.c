@@ -1,6 +1,10 @@
-/* codecs/oggmux.c — RFC 7845 Ogg Opus with libogg; see oggmux.h for the page layout. */
+/*
+ * codecs/oggmux.c — RFC 7845 Ogg Opus with libogg: the page writer (files and live streams),
+ * page renumbering, and the reader of stored files; see oggmux.h for the page layout.
+ */
 #include "codecs/oggmux.h"
 
+#include <errno.h>
 #include <ogg/ogg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,58 +64,172 @@ int lc_opus_tags(struct lc_buf *out, const char *title)
     return rc;
 }
 
-static int write_pages(ogg_stream_state *os, struct lc_buf *out, int flush)
+/* ---- the writer ------------------------------------------------------------------------------ */
+
+struct lc_ogg_writer {
+    ogg_stream_state os;
+    ogg_page og;
+    int64_t packetno;
+    int fill;
+    bool eos;
+};
+
+/* Appends every page libogg has ready (a partial one too) to out. */
+static int drain(struct lc_ogg_writer *w, struct lc_buf *out)
 {
-    ogg_page pg;
+    struct lc_ogg_page pg;
     int rc = 0;
-    while (rc == 0 && (flush ? ogg_stream_flush(os, &pg) : ogg_stream_pageout(os, &pg)) != 0) {
-        rc = lc_buf_append(out, pg.header, (size_t)pg.header_len);
-        rc = rc < 0 ? rc : lc_buf_append(out, pg.body, (size_t)pg.body_len);
+    while (rc == 0 && lc_ogg_writer_page(w, &pg) == 1) {
+        rc = lc_buf_append(out, pg.header, pg.header_len);
+        rc = rc < 0 ? rc : lc_buf_append(out, pg.body, pg.body_len);
     }
     return rc;
 }
 
+int lc_ogg_writer_open(struct lc_ogg_writer **out, uint32_t serial, int preskip,
+                       const char *title, int page_fill, struct lc_buf *headers)
+{
+    struct lc_buf tags = {0};
+    unsigned char head[19];
+    int rc = -ENOMEM;
+    *out = NULL;
+    struct lc_ogg_writer *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return -ENOMEM;
+    if (ogg_stream_init(&w->os, (int)serial) != 0) {
+        free(w);
+        return -ENOMEM;
+    }
+    w->fill = page_fill;
+    lc_opus_head(head, preskip);
+    ogg_packet op = {.packet = head, .bytes = sizeof head, .b_o_s = 1, .granulepos = 0};
+    if (ogg_stream_packetin(&w->os, &op) != 0 || drain(w, headers) < 0) /* OpusHead alone */
+        goto fail;
+    if (lc_opus_tags(&tags, title) < 0)
+        goto fail;
+    op = (ogg_packet){.packet = tags.data, .bytes = (long)tags.len, .packetno = 1};
+    if (ogg_stream_packetin(&w->os, &op) != 0 || drain(w, headers) < 0) /* OpusTags ends its page */
+        goto fail;
+    w->packetno = 2;
+    lc_buf_free(&tags);
+    *out = w;
+    return 0;
+fail:
+    lc_buf_free(&tags);
+    lc_ogg_writer_free(w);
+    return rc;
+}
+
+int lc_ogg_writer_packet(struct lc_ogg_writer *w, const unsigned char *pkt, size_t len,
+                         int64_t granulepos, bool eos)
+{
+    if (w->eos)
+        return -EINVAL;
+    ogg_packet op = {.packet = (unsigned char *)pkt, .bytes = (long)len, .e_o_s = eos,
+                     .granulepos = (ogg_int64_t)granulepos, .packetno = w->packetno++};
+    if (ogg_stream_packetin(&w->os, &op) != 0)
+        return -ENOMEM;
+    w->eos = eos;
+    return 0;
+}
+
+int lc_ogg_writer_page(struct lc_ogg_writer *w, struct lc_ogg_page *pg)
+{
+    if (ogg_stream_flush_fill(&w->os, &w->og, w->fill) == 0)
+        return 0;
+    *pg = (struct lc_ogg_page){
+        .header = w->og.header, .header_len = (size_t)w->og.header_len,
+        .body = w->og.body, .body_len = (size_t)w->og.body_len,
+        .granulepos = ogg_page_granulepos(&w->og), .eos = ogg_page_eos(&w->og) != 0};
+    return 1;
+}
+
+void lc_ogg_writer_free(struct lc_ogg_writer *w)
+{
+    if (w == NULL)
+        return;
+    ogg_stream_clear(&w->os);
+    free(w);
+}
+
+/* ---- renumbering ------------------------------------------------------------------------------ */
+
+/* Zeros to run the CRC through (the longest Ogg page: 27 + 255 + 255 × 255 bytes). */
+static const unsigned char zeros[65307];
+
+/* libogg's CRC of x[0..3] followed by n zero bytes. ogg_page_checksum_set() runs the Ogg CRC
+ * over a page's header, its CRC field (bytes 22..25) zeroed, then its body, and stores the result
+ * there. Our "header": 26 zero bytes (a zero register stays zero through them), then x. */
+static uint32_t crc_of(const unsigned char x[4], size_t n)
+{
+    unsigned char h[30] = {0};
+    memcpy(h + 26, x, 4);
+    ogg_page og = {.header = h, .header_len = 30, .body = (unsigned char *)zeros,
+                   .body_len = (long)n};
+    ogg_page_checksum_set(&og);
+    return (uint32_t)h[22] | (uint32_t)h[23] << 8 | (uint32_t)h[24] << 16 | (uint32_t)h[25] << 24;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint32_t lc_ogg_page_seq(const unsigned char *page)
+{
+    return get_le32(page + 18);
+}
+
+/* img[j]: the CRC register 1 << j carried through the len − 22 bytes after the sequence field
+ * (as if zero). A register r carried through n zero bytes is the CRC of r's 4 bytes, most
+ * significant first, followed by n − 4 zero bytes. */
+void lc_ogg_reseq_init(struct lc_ogg_reseq *z, size_t len)
+{
+    size_t n = len - 22 - 4;
+    for (int j = 0; j < 32; j++) {
+        uint32_t r = 1u << j;
+        unsigned char be[4] = {r >> 24, (r >> 16) & 0xff, (r >> 8) & 0xff, r & 0xff};
+        z->img[j] = crc_of(be, n);
+    }
+}
+
+void lc_ogg_reseq_header(const struct lc_ogg_reseq *z, const unsigned char *page, uint32_t seq,
+                         unsigned char hdr[27])
+{
+    memcpy(hdr, page, 27);
+    uint32_t old = lc_ogg_page_seq(page), d = old ^ seq;
+    if (d == 0)
+        return;
+    unsigned char db[4];
+    put_le32(db, d);
+    uint32_t r = crc_of(db, 0), delta = 0; /* the change's CRC, then carried through the rest */
+    for (int j = 0; j < 32; j++)
+        if (r & (1u << j))
+            delta ^= z->img[j];
+    put_le32(hdr + 18, seq);
+    put_le32(hdr + 22, get_le32(page + 22) ^ delta);
+}
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
 int lc_ogg_mux(const struct lc_encoded *enc, const char *title, uint32_t serial,
                struct lc_buf *out, struct lc_err *err)
 {
-    ogg_stream_state os;
-    struct lc_buf tags = {0};
-    unsigned char head[19];
-    int rc;
-
+    struct lc_ogg_writer *w = NULL;
     if (enc->npkts == 0)
         return lc_err_set(err, -EINVAL, "nothing to mux: no packets");
-    if (ogg_stream_init(&os, (int)serial) != 0)
-        return lc_err_set(err, -ENOMEM, "out of memory");
-
-    lc_opus_head(head, enc->preskip);
-    ogg_packet op = {.packet = head, .bytes = sizeof head, .b_o_s = 1, .granulepos = 0};
-    ogg_stream_packetin(&os, &op);
-    rc = write_pages(&os, out, 1); /* OpusHead alone on the first page (§5.1) */
-    if (rc == 0)
-        rc = lc_opus_tags(&tags, title);
-    if (rc == 0) {
-        op = (ogg_packet){.packet = tags.data, .bytes = (long)tags.len, .packetno = 1};
-        ogg_stream_packetin(&os, &op);
-        rc = write_pages(&os, out, 1); /* OpusTags ends its page (§5.2) */
-    }
+    int rc = lc_ogg_writer_open(&w, serial, enc->preskip, title, 4096, out);
     int64_t end = (int64_t)enc->preskip + (int64_t)enc->samples;
     for (size_t i = 0; rc == 0 && i < enc->npkts; i++) {
-        int last = i + 1 == enc->npkts;
+        bool last = i + 1 == enc->npkts;
         int64_t gp = (int64_t)(i + 1) * LC_OPUS_FRAME; /* decoded samples, pre-skip included */
-        op = (ogg_packet){
-            .packet = enc->data + enc->pkts[i].off,
-            .bytes = enc->pkts[i].len,
-            .e_o_s = last,
-            .granulepos = last || gp > end ? end : gp, /* the end trims the padding (§4.4) */
-            .packetno = (ogg_int64_t)i + 2,
-        };
-        ogg_stream_packetin(&os, &op);
-        if (last || (i + 1) % PACKETS_PER_PAGE == 0)
-            rc = write_pages(&os, out, 1);
+        rc = lc_ogg_writer_packet(w, enc->data + enc->pkts[i].off, enc->pkts[i].len,
+                                  last || gp > end ? end : gp, /* the end trims the padding (§4.4) */
+                                  last);
+        if (rc == 0 && (last || (i + 1) % PACKETS_PER_PAGE == 0))
+            rc = drain(w, out);
     }
-    ogg_stream_clear(&os);
-    lc_buf_free(&tags);
+    lc_ogg_writer_free(w);
     return rc < 0 ? lc_err_set(err, rc, "out of memory") : 0;
 }
 

@@ -18,24 +18,46 @@
 
 #include "codecs/normalize.h"
 #include "codecs/render.h"
-#include "server/api/api.h"
-#include "server/accounts/audit.h"
-#include "server/accounts/auth.h"
-#include "server/bulletins/bulletins.h"
-#include "common/workers.h"
-#include "server/registry/registry.h"
-#include "server/http/router.h"
-#include "server/scheduler/scheduler.h"
 #include "common/log.h"
-#include "server/scheduler/onair.h"
-#include "server/http/static.h"
+#include "common/workers.h"
+#include "server/accounting/accounting.h"
+#include "server/accounts/accounts.h"
+#include "server/api/api.h"
+#include "server/bulletins/bulletins.h"
+#include "server/http/http.h"
+#include "server/registry/registry.h"
+#include "server/scheduler/scheduler.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
-#include "server/accounting/coverage.h"
-#include "server/accounts/users.h"
+
+/* The assembly's handles: every module, created here with the handles it needs and given to no
+ * one whole (handlers get their own module's handle as the route's ctx). Loop thread only. */
+struct app {
+    uv_loop_t *loop;
+    struct lc_config cfg;
+    struct lc_store *store;
+    struct lc_router *router;
+    struct lc_http *http;
+    struct lc_workers *render_pool;    /* bulletin rendering (blocking lc_render_*) */
+    struct lc_workers *auth_pool;      /* Argon2id hashing and verification */
+    struct lc_renderer *renderer;
+    struct lc_lexicon *lexicon;
+    struct lc_accounts *accounts;   /* users, login, audit (server/accounts/accounts.h) */
+    struct lc_registry *registry;   /* communes, clusters (server/registry/registry.h) */
+    struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
+                                     * engine subscribes (server/scheduler/onair.h) */
+    struct lc_bulletins *bulletins;  /* bulletins, the render service (bulletins/bulletins.h) */
+    struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler/scheduler.h) */
+    struct lc_static *web;          /* the web console's files (NULL: none found) */
+    struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
+    struct lc_accounting *accounting; /* deliveries, coverage, metrics (accounting.h) */
+    struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
+    char audio_dir[PATH_MAX];       /* <data_dir>/audio */
+    bool stopping;
+};
 
 struct server {
-    struct lc_app app;
+    struct app app;
     uv_loop_t loop;
     uv_signal_t sigint, sigterm;
     uv_timer_t grace;
@@ -46,8 +68,7 @@ struct server {
 
 static size_t on_headers(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = ctx;
-    req->app = app;
+    struct app *app = ctx;
     int status;
     char allow[128];
     const struct lc_route *rt = lc_router_match(app->router, req, &status, allow, sizeof allow);
@@ -63,7 +84,7 @@ static size_t on_headers(struct lc_req *req, void *ctx)
 
 static void on_request(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = ctx;
+    struct app *app = ctx;
     const struct lc_route *rt = req->route;
     if (app->stopping) {
         lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
@@ -75,12 +96,8 @@ static void on_request(struct lc_req *req, void *ctx)
         lc_router_match(app->router, req, &status, allow, sizeof allow);
         if (status == 405) {
             snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-            json_t *o = json_pack("{s:s,s:s}", "error", "method_not_allowed", "message",
-                                  "this method is not allowed here");
-            char *s = json_dumps(o, JSON_COMPACT);
-            json_decref(o);
-            lc_http_respond(req, 405, "application/json", extra, s, s ? strlen(s) : 0);
-            free(s);
+            lc_reply_error_headers(req, 405, extra, "method_not_allowed",
+                                   "this method is not allowed here");
         } else if (status == 404) {
             lc_reply_error(req, 404, "not_found", "no such resource");
         } else {
@@ -89,7 +106,7 @@ static void on_request(struct lc_req *req, void *ctx)
         return;
     }
     if (rt->roles != LC_ROUTE_OPEN) {
-        int rc = lc_auth_request(app, req);
+        int rc = lc_auth_request(app->accounts, req);
         if (rc == -EACCES) {
             static const char body[] =
                 "{\"error\":\"unauthorized\",\"message\":\"a valid bearer token is required\"}";
@@ -114,11 +131,17 @@ static void on_response(struct lc_req *req, int status, size_t bytes, void *ctx)
 {
     (void)req;
     (void)bytes;
-    struct lc_app *app = ctx;
+    struct app *app = ctx;
     if (status >= 100 && status < 600) {
         app->metrics.status[status]++;
         app->metrics.requests[status / 100]++;
     }
+}
+
+/* The streaming engine's lines of /metrics, for accounting (which may not call stream). */
+static void stream_metrics(void *ctx, struct lc_buf *b)
+{
+    lc_stream_metrics(ctx, b);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
@@ -150,23 +173,31 @@ static void on_grace(uv_timer_t *t)
     uv_close((uv_handle_t *)&s->grace, NULL);
 }
 
-static void on_signal(uv_signal_t *sig, int signum)
+/* Stops what runs on its own (timers, streams, worker threads), in this order: no new session,
+ * receivers closed with their last accounting batch written, renders in progress finished. The
+ * handles stay allocated until the loop has run out. Used by SIGINT/SIGTERM and a failed start. */
+static void stop_modules(struct app *app)
 {
-    struct server *s = sig->data;
-    struct lc_app *app = &s->app;
-    if (app->stopping)
-        return;
-    lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    app->stopping = true;
     lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
-    lc_retention_stop(app);
-    lc_streams_stop(app->stream); /* receivers closed, last accounting batch written */
-    app->stream = NULL;
-    lc_http_stop(app->http);
+    lc_accounting_stop(app->accounting);
+    lc_streams_stop(app->stream);
+    lc_bulletins_stop(app->bulletins);
     lc_workers_close(app->render_pool);
     app->render_pool = NULL;
     lc_workers_close(app->auth_pool);
     app->auth_pool = NULL;
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    struct server *s = sig->data;
+    struct app *app = &s->app;
+    if (app->stopping)
+        return;
+    lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    app->stopping = true;
+    stop_modules(app);
+    lc_http_stop(app->http);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_timer_init(&s->loop, &s->grace);
@@ -174,23 +205,42 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_timer_start(&s->grace, on_grace, 0, 50);
 }
 
-static int add_routes(struct lc_router *r)
+static int add_routes(struct app *app, struct lc_router *r)
 {
     int rc = 0;
-    if (rc == 0) rc = lc_metrics_routes(r);
-    if (rc == 0) rc = lc_auth_routes(r);
-    if (rc == 0) rc = lc_users_routes(r);
-    if (rc == 0) rc = lc_audit_routes(r);
-    if (rc == 0) rc = lc_communes_routes(r);
-    if (rc == 0) rc = lc_clusters_routes(r);
-    if (rc == 0) rc = lc_receivers_routes(r);
-    if (rc == 0) rc = lc_bulletins_routes(r);
-    if (rc == 0) rc = lc_slots_routes(r);
-    if (rc == 0) rc = lc_sessions_routes(r);
-    if (rc == 0) rc = lc_emergency_routes(r);
-    if (rc == 0) rc = lc_stream_routes(r);
-    if (rc == 0) rc = lc_coverage_routes(r);
-    if (rc == 0) rc = lc_static_routes(r);
+    if (rc == 0) rc = lc_accounting_routes(app->accounting, r);
+    if (rc == 0) rc = lc_accounts_routes(app->accounts, r);
+    if (rc == 0) rc = lc_registry_routes(app->registry, r);
+    if (rc == 0) rc = lc_bulletins_routes(app->bulletins, r);
+    if (rc == 0) rc = lc_scheduler_routes(app->scheduler, r);
+    if (rc == 0) rc = lc_stream_routes(app->stream, r);
+    if (rc == 0) rc = lc_static_routes(app->web, r);
+    return rc;
+}
+
+/* Builds the route table with add_routes(), the code `serve` runs, but opens nothing: the module
+ * handles the routes are given are NULL (adding a route stores its handle, never uses it). Prints
+ * one route a line, "METHOD PATTERN ROLES", ROLES being "open" or the admitted roles joined by
+ * commas; tests/server/roles_test.py reads it. Returns 0 or a negative errno. */
+int lc_server_print_routes(FILE *f)
+{
+    static const char *const names[] = {"admin", "editor", "approver", "operator"};
+    struct app app;
+    struct lc_router *r = NULL;
+    memset(&app, 0, sizeof app);
+    int rc = lc_router_new(&r);
+    if (rc == 0)
+        rc = add_routes(&app, r);
+    for (size_t i = 0; rc == 0 && i < lc_router_count(r); i++) {
+        const struct lc_route *rt = lc_router_at(r, i);
+        fprintf(f, "%s %s %s", http_method_str((enum http_method)rt->method), rt->pattern,
+                rt->roles == LC_ROUTE_OPEN ? "open" : "");
+        for (unsigned b = 0, n = 0; b < 4; b++)
+            if (rt->roles & (1u << b))
+                fprintf(f, "%s%s", n++ ? "," : "", names[b]);
+        fputc('\n', f);
+    }
+    lc_router_free(r);
     return rc;
 }
 
@@ -208,7 +258,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     struct server *s = calloc(1, sizeof *s);
     if (s == NULL)
         return lc_err_set(err, -ENOMEM, "out of memory");
-    struct lc_app *app = &s->app;
+    struct app *app = &s->app;
     int rc;
     bool loop_ok = false;
     app->cfg = *cfg;
@@ -238,20 +288,6 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "out of memory");
         goto out;
     }
-    if ((rc = lc_auth_open(&app->auth)) < 0) {
-        lc_err_set(err, rc, "cannot initialise libsodium");
-        goto out;
-    }
-    if ((rc = lc_auth_bootstrap(app)) < 0) {
-        lc_err_set(err, rc, "cannot create the first user");
-        goto out;
-    }
-    if ((rc = lc_lexicon_load(&app->lexicon, cfg->lexicon[0] ? cfg->lexicon : NULL, err)) < 0)
-        goto out;
-    if ((rc = lc_renderer_open(&app->renderer, 0, err)) < 0)
-        goto out;
-    if ((rc = lc_static_open(&app->web, cfg, err)) < 0)
-        goto out;
     if ((rc = uv_loop_init(&s->loop)) < 0) {
         lc_err_set(err, rc, "event loop: %s", uv_strerror(rc));
         goto out;
@@ -262,7 +298,67 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start worker threads");
         goto out;
     }
-    if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app->router)) < 0) {
+    struct lc_accounts_deps acd = {
+        .store = app->store, .auth_pool = app->auth_pool,
+        .logins_ok = &app->metrics.logins_ok, .logins_failed = &app->metrics.logins_failed,
+        .logins_limited = &app->metrics.logins_limited,
+        .token_ttl_s = cfg->token_ttl_s, .login_max_failures = cfg->login_max_failures,
+        .login_max_failures_address = cfg->login_max_failures_address,
+        .login_window_s = cfg->login_window_s, .password_min_length = cfg->password_min_length};
+    if ((rc = lc_accounts_open(&app->accounts, &acd)) < 0) {
+        lc_err_set(err, rc, "cannot initialise libsodium");
+        goto out;
+    }
+    struct lc_registry_deps rd = {.store = app->store, .offline_after_s = cfg->offline_after_s,
+                                  .unreached_sessions = cfg->unreached_sessions};
+    if ((rc = lc_registry_open(&app->registry, &rd)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    if ((rc = lc_auth_bootstrap(app->accounts)) < 0) {
+        lc_err_set(err, rc, "cannot create the first user");
+        goto out;
+    }
+    if ((rc = lc_lexicon_load(&app->lexicon, cfg->lexicon[0] ? cfg->lexicon : NULL, err)) < 0)
+        goto out;
+    if ((rc = lc_renderer_open(&app->renderer, 0, err)) < 0)
+        goto out;
+    if ((rc = lc_static_open(&app->web, cfg->web_dir, cfg->timezone, err)) < 0)
+        goto out;
+    struct lc_bulletins_deps bd = {
+        .store = app->store, .render_pool = app->render_pool, .renderer = app->renderer,
+        .lexicon = app->lexicon, .audio_dir = app->audio_dir, .bitrate_kbps = cfg->bitrate_kbps,
+        .loudness_lufs = cfg->loudness_lufs, .renders_ok = &app->metrics.renders_ok,
+        .renders_failed = &app->metrics.renders_failed,
+        .render_seconds = &app->metrics.render_seconds};
+    if ((rc = lc_bulletins_open(&app->bulletins, &bd)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    struct lc_accounting_deps ad = {
+        .loop = &s->loop, .store = app->store, .metrics = &app->metrics,
+        .render_pool = app->render_pool, .retention_days = cfg->retention_days};
+    if ((rc = lc_accounting_open(&app->accounting, &ad)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    struct lc_scheduler_deps sd = {.loop = &s->loop, .store = app->store, .onair = app->onair,
+                                   .bulletins = app->bulletins,
+                                   .hold_s = cfg->hold_s, .gap_ms = cfg->gap_ms};
+    if ((rc = lc_scheduler_open(&app->scheduler, &sd)) < 0) {
+        lc_err_set(err, rc, "cannot start the scheduler");
+        goto out;
+    }
+    struct lc_stream_opts so = {
+        .loop = &s->loop, .store = app->store, .onair = app->onair, .audio_dir = app->audio_dir,
+        .bitrate_kbps = cfg->bitrate_kbps, .burst_s = cfg->stream_burst_s,
+        .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
+        .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms};
+    if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
+        lc_err_set(err, rc, "cannot start the streaming engine");
+        goto out;
+    }
+    if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
         lc_err_set(err, rc, "cannot build the routes");
         goto out;
     }
@@ -280,26 +376,18 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                    uv_strerror(rc));
         goto out;
     }
-    struct lc_stream_opts so = {
-        .loop = &s->loop, .store = app->store, .onair = app->onair, .audio_dir = app->audio_dir,
-        .bitrate_kbps = cfg->bitrate_kbps, .burst_s = cfg->stream_burst_s,
-        .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
-        .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms};
-    if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
-        lc_err_set(err, rc, "cannot start the streaming engine");
-        goto out;
-    }
+    lc_accounting_watch(app->accounting, app->http, stream_metrics, app->stream);
     uv_signal_init(&s->loop, &s->sigint);
     uv_signal_init(&s->loop, &s->sigterm);
     s->sigint.data = s->sigterm.data = s;
     uv_signal_start(&s->sigint, on_signal, SIGINT);
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-    lc_bulletins_resume(app);
-    if ((rc = lc_scheduler_start(app)) < 0) {
+    lc_bulletins_resume(app->bulletins);
+    if ((rc = lc_scheduler_start(app->scheduler)) < 0) {
         lc_err_set(err, rc, "cannot start the scheduler");
         goto out;
     }
-    if ((rc = lc_retention_start(app)) < 0) {
+    if ((rc = lc_accounting_start(app->accounting)) < 0) {
         lc_err_set(err, rc, "cannot start delivery-log retention");
         goto out;
     }
@@ -313,11 +401,7 @@ out:
     if (loop_ok) {
         /* Start failures land here with handles open: close them and run the loop out. */
         if (!app->stopping) {
-            lc_scheduler_stop(app->scheduler);
-            lc_streams_stop(app->stream);
-            app->stream = NULL;
-            lc_workers_close(app->render_pool);
-            lc_workers_close(app->auth_pool);
+            stop_modules(app);
             if (app->http)
                 lc_http_close(app->http);
         }
@@ -325,12 +409,17 @@ out:
         if (uv_loop_close(&s->loop) != 0)
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
+    lc_streams_free(app->stream);
     lc_router_free(app->router);
+    lc_scheduler_free(app->scheduler);
+    lc_bulletins_free(app->bulletins);
+    lc_accounting_free(app->accounting);
     lc_static_free(app->web);
     lc_onair_free(app->onair);
     lc_renderer_close(app->renderer);
     lc_lexicon_free(app->lexicon);
-    lc_auth_free(app->auth);
+    lc_registry_free(app->registry);
+    lc_accounts_free(app->accounts);
     lc_store_close(app->store);
     free(s);
     return rc;

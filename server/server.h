@@ -16,11 +16,17 @@
 #ifndef LC_SERVER_SERVER_H
 #define LC_SERVER_SERVER_H
 
+#include <stdio.h>
+
 #include "common/err.h"
 #include "server/config.h"
 
 /* Returns 0 after a clean shutdown, or a negative errno with a message in err if the server
  * could not start (address in use, database unreadable, ...). */
 int lc_server_run(const struct lc_config *cfg, struct lc_err *err);
+
+/* Prints the routes `serve` would answer, one a line: "METHOD PATTERN ROLES" (ROLES: "open" or
+ * e.g. "admin,operator"). Opens nothing. Returns 0 or a negative errno. For `loacast routes`. */
+int lc_server_print_routes(FILE *f);
 
 #endif

@@ -17,7 +17,7 @@
 
 #include "schedules/localtime.h"
 #include "server/api/api.h"
-#include "server/api/csv.h"
+#include "server/http/http.h"
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
@@ -64,10 +64,11 @@ static int query_date(struct lc_req *req, const char *name, struct lc_date *d)
 }
 
 /* Reads ?commune= (must exist) into buf; *out NULL if absent. Answers 404 and returns -1. */
-static int query_commune(struct lc_req *req, char *buf, size_t n, const char **out)
+static int query_commune(struct lc_req *req, struct lc_store *store, char *buf, size_t n,
+                         const char **out)
 {
     *out = lc_req_query(req, "commune", buf, n);
-    if (*out != NULL && !lc_commune_exists(lc_app(req)->store, *out)) {
+    if (*out != NULL && !lc_commune_exists(store, *out)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", *out);
         return -1;
     }
@@ -101,7 +102,7 @@ static int query_range(struct lc_req *req, struct lc_date *from, struct lc_date 
     return 0;
 }
 
-static void get_deliveries(struct lc_req *req)
+static void get_deliveries(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
         "SELECT d.cluster, d.commune, d.session, d.session_start, d.connected_at,"
@@ -111,17 +112,18 @@ static void get_deliveries(struct lc_req *req)
         " WHERE d.session_start >= ?1 AND d.session_start < ?2"
         "   AND (?3 IS NULL OR d.commune = ?3) AND (?4 IS NULL OR d.cluster = ?4)"
         " ORDER BY d.session_start, d.commune, d.cluster";
-    struct lc_app *app = lc_app(req);
+    struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     char cbuf[80], kbuf[80];
     const char *commune, *cluster;
     struct lc_tz tz = lc_tz_system();
     struct lc_date date = lc_local_date(&tz, lc_now());
 
-    if (query_commune(req, cbuf, sizeof cbuf, &commune) < 0 || query_date(req, "date", &date) < 0)
+    if (query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
+        query_date(req, "date", &date) < 0)
         return;
     cluster = lc_req_query(req, "cluster", kbuf, sizeof kbuf);
     if (cluster != NULL) {
-        sqlite3_stmt *k = lc_store_stmt(app->store, "SELECT 1 FROM clusters WHERE id = ?1");
+        sqlite3_stmt *k = lc_store_stmt(store, "SELECT 1 FROM clusters WHERE id = ?1");
         if (k == NULL) {
             lc_reply_internal(req, "deliveries");
             return;
@@ -134,7 +136,7 @@ static void get_deliveries(struct lc_req *req)
             return;
         }
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL) {
         lc_reply_internal(req, "deliveries");
         return;
@@ -173,10 +175,10 @@ static void get_deliveries(struct lc_req *req)
 
 /* The cached statement sql with a range of sessions bound: ?1 ≤ start < ?2, ?3 the commune
  * (NULL: all). NULL on error. */
-static sqlite3_stmt *range_stmt(struct lc_app *app, const char *sql, int64_t t0, int64_t t1,
+static sqlite3_stmt *range_stmt(struct lc_store *store, const char *sql, int64_t t0, int64_t t1,
                                 const char *commune)
 {
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return NULL;
     sqlite3_bind_int64(st, 1, t0);
@@ -190,7 +192,7 @@ static sqlite3_stmt *range_stmt(struct lc_app *app, const char *sql, int64_t t0,
  * bulletin its frozen programme listed (and emergencies it hosted), then any other id the
  * deliveries name, with how many clusters (and people) got it whole. Two queries for the whole
  * range, joined here by session id: a per-session query costs a month report ~1,400 of them. */
-static int add_bulletins(struct lc_app *app, int64_t t0, int64_t t1, const char *commune,
+static int add_bulletins(struct lc_store *store, int64_t t0, int64_t t1, const char *commune,
                          json_t *rows)
 {
     static const char aired_sql[] =
@@ -210,7 +212,7 @@ static int add_bulletins(struct lc_app *app, int64_t t0, int64_t t1, const char 
     json_t *by_session = json_object();
     char sk[24], bk[24];
     for (int pass = 0; pass < 2; pass++) {
-        sqlite3_stmt *st = range_stmt(app, pass == 0 ? aired_sql : got_sql, t0, t1, commune);
+        sqlite3_stmt *st = range_stmt(store, pass == 0 ? aired_sql : got_sql, t0, t1, commune);
         if (st == NULL) {
             json_decref(by_session);
             return -EIO;
@@ -258,9 +260,10 @@ static int add_bulletins(struct lc_app *app, int64_t t0, int64_t t1, const char 
     return 0;
 }
 
-/* Appends to rows one coverage row per aired session in [t0, t1) (commune NULL: all). */
-static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char *commune,
-                         bool with_bulletins, json_t *rows)
+/* One coverage row per aired session in [t0, t1) (commune NULL: all), a new array owned by the
+ * caller; NULL after answering 500. */
+static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t t0, int64_t t1,
+                             const char *commune, bool with_bulletins)
 {
     static const char sql[] =
         "SELECT b.id, b.commune, b.start_at, b.end_at,"
@@ -276,9 +279,10 @@ static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char 
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
         " ORDER BY b.start_at, b.commune";
-    sqlite3_stmt *st = range_stmt(app, sql, t0, t1, commune);
+    json_t *rows = json_array();
+    sqlite3_stmt *st = range_stmt(store, sql, t0, t1, commune);
     if (st == NULL)
-        return -EIO;
+        goto fail;
     while (sqlite3_step(st) == SQLITE_ROW) {
         long long ct = sqlite3_column_int64(st, 4), pt = sqlite3_column_int64(st, 5);
         long long cr = sqlite3_column_int64(st, 6), pr = sqlite3_column_int64(st, 7);
@@ -293,29 +297,39 @@ static int coverage_rows(struct lc_app *app, int64_t t0, int64_t t1, const char 
                             "percent_population", percent(pr, pt)));
     }
     sqlite3_reset(st);
-    return with_bulletins ? add_bulletins(app, t0, t1, commune, rows) : 0;
+    if (with_bulletins && add_bulletins(store, t0, t1, commune, rows) < 0)
+        goto fail;
+    return rows;
+fail:
+    json_decref(rows);
+    lc_reply_internal(req, "coverage");
+    return NULL;
 }
 
-static void get_coverage(struct lc_req *req)
+/* "<prefix>-<from>-<to>.csv" into fname; from and to as YYYY-MM-DD into f and t. */
+static void range_names(const char *prefix, struct lc_date from, struct lc_date to, char f[11],
+                        char t[11], char *fname, size_t n)
 {
-    struct lc_app *app = lc_app(req);
+    lc_date_format(from, f);
+    lc_date_format(to, t);
+    snprintf(fname, n, "%s-%s-%s.csv", prefix, f, t);
+}
+
+static void get_coverage(struct lc_req *req, void *ctx)
+{
+    struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     struct lc_date from, to;
     int64_t t0, t1;
     char cbuf[80];
     const char *commune;
-    if (query_commune(req, cbuf, sizeof cbuf, &commune) < 0 ||
+    if (query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
         query_range(req, &from, &to, &t0, &t1) < 0)
         return;
-    json_t *rows = json_array();
-    if (coverage_rows(app, t0, t1, commune, true, rows) < 0) {
-        json_decref(rows);
-        lc_reply_internal(req, "coverage");
+    json_t *rows = coverage_rows(req, store, t0, t1, commune, true);
+    if (rows == NULL)
         return;
-    }
     char f[11], t[11], fname[64];
-    lc_date_format(from, f);
-    lc_date_format(to, t);
-    snprintf(fname, sizeof fname, "coverage-%s-%s.csv", f, t);
+    range_names("coverage", from, to, f, t, fname, sizeof fname);
     lc_reply_table(req, json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "sessions", rows),
                    "sessions", coverage_cols, fname);
 }
@@ -327,22 +341,19 @@ struct commune_acc {
     json_t *worst_start;
 };
 
-static void get_summary(struct lc_req *req)
+static void get_summary(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     struct lc_date from, to;
     int64_t t0, t1;
     if (query_range(req, &from, &to, &t0, &t1) < 0)
         return;
-    json_t *rows = json_array();
-    if (coverage_rows(app, t0, t1, NULL, false, rows) < 0) {
-        json_decref(rows);
-        lc_reply_internal(req, "coverage");
+    json_t *rows = coverage_rows(req, store, t0, t1, NULL, false);
+    if (rows == NULL)
         return;
-    }
     /* Per commune, in the order of the communes table (names for the report). */
     json_t *communes = json_array();
-    sqlite3_stmt *st = lc_store_stmt(app->store, "SELECT id, name FROM communes ORDER BY id");
+    sqlite3_stmt *st = lc_store_stmt(store, "SELECT id, name FROM communes ORDER BY id");
     double all_c = 0, all_p = 0, all_worst = 100;
     size_t n_all = json_array_size(rows);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
@@ -378,9 +389,7 @@ static void get_summary(struct lc_req *req)
         sqlite3_reset(st);
     json_decref(rows);
     char f[11], t[11], fname[64];
-    lc_date_format(from, f);
-    lc_date_format(to, t);
-    snprintf(fname, sizeof fname, "coverage-summary-%s-%s.csv", f, t);
+    range_names("coverage-summary", from, to, f, t, fname, sizeof fname);
     json_t *body = json_pack(
         "{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "from", f, "to", t, "sessions_aired", (json_int_t)n_all,
         "mean_percent_clusters", n_all ? json_real(round(10 * all_c / n_all) / 10) : json_null(),
@@ -390,15 +399,15 @@ static void get_summary(struct lc_req *req)
     lc_reply_table(req, body, "communes", summary_cols, fname);
 }
 
-int lc_coverage_routes(struct lc_router *r)
+int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r)
 {
-    const unsigned readers = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
-    int rc = lc_router_add(r, HTTP_GET, "/api/v1/deliveries", readers, LC_BODY_NONE,
-                           get_deliveries);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/api/v1/coverage", readers, LC_BODY_NONE, get_coverage);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/api/v1/coverage/summary", readers, LC_BODY_NONE,
-                           get_summary);
-    return rc;
+    static const struct lc_api_route routes[] = {
+        {HTTP_GET, "/api/v1/deliveries", LC_ROLE_ADMIN | LC_ROLE_OPERATOR, LC_BODY_NONE,
+         get_deliveries},
+        {HTTP_GET, "/api/v1/coverage", LC_ROLE_ADMIN | LC_ROLE_OPERATOR, LC_BODY_NONE,
+         get_coverage},
+        {HTTP_GET, "/api/v1/coverage/summary", LC_ROLE_ADMIN | LC_ROLE_OPERATOR, LC_BODY_NONE,
+         get_summary},
+    };
+    return LC_API_ROUTES(r, routes, a);
 }

@@ -1,6 +1,7 @@
 /*
  * server/accounting/coverage.h — what reached whom: delivery logs, coverage reports, retention
- * (internal header of server/).
+ * (internal header of server/accounting/: the routes' contract; other modules include
+ * accounting.h).
  *
  *   GET /api/v1/deliveries?commune=&cluster=&date=YYYY-MM-DD  (admin, operator)
  *     → {"deliveries": [{"cluster","commune","session","session_start","connected_at",
@@ -32,18 +33,14 @@
 #ifndef LC_SERVER_COVERAGE_H
 #define LC_SERVER_COVERAGE_H
 
-#include "server/app.h"
-#include "server/http/router.h"
+#include "server/accounting/accounting_internal.h"
 
-int lc_coverage_routes(struct lc_router *r);
+/* GET /api/v1/deliveries, /api/v1/coverage, /api/v1/coverage/summary (coverage.c). */
+int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r);
 
-/* Starts the retention timer on app->loop (first run a minute after start). 0 or -errno. */
-int lc_retention_start(struct lc_app *app);
-/* Stops it; the handle is closed with the loop's other handles. */
-void lc_retention_stop(struct lc_app *app);
-
-/* Deletes at most `batch` delivery rows older than cutoff (Unix s). Returns the number
- * deleted, or -EIO. */
-int lc_retention_prune(struct lc_app *app, int64_t cutoff, int batch);
+/* The retention timer (retention.c): started on a->d.loop, a->retention set; stopped (the
+ * handle closed, freed in its close callback) and a->retention NULL. Start: 0 or -ENOMEM. */
+int lc_retention_start(struct lc_accounting *a);
+void lc_retention_stop(struct lc_accounting *a);
 
 #endif

@@ -14,25 +14,60 @@
 #include "common/buf.h"
 
 #include "common/log.h"
+#include "server/registry/registry.h"
 #include "server/store/store.h"
 
-struct lc_dlv *lc_dlv_new(const char *cluster)
+struct lc_dlv *lc_dlv_new(const char *cluster, struct lc_dlv **list)
 {
     size_t n = strlen(cluster);
     struct lc_dlv *d = calloc(1, sizeof *d + n + 1);
-    if (d != NULL)
-        memcpy(d->cluster, cluster, n + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d->cluster, cluster, n + 1);
+    d->next = *list;
+    *list = d;
     return d;
 }
 
-void lc_dlv_free(struct lc_dlv *d)
+void lc_dlv_free_all(struct lc_dlv **list)
 {
-    if (d == NULL)
-        return;
-    free(d->rng);
-    free(d->base_whole);
-    free(d->whole);
-    free(d);
+    for (struct lc_dlv *d = *list, *nx; d; d = nx) {
+        nx = d->next;
+        free(d->rng);
+        free(d->base_whole);
+        free(d->whole);
+        free(d);
+    }
+    *list = NULL;
+}
+
+void lc_dlv_connect(struct lc_dlv *d, int64_t now_s)
+{
+    if (d->connected_at == 0)
+        d->connected_at = now_s;
+    d->connections++;
+    d->live = 1;
+    d->disconnected_at = 0;
+    d->dirty = true;
+}
+
+void lc_dlv_disconnect(struct lc_dlv *d, int64_t now_s)
+{
+    d->live = 0;
+    d->disconnected_at = now_s;
+    d->dirty = true;
+}
+
+int lc_dlv_delivered(struct lc_dlv *d, uint32_t bytes, uint64_t g0, uint64_t g1)
+{
+    d->bytes += bytes;
+    d->dirty = true;
+    return g1 > g0 ? lc_dlv_add(d, g0, g1) : 0;
+}
+
+bool lc_dlv_pending(const struct lc_dlv *d)
+{
+    return d->dirty || d->anchored;
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -199,8 +234,10 @@ static int refresh_whole(const struct lc_dlv_session *s, struct lc_dlv *d)
     return 0;
 }
 
-bool lc_delivery_in_step(const struct lc_dlv_session *s, struct lc_dlv *d,
-                         const struct lc_dlv_mark *at)
+/* True when the record's row needs no write in this batch: it is anchored and since then got
+ * exactly the stream's pages up to at (no gap, no other connection), and its bulletins_whole
+ * text is unchanged (refreshed here). */
+static bool in_step(const struct lc_dlv_session *s, struct lc_dlv *d, const struct lc_dlv_mark *at)
 {
     if (!d->anchored || !d->row || !d->live || d->nrng == 0)
         return false;
@@ -212,8 +249,10 @@ bool lc_delivery_in_step(const struct lc_dlv_session *s, struct lc_dlv *d,
     return refresh_whole(s, d) == 0 && d->whole_saved;
 }
 
-int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
-                     const struct lc_dlv_mark *at, int64_t now_s)
+/* Writes the record's row (insert or update), anchored at *at when at is not NULL (the record
+ * is in step: its ranges end at at->g). Inside a transaction. 0, -ENOMEM or -EIO. */
+static int save_row(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
+                    const struct lc_dlv_mark *at, int64_t now_s)
 {
     static const char sql[] =
         "INSERT INTO deliveries (session, cluster, commune, session_start, session_end, "
@@ -289,7 +328,8 @@ int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct
     return 0;
 }
 
-int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
+/* The stream's progress for its anchored rows (a row per session). Inside a transaction. */
+static int save_progress(struct lc_store *st, const struct lc_dlv_session *s,
                          const struct lc_dlv_mark *at, int64_t now_s)
 {
     static const char sql[] =
@@ -308,7 +348,8 @@ int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
     return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int lc_delivery_progress_end(struct lc_store *st, int64_t session)
+/* The session's stream ended: its rows were written whole; its progress row goes. */
+static int end_progress(struct lc_store *st, int64_t session)
 {
     sqlite3_stmt *q = lc_store_stmt(st, "DELETE FROM delivery_progress WHERE session = ?1");
     if (q == NULL)
@@ -319,7 +360,39 @@ int lc_delivery_progress_end(struct lc_store *st, int64_t session)
     return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int lc_delivery_recover(struct lc_store *st)
+void lc_delivery_batch(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *list,
+                       const struct lc_dlv_mark *at, bool final, int64_t now_s)
+{
+    bool anchors = !final && at != NULL && at->g > 0, progress = false;
+    for (struct lc_dlv *d = list; d; d = d->next) {
+        if (anchors && in_step(s, d, at)) {
+            d->dirty = false;
+            progress = true;
+            continue;
+        }
+        if (!d->dirty && !d->anchored && !final)
+            continue;
+        bool step = anchors && d->live && d->nrng > 0 && d->rng[d->nrng - 1].g1 == at->g;
+        if (save_row(st, s, d, step ? at : NULL, now_s) == 0 && step)
+            progress = true;
+    }
+    if (progress)
+        save_progress(st, s, at, now_s);
+    else if (final)
+        end_progress(st, s->id);
+}
+
+void lc_delivery_batch_lost(struct lc_dlv *list)
+{
+    for (struct lc_dlv *d = list; d; d = d->next) {
+        d->dirty = true;
+        d->anchored = false;
+        d->row = false;
+        d->whole_saved = false;
+    }
+}
+
+static int recover_tx(struct lc_store *st, void *arg)
 {
     /* Every anchored row takes its values from the view (migration 31: the row plus the progress)
      * and loses its anchor. The IN term makes the planner start from the few sessions that were
@@ -332,24 +405,18 @@ int lc_delivery_recover(struct lc_store *st)
         " WHERE deliveries.session IN (SELECT session FROM delivery_progress)"
         "   AND deliveries.anchor_g IS NOT NULL"
         "   AND v.session = deliveries.session AND v.cluster = deliveries.cluster";
-    if (lc_store_begin(st) < 0)
+    (void)arg;
+    if (lc_store_exec(st, fold) < 0 || lc_store_exec(st, "DELETE FROM delivery_progress") < 0)
         return -EIO;
-    if (lc_store_exec(st, fold) < 0 || lc_store_exec(st, "DELETE FROM delivery_progress") < 0) {
-        lc_store_rollback(st);
-        return -EIO;
-    }
-    return lc_store_commit(st) < 0 ? -EIO : 0;
+    return 0;
+}
+
+int lc_delivery_recover(struct lc_store *st)
+{
+    return lc_store_tx(st, recover_tx, NULL) < 0 ? -EIO : 0;
 }
 
 int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s)
 {
-    static const char sql[] = "UPDATE clusters SET last_seen = ?2 WHERE id = ?1";
-    sqlite3_stmt *q = lc_store_stmt(st, sql);
-    if (q == NULL)
-        return -EIO;
-    sqlite3_bind_text(q, 1, cluster, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now_s);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : -EIO;
+    return lc_cluster_seen(st, cluster, now_s); /* the registry owns `clusters` */
 }

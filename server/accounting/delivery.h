@@ -1,13 +1,18 @@
 /*
- * server/accounting/delivery.h — what each cluster received of each broadcast session, from completed
- * writes (internal header of server/).
+ * server/accounting/delivery.h — what each cluster received of each broadcast session, from
+ * completed writes. A public piece of server/accounting/, included by its door accounting.h: the
+ * streaming engine (server/stream/) keeps the records of its sessions and calls these functions;
+ * accounting calls nothing of the stream (the dependency goes stream → accounting only).
  *
- * One record per cluster and session (struct lc_dlv), owned by the session's stream. A receiver's
+ * One record per cluster and session (struct lc_dlv), held by the session's stream in a list
+ * that lc_dlv_new() starts and lc_dlv_free_all() ends. Records are changed only here, in
+ * delivery.c: the stream reports events (lc_dlv_connect, lc_dlv_disconnect, lc_dlv_delivered)
+ * and asks for batches (lc_delivery_batch); it reads fields, never writes them. A receiver's
  * completed page writes add the page's granule interval [g0, g1) to the record's ranges (kept
  * sorted and merged); the audio delivered is their total length, and a bulletin reached the
- * cluster whole when one range covers its airing (server/stream/stream_prog.h). Records are written to
- * the table `deliveries` (migration 20) in batches: the engine's timer (≤ 1 s) saves every dirty
- * record in one transaction, so after a crash the table is complete up to the last batch.
+ * cluster whole when one range covers its airing (struct lc_airing below). Records are written
+ * to the table `deliveries` (migration 20) in batches: the engine's timer (≤ 1 s) saves every
+ * dirty record in one transaction, so after a crash the table is complete up to the last batch.
  *
  * Table deliveries, one row per (session, cluster) — the coverage issue reads it:
  *   session          broadcast session row id (the scheduler's)
@@ -41,17 +46,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/stream/stream_prog.h"
-
 struct lc_store;
+
+/* Where a bulletin's audio lies in a session's stream, in granules (48 kHz samples from the
+ * stream's start): [g0, g1) is its true content, after its own pre-skip, without its end padding.
+ * The stream records one when the bulletin's first packet goes out (an interrupted bulletin that
+ * plays again has two). */
+struct lc_airing {
+    int64_t bulletin;
+    uint64_t g0, g1;
+};
 
 struct lc_dlv_range {
     uint64_t g0, g1;
 };
 
 struct lc_dlv {
-    struct lc_dlv *next;            /* in the stream's list */
-    struct lc_dlv *hnext;           /* in the stream's hash chain */
+    struct lc_dlv *next;            /* in the session's list */
     int64_t connected_at;           /* Unix s, 0 before the first connection */
     int64_t disconnected_at;        /* Unix s, 0 while connected */
     uint64_t bytes;
@@ -91,10 +102,22 @@ struct lc_dlv_session {
     size_t nair;
 };
 
-struct lc_dlv *lc_dlv_new(const char *cluster);
-void lc_dlv_free(struct lc_dlv *d);
+/* A new record of cluster, pushed on *list (the session's records); NULL when out of memory. */
+struct lc_dlv *lc_dlv_new(const char *cluster, struct lc_dlv **list);
+/* Frees every record of *list; *list becomes NULL. */
+void lc_dlv_free_all(struct lc_dlv **list);
 
-/* A completed write of a page with audio [g0, g1). -ENOMEM. */
+/* A receiver of the record's cluster connected (now_s: Unix s). */
+void lc_dlv_connect(struct lc_dlv *d, int64_t now_s);
+/* ... and is gone. */
+void lc_dlv_disconnect(struct lc_dlv *d, int64_t now_s);
+/* A completed write of a page of `bytes` with audio [g0, g1) (g0 == g1: no audio). -ENOMEM. */
+int lc_dlv_delivered(struct lc_dlv *d, uint32_t bytes, uint64_t g0, uint64_t g1);
+/* True when the record has something for the next batch (a change, or an anchored row whose
+ * stream progress is written). */
+bool lc_dlv_pending(const struct lc_dlv *d);
+
+/* Adds audio [g0, g1) to the ranges (lc_dlv_delivered without the bytes). -ENOMEM. */
 int lc_dlv_add(struct lc_dlv *d, uint64_t g0, uint64_t g1);
 /* Seconds of audio in the ranges (48 kHz granules). */
 double lc_dlv_audio_s(const struct lc_dlv *d);
@@ -109,20 +132,16 @@ struct lc_dlv_mark {
     uint64_t g, bytes;
 };
 
-/* Writes the record's row (insert or update), anchored at *at when at is not NULL (the record
- * is in step: its ranges end at at->g). Call inside a transaction. 0, -ENOMEM or -EIO. */
-int lc_delivery_save(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *d,
-                     const struct lc_dlv_mark *at, int64_t now_s);
-/* True when the record's row needs no write in this batch: it is anchored and since then got
- * exactly the stream's pages up to at (no gap, no other connection), and its bulletins_whole
- * text is unchanged (refreshed here). */
-bool lc_delivery_in_step(const struct lc_dlv_session *s, struct lc_dlv *d,
-                         const struct lc_dlv_mark *at);
-/* The stream's progress for its anchored rows (a row per session). Inside a transaction. */
-int lc_delivery_progress(struct lc_store *st, const struct lc_dlv_session *s,
-                         const struct lc_dlv_mark *at, int64_t now_s);
-/* The session's stream ended: its rows were written whole; its progress row goes. */
-int lc_delivery_progress_end(struct lc_store *st, int64_t session);
+/* One batch of a session's records, inside the caller's transaction. The rows of records that
+ * changed other than by following the stream (joined, gone, behind, a bulletin completed) are
+ * written and anchored at *at when in step, so that in the usual second only the stream's
+ * progress row is written for all the receivers that kept pace. at NULL: no anchors (the stream
+ * is not on air). final: every row whole, no anchor, the progress row goes. */
+void lc_delivery_batch(struct lc_store *st, const struct lc_dlv_session *s, struct lc_dlv *list,
+                       const struct lc_dlv_mark *at, bool final, int64_t now_s);
+/* The batch that held these records was rolled back: they forget what they believed saved, so
+ * that the next batch writes each row whole (an upsert, no anchor). */
+void lc_delivery_batch_lost(struct lc_dlv *list);
 /* At start: folds the progress of the previous run into the anchored rows and makes every row
  * complete as it is (no anchors, no progress). 0 or -EIO. */
 int lc_delivery_recover(struct lc_store *st);

@@ -1,5 +1,5 @@
-/* server/accounts/audit.c — audit entries and their listing; see audit.h. */
-#include "server/accounts/audit.h"
+/* server/accounts/audit.c — audit entries and their listing; see accounts.h. */
+#include "server/accounts/accounts_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/http/router.h"
+#include "server/http/http.h"
 #include "server/store/store.h"
 
 int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor, const char *action,
@@ -38,15 +38,15 @@ int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor
     return rc;
 }
 
-static void get_audit(struct lc_req *req)
+static void get_audit(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
         "SELECT id, at, actor, action, target, detail, address FROM audit"
         " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor = ?2)"
         "   AND (?3 IS NULL OR target = ?3) AND (?4 IS NULL OR id < ?4)"
         " ORDER BY id DESC LIMIT ?5";
-    struct lc_app *app = lc_app(req);
-    char action[64], actor[128], target[128], before[32], limit[32];
+    struct lc_accounts *a = ctx;
+    char before[32], limit[32];
     long long lim = 100, bef = 0;
     if (lc_req_query(req, "limit", limit, sizeof limit)) {
         char *end;
@@ -64,17 +64,14 @@ static void get_audit(struct lc_req *req)
             return;
         }
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(a->d.store, sql);
     if (st == NULL) {
         lc_reply_internal(req, "audit query");
         return;
     }
-    if (lc_req_query(req, "action", action, sizeof action))
-        sqlite3_bind_text(st, 1, action, -1, SQLITE_TRANSIENT);
-    if (lc_req_query(req, "actor", actor, sizeof actor))
-        sqlite3_bind_text(st, 2, actor, -1, SQLITE_TRANSIENT);
-    if (lc_req_query(req, "target", target, sizeof target))
-        sqlite3_bind_text(st, 3, target, -1, SQLITE_TRANSIENT);
+    lc_api_bind_query(req, st, 1, "action", 64);
+    lc_api_bind_query(req, st, 2, "actor", 128);
+    lc_api_bind_query(req, st, 3, "target", 128);
     if (bef)
         sqlite3_bind_int64(st, 4, bef);
     sqlite3_bind_int64(st, 5, lim);
@@ -101,8 +98,11 @@ static void get_audit(struct lc_req *req)
     lc_reply_json(req, 200, json_pack("{s:o}", "audit", list));
 }
 
-int lc_audit_routes(struct lc_router *r)
+static const struct lc_api_route routes[] = {
+    {HTTP_GET, "/api/v1/audit", LC_ROLE_ADMIN | LC_ROLE_OPERATOR, LC_BODY_NONE, get_audit},
+};
+
+int lc_audit_routes(struct lc_accounts *a, struct lc_router *r)
 {
-    return lc_router_add(r, HTTP_GET, "/api/v1/audit", LC_ROLE_ADMIN | LC_ROLE_OPERATOR,
-                         LC_BODY_NONE, get_audit);
+    return LC_API_ROUTES(r, routes, a);
 }

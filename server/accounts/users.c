@@ -1,16 +1,15 @@
-/* server/accounts/users.c — staff accounts API; see users.h. Password hashing goes to the auth pool; the
- * row is written when the hash comes back, re-checking what may have changed meanwhile. */
-#include "server/accounts/users.h"
+/* server/accounts/users.c — staff accounts API; see accounts.h. Password hashing goes to the auth
+ * pool; the row is written when the hash comes back, re-checking what may have changed meanwhile. */
+#include "server/accounts/accounts_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/accounts/audit.h"
-#include "server/accounts/auth.h"
-#include "server/http/router.h"
+#include "server/http/http.h"
 #include "server/store/store.h"
 
 static bool username_ok(const char *s)
@@ -34,70 +33,67 @@ static json_t *user_json(sqlite3_stmt *st)
                      "updated_at", lc_time_json(sqlite3_column_int64(st, 3)));
 }
 
-/* The user as JSON, or NULL if there is none. */
-static json_t *load_user(struct lc_app *app, const char *name)
-{
-    static const char sql[] =
-        "SELECT username, role, created_at, updated_at FROM users WHERE username = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return NULL;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    json_t *o = sqlite3_step(st) == SQLITE_ROW ? user_json(st) : NULL;
-    sqlite3_reset(st);
-    return o;
-}
+#define SELECT_USERS "SELECT username, role, created_at, updated_at FROM users"
 
-static int count_admins(struct lc_app *app)
+/* The admins but name (NULL: all of them), or -1. */
+static int count_admins(struct lc_store *store, const char *name)
 {
-    static const char sql[] = "SELECT count(*) FROM users WHERE role = 'admin'";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    if (st)
-        sqlite3_reset(st);
+    static const char sql[] = "SELECT count(*) FROM users WHERE role = 'admin' AND username IS NOT ?";
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);   /* NULL binds NULL */
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
     return n;
 }
 
-static void get_users(struct lc_req *req)
+/* DELETE: not one's own account, nor the last admin. */
+static int delete_check(struct lc_res_write *w)
 {
-    static const char sql[] =
-        "SELECT username, role, created_at, updated_at FROM users ORDER BY username";
-    struct lc_app *app = lc_app(req);
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL) {
-        lc_reply_internal(req, "users");
-        return;
+    if (strcmp(w->key, w->req->user) == 0) {
+        lc_reply_error(w->req, 409, "conflict", "you cannot delete your own account");
+        return LC_ANSWERED;
     }
-    json_t *list = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(list, user_json(st));
-    sqlite3_reset(st);
-    lc_reply_json(req, 200, json_pack("{s:o}", "users", list));
+    if (count_admins(w->store, w->key) < 1) {
+        lc_reply_error(w->req, 409, "conflict", "the last admin cannot be deleted");
+        return LC_ANSWERED;
+    }
+    return 0;
 }
 
-struct pending_user {
-    char username[65];
-    char role[16];
-    bool create;
-    bool set_role;
+static const struct lc_resource users = {
+    .noun = "user", .key_chars = 0, .plural = "users",
+    .list_sql = SELECT_USERS " ORDER BY username",
+    .one_sql = SELECT_USERS " WHERE username = ?1",
+    .row_json = user_json,
+    .path = "/api/v1/users", .item_path = "/api/v1/users/{name}",
+    .readers = LC_ROLE_ADMIN, .writers = LC_ROLE_ADMIN, .audit = lc_audit,
+    .delete_sql = "DELETE FROM users WHERE username = ?1", .delete_check = delete_check,
 };
 
-static int check_password(struct lc_req *req, const char *pw)
+static void get_users(struct lc_req *req, void *ctx)
+{
+    struct lc_accounts *a = ctx;
+    lc_res_list(req, a->d.store, &users);
+}
+
+static int check_password(struct lc_req *req, struct lc_accounts *a, const char *pw)
 {
     long n = lc_utf8_chars(pw);
-    if (n < lc_app(req)->cfg.password_min_length) {
+    if (n < a->d.password_min_length) {
         lc_reply_error(req, 422, "invalid", "the password must have at least %d characters",
-                       lc_app(req)->cfg.password_min_length);
+                       a->d.password_min_length);
         return -1;
     }
     return 0;
 }
 
-static void end_sessions(struct lc_app *app, const char *name)
+static void end_sessions(struct lc_store *store, const char *name)
 {
     static const char sql[] =
         "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?)";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -105,247 +101,224 @@ static void end_sessions(struct lc_app *app, const char *name)
     sqlite3_reset(st);
 }
 
-/* The password hash is ready: write the row (create) or the change (patch). */
-static void on_hashed(struct lc_req *req, int rc, const char *hash, void *arg)
+/* A user to create, or a change of password and/or role, written by write_user(). */
+struct pending_user {
+    struct lc_accounts *a;
+    char username[65];
+    char role[16];
+    bool create;
+    bool set_role;
+    const char *hash;           /* the new password's Argon2id string; NULL: no new password */
+};
+
+static void pending_init(struct pending_user *pu, struct lc_accounts *a, const char *name,
+                         const char *role, bool create)
+{
+    memset(pu, 0, sizeof *pu);
+    pu->a = a;
+    snprintf(pu->username, sizeof pu->username, "%s", name);
+    if (role != NULL) {
+        snprintf(pu->role, sizeof pu->role, "%s", role);
+        pu->set_role = true;
+    }
+    pu->create = create;
+}
+
+/* The INSERT (create) or UPDATE (patch) of pu, bound; NULL on error. */
+static sqlite3_stmt *user_stmt(struct lc_store *store, const struct pending_user *pu)
 {
     static const char ins[] =
-        "INSERT INTO users (username, role, pwhash, created_at, updated_at) VALUES (?,?,?,?,?)";
+        "INSERT INTO users (username, role, pwhash, created_at, updated_at) VALUES (?1,?2,?3,?4,?4)";
     static const char upd[] =
-        "UPDATE users SET pwhash = ?, role = coalesce(?, role), updated_at = ? WHERE username = ?";
+        "UPDATE users SET pwhash = coalesce(?3, pwhash), role = coalesce(?2, role), updated_at = ?4"
+        " WHERE username = ?1";
+    sqlite3_stmt *st = lc_store_stmt(store, pu->create ? ins : upd);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_text(st, 1, pu->username, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, pu->set_role ? pu->role : NULL, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, pu->hash, -1, SQLITE_TRANSIENT);   /* NULL binds NULL */
+    sqlite3_bind_int64(st, 4, lc_now());
+    return st;
+}
+
+/* In the transaction: the row (create) or the change (patch); a change of an existing user ends
+ * its sessions, and the last admin keeps its role. */
+static int write_user(struct lc_res_write *w)
+{
+    const struct pending_user *pu = w->arg;
+    w->detail = pu->set_role ? json_pack("{s:s}", "role", pu->role)
+                             : json_pack("{s:b}", "password", 1);
+    sqlite3_stmt *st = user_stmt(w->store, pu);
+    int rc = pu->create ? lc_res_insert(w, st) : lc_res_update(w, st);
+    if (rc < 0 || pu->create)
+        return rc;
+    if (pu->set_role && count_admins(w->store, NULL) < 1) {
+        lc_reply_error(w->req, 409, "conflict", "the last admin cannot change role");
+        return LC_ANSWERED;
+    }
+    end_sessions(w->store, pu->username);
+    return 0;
+}
+
+static void write_pending(struct lc_req *req, struct pending_user *pu)
+{
+    struct lc_res_write w = {.req = req, .store = pu->a->d.store, .res = &users,
+                             .key = pu->username, .fn = write_user, .arg = pu,
+                             .status = pu->create ? 201 : 200,
+                             .what = pu->create ? "create" : "update", .audit = true};
+    lc_res_write(&w);
+}
+
+/* For lc_store_tx(): the first user, `admin` with the Argon2id string hash, and its entry. */
+static int bootstrap_tx(struct lc_store *s, void *hash)
+{
+    struct pending_user pu;
+    pending_init(&pu, NULL, "admin", "admin", true);
+    pu.hash = hash;
+    sqlite3_stmt *st = user_stmt(s, &pu);
+    int step = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st)
+        sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return -EIO;
+    return lc_audit(s, NULL, "system", "admin_bootstrap", "admin", NULL);
+}
+
+/* The password hash is ready: write the row (create) or the change (patch). Frees arg. */
+static void on_hashed(struct lc_req *req, int rc, const char *hash, void *arg)
+{
     struct pending_user *pu = arg;
-    struct lc_app *app = lc_app(req);
-    int64_t now = lc_now();
     if (rc < 0) {
         lc_reply_error(req, 503, "busy", "the password could not be hashed now");
-        goto out;
+    } else if (lc_req_alive(req)) { /* else the client left: nothing is changed */
+        pu->hash = hash;
+        write_pending(req, pu);
     }
-    if (!lc_req_alive(req))
-        goto out; /* the client left: nothing is changed */
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "users: begin");
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, pu->create ? ins : upd);
-    if (st == NULL)
-        goto fail;
-    if (pu->create) {
-        sqlite3_bind_text(st, 1, pu->username, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, pu->role, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, now);
-        sqlite3_bind_int64(st, 5, now);
-    } else {
-        sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-        if (pu->set_role)
-            sqlite3_bind_text(st, 2, pu->role, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, now);
-        sqlite3_bind_text(st, 4, pu->username, -1, SQLITE_TRANSIENT);
-    }
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_CONSTRAINT) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 409, "exists", "the user '%s' exists already", pu->username);
-        goto out;
-    }
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (!pu->create && lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 404, "not_found", "no user '%s'", pu->username);
-        goto out;
-    }
-    if (pu->set_role && !pu->create && count_admins(app) < 1) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 409, "conflict", "the last admin cannot change role");
-        goto out;
-    }
-    if (!pu->create)
-        end_sessions(app, pu->username);
-    json_t *detail = pu->create || pu->set_role ? json_pack("{s:s}", "role", pu->role)
-                                                : json_pack("{s:b}", "password", 1);
-    if (lc_audit(app->store, req, NULL, pu->create ? "user_create" : "user_update", pu->username,
-                 detail) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_json(req, pu->create ? 201 : 200, load_user(app, pu->username));
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "users: write");
-out:
     free(pu);
 }
 
-static void post_user(struct lc_req *req)
+/* Hashes pw on the auth pool, then writes a copy of pu. */
+static void hash_then_write(struct lc_req *req, const struct pending_user *pu, const char *pw)
 {
-    static const char *const fields[] = {"username", "password", "role", NULL};
-    struct lc_app *app = lc_app(req);
-    const char *name = NULL, *pw = NULL, *role = NULL;
-    json_t *body = lc_api_body(req, fields);
+    struct pending_user *copy = malloc(sizeof *copy);
+    if (copy == NULL) {
+        lc_reply_internal(req, "users: memory");
+        return;
+    }
+    *copy = *pu;
+    if (lc_auth_hash_password(pu->a, req, pw, on_hashed, copy) < 0) {
+        free(copy);
+        lc_reply_error(req, 503, "busy", "cannot hash the password now");
+    }
+}
+
+static int check_role(struct lc_req *req, const char *role)
+{
+    if (role != NULL && lc_role_parse(role) == 0) {
+        lc_reply_error(req, 422, "invalid", "role must be admin, editor, approver or operator");
+        return -1;
+    }
+    return 0;
+}
+
+int lc_auth_bootstrap(struct lc_accounts *a)
+{
+    static const char count[] = "SELECT count(*) FROM users";
+    sqlite3_stmt *st = lc_store_stmt(a->d.store, count);
+    if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+        return -EIO;
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (n > 0)
+        return 0;
+    const char *env = getenv("LOACAST_ADMIN_PASSWORD");
+    char pw[32];
+    if (env != NULL && env[0] != '\0') {
+        snprintf(pw, sizeof pw, "%s", env);
+        if (strlen(env) >= sizeof pw) {
+            fprintf(stderr, "loacast: LOACAST_ADMIN_PASSWORD is longer than %zu bytes\n",
+                    sizeof pw - 1);
+            return -EINVAL;
+        }
+    } else {
+        static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+        for (int i = 0; i < 16; i++)
+            pw[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+        pw[16] = '\0';
+    }
+    char hash[crypto_pwhash_STRBYTES];
+    if (lc_auth_pwhash(hash, pw) < 0)
+        return -ENOMEM;
+    if (lc_store_tx(a->d.store, bootstrap_tx, hash) < 0)
+        return -EIO;
+    if (env != NULL && env[0] != '\0')
+        printf("loacast: first start: created user 'admin' with the password from "
+               "LOACAST_ADMIN_PASSWORD\n");
+    else
+        printf("loacast: first start: created user 'admin' with the one-time password: %s\n"
+               "loacast: it is shown only this once; log in and change it.\n", pw);
+    fflush(stdout);
+    sodium_memzero(pw, sizeof pw);
+    return 0;
+}
+
+/* POST (create) and PATCH (change: a new password and/or role) of a user. */
+static void write_user_req(struct lc_req *req, void *ctx)
+{
+    static const char *const post_fields[] = {"username", "password", "role", NULL};
+    static const char *const patch_fields[] = {"password", "role", NULL};
+    struct lc_accounts *a = ctx;
+    bool create = req->method == HTTP_POST;
+    const char *name = create ? NULL : req->params[0], *pw = NULL, *role = NULL;
+    json_t *cur = NULL, *body = lc_api_body(req, create ? post_fields : patch_fields);
     if (body == NULL)
         return;
-    if (lc_api_string(req, body, "username", true, 64, &name) < 0 ||
-        lc_api_string(req, body, "password", true, 1024, &pw) < 0 ||
-        lc_api_string(req, body, "role", true, 16, &role) < 0)
+    if ((create && lc_api_string(req, body, "username", true, 64, &name) < 0) ||
+        lc_api_string(req, body, "password", create, 1024, &pw) < 0 ||
+        lc_api_string(req, body, "role", create, 16, &role) < 0)
         goto out;
-    if (!username_ok(name)) {
+    if (create && !username_ok(name)) {
         lc_reply_error(req, 422, "invalid",
                        "a user name is 1..64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
         goto out;
     }
-    if (lc_role_parse(role) == 0) {
-        lc_reply_error(req, 422, "invalid", "role must be admin, editor, approver or operator");
+    cur = lc_res_load(a->d.store, &users, name);
+    if (!create && cur == NULL) {
+        lc_res_not_found(req, &users, name);
         goto out;
     }
-    if (check_password(req, pw) < 0)
+    if (check_role(req, role) < 0 || (pw != NULL && check_password(req, a, pw) < 0))
         goto out;
-    json_t *exists = load_user(app, name);
-    if (exists != NULL) {
-        json_decref(exists);
+    if (create && cur != NULL) {
         lc_reply_error(req, 409, "exists", "the user '%s' exists already", name);
         goto out;
     }
-    struct pending_user *pu = calloc(1, sizeof *pu);
-    if (pu == NULL) {
-        lc_reply_internal(req, "users: memory");
+    if (pw == NULL && role == NULL) {    /* nothing to change */
+        lc_reply_json(req, 200, cur);
+        cur = NULL;
         goto out;
     }
-    snprintf(pu->username, sizeof pu->username, "%s", name);
-    snprintf(pu->role, sizeof pu->role, "%s", role);
-    pu->create = true;
-    pu->set_role = true;
-    if (lc_auth_hash_password(app, req, pw, on_hashed, pu) < 0) {
-        free(pu);
-        lc_reply_error(req, 503, "busy", "cannot hash the password now");
-    }
+    struct pending_user pu;
+    pending_init(&pu, a, name, role, create);
+    if (pw != NULL)
+        hash_then_write(req, &pu, pw);
+    else
+        write_pending(req, &pu);
 out:
-    json_decref(body);
-}
-
-static void patch_user(struct lc_req *req)
-{
-    static const char *const fields[] = {"password", "role", NULL};
-    static const char upd[] = "UPDATE users SET role = ?, updated_at = ? WHERE username = ?";
-    struct lc_app *app = lc_app(req);
-    const char *name = req->params[0], *pw = NULL, *role = NULL;
-    json_t *body = lc_api_body(req, fields);
-    if (body == NULL)
-        return;
-    if (lc_api_string(req, body, "password", false, 1024, &pw) < 0 ||
-        lc_api_string(req, body, "role", false, 16, &role) < 0)
-        goto out;
-    json_t *cur = load_user(app, name);
-    if (cur == NULL) {
-        lc_reply_error(req, 404, "not_found", "no user '%s'", name);
-        goto out;
-    }
     json_decref(cur);
-    if (role != NULL && lc_role_parse(role) == 0) {
-        lc_reply_error(req, 422, "invalid", "role must be admin, editor, approver or operator");
-        goto out;
-    }
-    if (pw != NULL) {
-        if (check_password(req, pw) < 0)
-            goto out;
-        struct pending_user *pu = calloc(1, sizeof *pu);
-        if (pu == NULL) {
-            lc_reply_internal(req, "users: memory");
-            goto out;
-        }
-        snprintf(pu->username, sizeof pu->username, "%s", name);
-        if (role) {
-            snprintf(pu->role, sizeof pu->role, "%s", role);
-            pu->set_role = true;
-        }
-        if (lc_auth_hash_password(app, req, pw, on_hashed, pu) < 0) {
-            free(pu);
-            lc_reply_error(req, 503, "busy", "cannot hash the password now");
-        }
-        goto out;
-    }
-    if (role == NULL) {
-        lc_reply_json(req, 200, load_user(app, name));
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, upd);
-    if (st == NULL || lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "users: begin");
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, lc_now());
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        lc_store_rollback(app->store);
-        lc_reply_internal(req, "users: update");
-        goto out;
-    }
-    if (count_admins(app) < 1) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 409, "conflict", "the last admin cannot change role");
-        goto out;
-    }
-    end_sessions(app, name);
-    if (lc_audit(app->store, req, NULL, "user_update", name, json_pack("{s:s}", "role", role)) < 0 ||
-        lc_store_commit(app->store) < 0) {
-        lc_store_rollback(app->store);
-        lc_reply_internal(req, "users: commit");
-        goto out;
-    }
-    lc_reply_json(req, 200, load_user(app, name));
-out:
     json_decref(body);
 }
 
-static void delete_user(struct lc_req *req)
+static void delete_user(struct lc_req *req, void *ctx)
 {
-    static const char del[] = "DELETE FROM users WHERE username = ?";
-    struct lc_app *app = lc_app(req);
-    const char *name = req->params[0];
-    if (strcmp(name, req->user) == 0) {
-        lc_reply_error(req, 409, "conflict", "you cannot delete your own account");
-        return;
-    }
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "users: begin");
-        return;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, del);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 404, "not_found", "no user '%s'", name);
-        return;
-    }
-    if (count_admins(app) < 1) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 409, "conflict", "the last admin cannot be deleted");
-        return;
-    }
-    if (lc_audit(app->store, req, NULL, "user_delete", name, NULL) < 0 || lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_no_content(req);
-    return;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "users: delete");
+    struct lc_accounts *a = ctx;
+    lc_res_delete(req, a->d.store, &users, req->params[0]);
 }
 
-int lc_users_routes(struct lc_router *r)
+int lc_users_routes(struct lc_accounts *a, struct lc_router *r)
 {
-    int rc = 0;
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/users", LC_ROLE_ADMIN, LC_BODY_NONE, get_users);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/users", LC_ROLE_ADMIN, LC_BODY_JSON, post_user);
-    if (rc == 0) rc = lc_router_add(r, HTTP_PATCH, "/api/v1/users/{name}", LC_ROLE_ADMIN, LC_BODY_JSON, patch_user);
-    if (rc == 0) rc = lc_router_add(r, HTTP_DELETE, "/api/v1/users/{name}", LC_ROLE_ADMIN, LC_BODY_NONE, delete_user);
-    return rc;
+    static const struct lc_res_handlers h = {.list = get_users, .write = write_user_req,
+                                             .del = delete_user};
+    return lc_res_routes(r, &users, &h, a);
 }

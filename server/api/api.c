@@ -47,6 +47,16 @@ void lc_reply_no_content(struct lc_req *req)
     lc_http_respond(req, 204, NULL, NULL, NULL, 0);
 }
 
+void lc_reply_error_headers(struct lc_req *req, int status, const char *headers, const char *code,
+                            const char *message)
+{
+    json_t *o = json_pack("{s:s,s:s}", "error", code, "message", message);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    lc_http_respond(req, status, "application/json", headers, s, s ? strlen(s) : 0);
+    free(s);
+}
+
 json_t *lc_api_body(struct lc_req *req, const char *const *allowed)
 {
     const char *ct = lc_req_header(req, "content-type");
@@ -100,20 +110,35 @@ long lc_utf8_chars(const char *s)
     return n;
 }
 
-int lc_api_string(struct lc_req *req, json_t *obj, const char *key, bool required,
-                  size_t max_chars, const char **out)
+/* The field key of obj, of type want (JSON_REAL: any number): 1 and *v when it is there; 0 when
+ * it is absent (or null) and not required; -1 after answering 400 (missing, wrong type). */
+static int field(struct lc_req *req, json_t *obj, const char *key, bool required, json_type want,
+                 json_t **v)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
+    *v = json_object_get(obj, key);
+    if (*v == NULL || json_is_null(*v)) {
         if (!required)
             return 0;
         lc_reply_error(req, 400, "bad_field", "'%s' is required", key);
         return -1;
     }
-    if (!json_is_string(v)) {
-        lc_reply_error(req, 400, "bad_field", "'%s' must be a string", key);
+    bool ok = want == JSON_REAL ? json_is_number(*v) : json_typeof(*v) == want;
+    if (!ok) {
+        lc_reply_error(req, 400, "bad_field", "'%s' must be %s", key,
+                       want == JSON_STRING ? "a string" : want == JSON_INTEGER ? "an integer"
+                                                                               : "a number");
         return -1;
     }
+    return 1;
+}
+
+int lc_api_string(struct lc_req *req, json_t *obj, const char *key, bool required,
+                  size_t max_chars, const char **out)
+{
+    json_t *v;
+    int rc = field(req, obj, key, required, JSON_STRING, &v);
+    if (rc <= 0)
+        return rc;
     const char *s = json_string_value(v);
     if (strlen(s) != json_string_length(v)) {
         lc_reply_error(req, 422, "invalid", "'%s' must not contain NUL characters", key);
@@ -135,17 +160,10 @@ int lc_api_string(struct lc_req *req, json_t *obj, const char *key, bool require
 int lc_api_int(struct lc_req *req, json_t *obj, const char *key, bool required, long long min,
                long long max, long long *out)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        if (!required)
-            return 0;
-        lc_reply_error(req, 400, "bad_field", "'%s' is required", key);
-        return -1;
-    }
-    if (!json_is_integer(v)) {
-        lc_reply_error(req, 400, "bad_field", "'%s' must be an integer", key);
-        return -1;
-    }
+    json_t *v;
+    int rc = field(req, obj, key, required, JSON_INTEGER, &v);
+    if (rc <= 0)
+        return rc;
     long long x = json_integer_value(v);
     if (x < min || x > max) {
         lc_reply_error(req, 422, "invalid", "'%s' must be between %lld and %lld", key, min, max);
@@ -158,19 +176,12 @@ int lc_api_int(struct lc_req *req, json_t *obj, const char *key, bool required, 
 int lc_api_number(struct lc_req *req, json_t *obj, const char *key, bool required, double min,
                   double max, double *out, bool *present)
 {
-    json_t *v = json_object_get(obj, key);
+    json_t *v;
     if (present)
         *present = false;
-    if (v == NULL || json_is_null(v)) {
-        if (!required)
-            return 0;
-        lc_reply_error(req, 400, "bad_field", "'%s' is required", key);
-        return -1;
-    }
-    if (!json_is_number(v)) {
-        lc_reply_error(req, 400, "bad_field", "'%s' must be a number", key);
-        return -1;
-    }
+    int rc = field(req, obj, key, required, JSON_REAL, &v);
+    if (rc <= 0)
+        return rc;
     double x = json_number_value(v);
     if (!(x >= min && x <= max)) {
         lc_reply_error(req, 422, "invalid", "'%s' must be between %g and %g", key, min, max);

@@ -1,13 +1,11 @@
 /*
- * server/bulletins/bulletin_audio.c — rendering bulletins on the render pool, recorded uploads, and the
- * audio preview with Range support.
+ * server/bulletins/bulletin_audio.c — a bulletin's audio: rendering its text, a recorded upload,
+ * and the audio preview with Range support.
  *
- * A render job owns copies of everything its worker needs (text or upload bytes, voice, title,
- * the audio directory); the worker calls the blocking lc_render_text()/lc_render_audio(),
- * writes the Ogg Opus file durably (audiostore.h) and stores the outcome in the job. The done
- * callback, on the loop, writes the database and answers the upload request if there is one.
- * The database is therefore only touched on the loop, and a file on disk without a row is at
- * worst an orphan, never a row without its file.
+ * Both renders go through the render service (bulletin_render.c); their outcome is stored on
+ * the loop by a status change (bulletin_status.c): `render ok` / `render fails` for a text,
+ * `upload ok` for a recording, whose PUT is held until then and answered with the bulletin.
+ * Calls bulletin_render.c, bulletin_status.c and bulletin_data.c, never bulletins.c.
  */
 #define LC_LOG_MODULE "bulletins"
 #include <fcntl.h>
@@ -20,177 +18,93 @@
 
 #include <http_parser.h>
 
-#include "codecs/render.h"
-#include "server/api/api.h"
-#include "server/store/audiostore.h"
-#include "server/accounts/audit.h"
-#include "server/bulletins/bulletins.h"
-#include "server/bulletins/bulletins_internal.h"
-#include "common/workers.h"
-#include "server/http/router.h"
 #include "common/log.h"
+#include "server/api/api.h"
+#include "server/bulletins/bulletins_internal.h"
+#include "server/http/http.h"
 #include "server/store/store.h"
 
-struct render_job {
-    struct lc_job job;              /* first: the pool links this */
-    struct lc_app *app;             /* loop side only */
-    struct lc_renderer *renderer;
-    const struct lc_lexicon *lexicon;
+/* Counts a finished render in the server's metrics. */
+static void count(struct lc_bulletins *b, const struct lc_render_out *out)
+{
+    if (b->render_seconds)
+        *b->render_seconds += out->seconds;
+    uint64_t *n = out->rc == 0 ? b->renders_ok : b->renders_failed;
+    if (n)
+        (*n)++;
+}
+
+/* ---- texts --------------------------------------------------------------------------------- */
+
+struct text_render {
+    struct lc_bulletins *b;
     int64_t id;
-    char *title;
-    char *text;                     /* text bulletins */
-    struct lc_req *req;             /* uploads: the PUT being answered (held) */
-    char voice[32];
-    int rate, bitrate;
-    double lufs;
-    char audio_dir[PATH_MAX];
-    /* results */
-    int rc;
-    struct lc_err err;
-    char hash[LC_AUDIO_HASH_LEN];
-    size_t bytes;
-    double duration_s, seconds;
 };
 
-static void job_free(struct render_job *j)
-{
-    if (j->req)
-        lc_req_release(j->req);
-    free(j->title);
-    free(j->text);
-    free(j);
-}
+struct text_outcome {
+    const struct text_render *t;
+    const struct lc_render_out *out;
+};
 
-static void render_work(struct lc_job *job)
+static int store_text_outcome(struct lc_store *s, void *arg)
 {
-    struct render_job *j = (struct render_job *)job;
-    struct lc_render_opts o = {.voice = j->voice, .rate_wpm = j->rate, .bitrate_kbps = j->bitrate,
-                               .complexity = LC_RENDER_DEFAULT_COMPLEXITY,
-                               .loudness_lufs = j->lufs, .title = j->title};
-    struct lc_rendered out = {0};
-    uint64_t t0 = uv_hrtime();
-    j->rc = lc_render_opts_resolve(&o, &j->err);
-    if (j->rc == 0) {
-        if (j->text)
-            j->rc = lc_render_text(j->renderer, &o, j->lexicon, j->text, strlen(j->text), &out,
-                                   &j->err);
-        else
-            j->rc = lc_render_audio(j->renderer, &o, j->req->body.data, j->req->body.len, &out,
-                                    &j->err);
+    const struct text_outcome *o = arg;
+    const struct lc_render_out *out = o->out;
+    struct lc_bulletin_change c = {.now = lc_now()};
+    if (out->rc == 0) {
+        c.event = LC_BEV_RENDER_OK;
+        c.hash = out->hash;
+        c.bytes = (int64_t)out->bytes;
+        c.duration_s = out->duration_s;
+        c.detail = json_pack("{s:f}", "duration_s", out->duration_s);
+    } else {
+        c.event = LC_BEV_RENDER_FAILED;
+        c.text = lc_err_msg(out->err);
+        c.detail = json_pack("{s:s}", "error", lc_err_msg(out->err));
     }
-    if (j->rc == 0) {
-        j->rc = lc_audio_store(j->audio_dir, out.ogg.data, out.ogg.len, j->hash, &j->err);
-        j->bytes = out.ogg.len;
-        j->duration_s = out.duration_s;
-    }
-    lc_rendered_free(&out);
-    j->seconds = (double)(uv_hrtime() - t0) / 1e9;
-}
-
-static struct render_job *job_new(struct lc_app *app, int64_t id, const char *title,
-                                  const char *voice, int rate)
-{
-    struct render_job *j = calloc(1, sizeof *j);
-    if (j == NULL || (j->title = strdup(title)) == NULL) {
-        free(j);
-        return NULL;
-    }
-    j->job.work = render_work;
-    j->app = app;
-    j->renderer = app->renderer;
-    j->lexicon = app->lexicon;
-    j->id = id;
-    snprintf(j->voice, sizeof j->voice, "%s", voice);
-    j->rate = rate;
-    j->bitrate = app->cfg.bitrate_kbps;
-    j->lufs = app->cfg.loudness_lufs;
-    snprintf(j->audio_dir, sizeof j->audio_dir, "%s", app->audio_dir);
-    return j;
+    int rc = lc_bulletin_transition(s, o->t->id, &c);
+    return rc == -EPERM || rc == -ENOENT ? 0 : rc; /* withdrawn meanwhile: nothing to store */
 }
 
 /* A text render finished: `rendering` → `pending` or `failed` (unless withdrawn meanwhile). */
-static void text_done(struct lc_job *job, int cancelled)
+static void text_done(const struct lc_render_out *out, int cancelled, void *arg)
 {
-    static const char upd_ok[] =
-        "UPDATE bulletins SET status = 'pending', audio_hash = ?2, audio_bytes = ?3,"
-        " duration_s = ?4, error = NULL, updated_at = ?5 WHERE id = ?1 AND status = 'rendering'";
-    static const char upd_fail[] =
-        "UPDATE bulletins SET status = 'failed', error = ?2, updated_at = ?3"
-        " WHERE id = ?1 AND status = 'rendering'";
-    struct render_job *j = (struct render_job *)job;
-    struct lc_app *app = j->app;
+    struct text_render *t = arg;
     if (cancelled)
         goto out; /* stays `rendering`; queued again at the next start */
-    app->metrics.render_seconds += j->seconds;
-    if (j->rc == 0)
-        app->metrics.renders_ok++;
-    else
-        app->metrics.renders_failed++;
-    char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)j->id);
-    if (lc_store_begin(app->store) < 0)
-        goto out;
-    sqlite3_stmt *st = lc_store_stmt(app->store, j->rc == 0 ? upd_ok : upd_fail);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_int64(st, 1, j->id);
-    if (j->rc == 0) {
-        sqlite3_bind_text(st, 2, j->hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)j->bytes);
-        sqlite3_bind_double(st, 4, j->duration_s);
-        sqlite3_bind_int64(st, 5, lc_now());
-    } else {
-        sqlite3_bind_text(st, 2, lc_err_msg(&j->err), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, lc_now());
-    }
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) > 0) {
-        json_t *detail = j->rc == 0 ? json_pack("{s:f}", "duration_s", j->duration_s)
-                                    : json_pack("{s:s}", "error", lc_err_msg(&j->err));
-        if (lc_audit(app->store, NULL, "system", j->rc == 0 ? "bulletin_rendered" : "bulletin_failed",
-                     target, detail) < 0)
-            goto fail;
-    }
-    if (lc_store_commit(app->store) < 0)
-        goto fail;
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_log(LC_LOG_ERR, "bulletin %lld: cannot store the render result", (long long)j->id);
+    count(t->b, out);
+    struct text_outcome o = {t, out};
+    if (lc_store_tx(t->b->store, store_text_outcome, &o) < 0)
+        lc_log(LC_LOG_ERR, "bulletin %lld: cannot store the render result", (long long)t->id);
 out:
-    job_free(j);
+    free(t);
 }
 
-int lc_bulletin_render_text(struct lc_app *app, int64_t id, const char *title, const char *text,
-                            const char *voice, int rate)
+int lc_bulletin_render_text(struct lc_bulletins *b, int64_t id, const char *title,
+                            const char *text, const char *voice, int rate)
 {
-    struct render_job *j = job_new(app, id, title, voice, rate);
-    if (j == NULL || (j->text = strdup(text)) == NULL) {
-        if (j)
-            job_free(j);
+    struct text_render *t = malloc(sizeof *t);
+    if (t == NULL)
         return -ENOMEM;
-    }
-    j->job.done = text_done;
-    int rc = lc_workers_submit(app->render_pool, &j->job);
+    *t = (struct text_render){b, id};
+    struct lc_render_in in = {.title = title, .text = text, .voice = voice, .rate_wpm = rate};
+    int rc = lc_bulletins_render(b, &in, false, text_done, t);
     if (rc < 0)
-        job_free(j);
+        free(t);
     return rc;
 }
 
-void lc_bulletins_resume(struct lc_app *app)
+void lc_bulletins_resume(struct lc_bulletins *b)
 {
     static const char sql[] =
         "SELECT id, title, text, voice, rate FROM bulletins"
         " WHERE status = 'rendering' AND kind = 'text' ORDER BY id";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(b->store, sql);
     if (st == NULL)
         return;
     int n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (lc_bulletin_render_text(app, sqlite3_column_int64(st, 0), lc_col_text(st, 1),
+        if (lc_bulletin_render_text(b, sqlite3_column_int64(st, 0), lc_col_text(st, 1),
                                     lc_col_text(st, 2), lc_col_text(st, 3),
                                     sqlite3_column_int(st, 4)) == 0)
             n++;
@@ -202,91 +116,69 @@ void lc_bulletins_resume(struct lc_app *app)
 
 /* ---- uploads ------------------------------------------------------------------------------- */
 
-/* An upload was rendered: answer it; on success the bulletin is `pending` with the new audio. */
-static void upload_done(struct lc_job *job, int cancelled)
+struct upload {
+    struct lc_bulletins *b;
+    int64_t id;
+    struct lc_req *req;             /* the PUT being answered (held); its body is rendered */
+    const struct lc_render_out *out;
+};
+
+static int store_upload(struct lc_store *s, void *arg)
 {
-    static const char upd[] =
-        "UPDATE bulletins SET status = 'pending', kind = 'audio', text = NULL, audio_hash = ?2,"
-        " audio_bytes = ?3, duration_s = ?4, error = NULL, updated_at = ?5"
-        " WHERE id = ?1 AND status IN ('draft', 'pending', 'failed')";
-    struct render_job *j = (struct render_job *)job;
-    struct lc_app *app = j->app;
-    struct lc_req *req = j->req;
+    struct upload *u = arg;
+    struct lc_bulletin_change c = {
+        .event = LC_BEV_UPLOAD_OK, .req = u->req, .hash = u->out->hash,
+        .bytes = (int64_t)u->out->bytes, .duration_s = u->out->duration_s, .now = lc_now(),
+        .detail = json_pack("{s:f,s:I}", "duration_s", u->out->duration_s, "upload_bytes",
+                            (json_int_t)u->req->body.len)};
+    return lc_bulletin_transition(s, u->id, &c);
+}
+
+/* An upload was rendered: answer it; on success the bulletin is `pending` with the new audio. */
+static void upload_done(const struct lc_render_out *out, int cancelled, void *arg)
+{
+    struct upload *u = arg;
+    struct lc_req *req = u->req;
     if (cancelled) {
         lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
         goto out;
     }
-    app->metrics.render_seconds += j->seconds;
-    if (j->rc < 0) {
-        app->metrics.renders_failed++;
-        if (j->rc == -EINVAL || j->rc == -ENODATA)
+    count(u->b, out);
+    if (out->rc < 0) {
+        if (out->rc == -EINVAL || out->rc == -ENODATA)
             lc_reply_error(req, 415, "unsupported_media",
                            "the upload is not audio loacast can read (WAV, FLAC, Ogg, MP3): %s",
-                           lc_err_msg(&j->err));
+                           lc_err_msg(out->err));
         else
             lc_reply_error(req, 500, "internal", "the recording could not be processed: %s",
-                           lc_err_msg(&j->err));
+                           lc_err_msg(out->err));
         goto out;
     }
-    app->metrics.renders_ok++;
-    char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)j->id);
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "upload: begin");
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, upd);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_int64(st, 1, j->id);
-    sqlite3_bind_text(st, 2, j->hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)j->bytes);
-    sqlite3_bind_double(st, 4, j->duration_s);
-    sqlite3_bind_int64(st, 5, lc_now());
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
+    u->out = out;
+    int rc = lc_store_tx(u->b->store, store_upload, u);
+    if (rc == -EPERM || rc == -ENOENT || rc == -EACCES)
         lc_reply_error(req, 409, "bad_state", "the bulletin changed while the upload was processed");
-        goto out;
-    }
-    if (lc_audit(app->store, req, NULL, "bulletin_audio", target,
-                 json_pack("{s:f,s:I}", "duration_s", j->duration_s, "upload_bytes",
-                           (json_int_t)req->body.len)) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_json(req, 200, lc_bulletin_load(app, j->id));
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "upload: store");
+    else if (rc < 0)
+        lc_reply_internal(req, "upload: store");
+    else
+        lc_reply_json(req, 200, lc_bulletin_load(u->b->store, u->id));
 out:
-    job_free(j);
+    lc_req_release(req);
+    free(u);
 }
 
-static void put_audio(struct lc_req *req)
+static void put_audio(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_bulletins *b = ctx;
     struct lc_bulletin_head h;
-    int64_t id;
-    if (lc_bulletin_id_param(req, &id) < 0)
+    if (lc_bulletin_head_param(req, b->store, &h, "upload: head") < 0)
         return;
-    int rc = lc_bulletin_head(app, id, &h);
-    if (rc == -ENOENT) {
-        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-        return;
-    }
-    if (rc < 0) {
-        lc_reply_internal(req, "upload: head");
-        return;
-    }
-    if (strcmp(h.created_by, req->user) != 0 && !(req->role & LC_ROLE_ADMIN)) {
+    int rc = lc_bulletin_check(&h, LC_BEV_UPLOAD_OK, req);
+    if (rc == -EACCES) {
         lc_reply_error(req, 403, "forbidden", "only the author or an admin uploads its audio");
         return;
     }
-    if (strcmp(h.status, "draft") && strcmp(h.status, "pending") && strcmp(h.status, "failed")) {
+    if (rc < 0) {
         lc_reply_error(req, 409, "bad_state", "the bulletin is %s", h.status);
         return;
     }
@@ -301,21 +193,28 @@ static void put_audio(struct lc_req *req)
         lc_reply_error(req, 400, "bad_request", "the body is empty: send the recording");
         return;
     }
-    json_t *b = lc_bulletin_load(app, id);
-    const char *title = b ? json_string_value(json_object_get(b, "title")) : "";
-    const char *voice = b ? json_string_value(json_object_get(b, "voice")) : "vi";
-    struct render_job *j = job_new(app, id, title ? title : "", voice ? voice : "vi", 0);
-    json_decref(b);
-    if (j == NULL) {
+    struct upload *u = calloc(1, sizeof *u);
+    if (u == NULL) {
         lc_reply_internal(req, "upload: memory");
         return;
     }
-    j->job.done = upload_done;
-    j->req = req;
+    *u = (struct upload){.b = b, .id = h.id, .req = req};
+    json_t *o = lc_bulletin_load(b->store, h.id);
+    const char *title = o ? json_string_value(json_object_get(o, "title")) : "";
+    const char *voice = o ? json_string_value(json_object_get(o, "voice")) : "vi";
+    struct lc_render_in in = {.title = title ? title : "", .voice = voice ? voice : "vi",
+                              .audio = req->body.data, .audio_len = req->body.len};
     lc_req_hold(req);
-    if (lc_workers_submit(app->render_pool, &j->job) < 0) {
+    rc = lc_bulletins_render(b, &in, false, upload_done, u);
+    json_decref(o);
+    if (rc == -ENOMEM) {
+        lc_reply_internal(req, "upload: memory");
+    } else if (rc < 0) {
         lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
-        job_free(j);
+    }
+    if (rc < 0) {
+        lc_req_release(req);
+        free(u);
     }
 }
 
@@ -358,31 +257,21 @@ static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
     return 1;
 }
 
-static void get_audio(struct lc_req *req)
+static void get_audio(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_bulletins *b = ctx;
     struct lc_bulletin_head h;
-    int64_t id;
     char path[PATH_MAX + 80], extra[256];
     unsigned char *buf = NULL;
     int fd = -1;
-    if (lc_bulletin_id_param(req, &id) < 0)
+    if (lc_bulletin_head_param(req, b->store, &h, "audio: head") < 0)
         return;
-    int rc = lc_bulletin_head(app, id, &h);
-    if (rc == -ENOENT) {
-        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-        return;
-    }
-    if (rc < 0) {
-        lc_reply_internal(req, "audio: head");
-        return;
-    }
     if (h.audio_hash[0] == '\0') {
         lc_reply_error(req, 404, "not_found", "bulletin %lld has no audio (it is %s)",
-                       (long long)id, h.status);
+                       (long long)h.id, h.status);
         return;
     }
-    if (lc_audio_path(app->audio_dir, h.audio_hash, path, sizeof path) < 0) {
+    if (lc_audio_path(b->audio_dir, h.audio_hash, path, sizeof path) < 0) {
         lc_reply_internal(req, "audio: path");
         return;
     }
@@ -434,12 +323,12 @@ out:
         close(fd);
 }
 
-int lc_bulletin_audio_routes(struct lc_router *r)
+int lc_bulletin_audio_routes(struct lc_bulletins *b, struct lc_router *r)
 {
     int rc = lc_router_add(r, HTTP_PUT, "/api/v1/bulletins/{id}/audio",
-                           LC_ROLE_ADMIN | LC_ROLE_EDITOR, LC_BODY_AUDIO, put_audio);
+                               LC_ROLE_ADMIN | LC_ROLE_EDITOR, LC_BODY_AUDIO, put_audio, b);
     if (rc == 0)
         rc = lc_router_add(r, HTTP_GET, "/api/v1/bulletins/{id}/audio", LC_ROLES_STAFF,
-                           LC_BODY_NONE, get_audio);
+                               LC_BODY_NONE, get_audio, b);
     return rc;
 }

@@ -1,8 +1,13 @@
-/* server/bulletins/bulletins.c — creating, listing, reading and reviewing bulletins; see bulletins.h.
- * Rendering, uploads and audio preview are in bulletin_audio.c. */
+/*
+ * server/bulletins/bulletins.c — the module's handle and routes; creating, listing, reading and
+ * reviewing bulletins (see bulletins.h). A text's rendering, uploads and the audio preview are
+ * in bulletin_audio.c; status changes go through bulletin_status.c; rows are read and inserted
+ * by bulletin_data.c. This file is the top of the module: it calls those, none of them calls it.
+ */
 #define LC_LOG_MODULE "bulletins"
 #include "server/bulletins/bulletins.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,126 +15,49 @@
 #include <http_parser.h>
 
 #include "codecs/tts.h"
-#include "server/api/api.h"
-#include "server/accounts/audit.h"
-#include "server/bulletins/bulletins_internal.h"
-#include "server/registry/registry.h"
-#include "server/http/router.h"
 #include "common/log.h"
+#include "server/api/api.h"
+#include "server/bulletins/bulletins_internal.h"
+#include "server/http/http.h"
+#include "server/registry/registry.h"
 #include "server/store/store.h"
 
 #define MAX_TEXT_CHARS 100000
 #define MAX_TARGETS 1000
 
-#define COLS                                                                                     \
-    "b.id, b.title, b.kind, b.text, b.voice, b.rate, b.priority, b.repeat, b.aired,"            \
-    " b.all_communes, b.not_before, b.expires, b.status, b.error, b.reason, b.audio_hash,"      \
-    " b.audio_bytes, b.duration_s, b.created_by, b.created_at, b.updated_at, b.approved_by,"    \
-    " b.approved_at, b.decided_by, b.decided_at,"                                                \
-    " (SELECT group_concat(commune, ',') FROM"                                                   \
-    "   (SELECT commune FROM bulletin_communes WHERE bulletin = b.id ORDER BY commune))"
+/* ---- the module ---------------------------------------------------------------------------- */
 
-static json_t *text_or_null(sqlite3_stmt *st, int i)
+int lc_bulletins_open(struct lc_bulletins **out, const struct lc_bulletins_deps *d)
 {
-    return lc_col_is_null(st, i) ? json_null() : json_string(lc_col_text(st, i));
-}
-
-static json_t *time_or_null(sqlite3_stmt *st, int i)
-{
-    return lc_col_is_null(st, i) ? json_null() : lc_time_json(sqlite3_column_int64(st, i));
-}
-
-static json_t *bulletin_json(sqlite3_stmt *st)
-{
-    int64_t id = sqlite3_column_int64(st, 0);
-    json_t *communes = json_array();
-    if (sqlite3_column_int(st, 9)) {
-        json_array_append_new(communes, json_string("*"));
-    } else if (!lc_col_is_null(st, 25)) {
-        const char *p = lc_col_text(st, 25);
-        while (*p) {
-            size_t n = strcspn(p, ",");
-            json_array_append_new(communes, json_stringn(p, n));
-            p += n + (p[n] == ',');
-        }
-    }
-    char audio[96];
-    snprintf(audio, sizeof audio, "/api/v1/bulletins/%lld/audio", (long long)id);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(id));
-    json_object_set_new(o, "title", json_string(lc_col_text(st, 1)));
-    json_object_set_new(o, "kind", json_string(lc_col_text(st, 2)));
-    json_object_set_new(o, "text", text_or_null(st, 3));
-    json_object_set_new(o, "voice", json_string(lc_col_text(st, 4)));
-    json_object_set_new(o, "rate", json_integer(sqlite3_column_int(st, 5)));
-    json_object_set_new(o, "priority", json_string(lc_col_text(st, 6)));
-    json_object_set_new(o, "repeat", json_integer(sqlite3_column_int(st, 7)));
-    json_object_set_new(o, "aired", json_integer(sqlite3_column_int(st, 8)));
-    json_object_set_new(o, "communes", communes);
-    json_object_set_new(o, "not_before", time_or_null(st, 10));
-    json_object_set_new(o, "expires", time_or_null(st, 11));
-    json_object_set_new(o, "status", json_string(lc_col_text(st, 12)));
-    json_object_set_new(o, "error", text_or_null(st, 13));
-    json_object_set_new(o, "reason", text_or_null(st, 14));
-    json_object_set_new(o, "audio", lc_col_is_null(st, 15) ? json_null() : json_string(audio));
-    json_object_set_new(o, "audio_bytes", lc_col_is_null(st, 16) ? json_null()
-                                                                 : json_integer(sqlite3_column_int64(st, 16)));
-    json_object_set_new(o, "duration_s", lc_col_is_null(st, 17) ? json_null()
-                                                                : json_real(sqlite3_column_double(st, 17)));
-    json_object_set_new(o, "created_by", json_string(lc_col_text(st, 18)));
-    json_object_set_new(o, "created_at", lc_time_json(sqlite3_column_int64(st, 19)));
-    json_object_set_new(o, "updated_at", lc_time_json(sqlite3_column_int64(st, 20)));
-    json_object_set_new(o, "approved_by", text_or_null(st, 21));
-    json_object_set_new(o, "approved_at", time_or_null(st, 22));
-    json_object_set_new(o, "decided_by", text_or_null(st, 23));
-    json_object_set_new(o, "decided_at", time_or_null(st, 24));
-    return o;
-}
-
-json_t *lc_bulletin_load(struct lc_app *app, int64_t id)
-{
-    static const char sql[] = "SELECT " COLS " FROM bulletins b WHERE b.id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return NULL;
-    sqlite3_bind_int64(st, 1, id);
-    json_t *o = sqlite3_step(st) == SQLITE_ROW ? bulletin_json(st) : NULL;
-    sqlite3_reset(st);
-    return o;
-}
-
-int lc_bulletin_head(struct lc_app *app, int64_t id, struct lc_bulletin_head *h)
-{
-    static const char sql[] =
-        "SELECT status, kind, created_by, audio_hash, expires FROM bulletins WHERE id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        h->id = id;
-        snprintf(h->status, sizeof h->status, "%s", lc_col_text(st, 0));
-        snprintf(h->kind, sizeof h->kind, "%s", lc_col_text(st, 1));
-        snprintf(h->created_by, sizeof h->created_by, "%s", lc_col_text(st, 2));
-        snprintf(h->audio_hash, sizeof h->audio_hash, "%s", lc_col_text(st, 3));
-        h->expires = lc_col_is_null(st, 4) ? 0 : sqlite3_column_int64(st, 4);
-        rc = 0;
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-int lc_bulletin_id_param(struct lc_req *req, int64_t *id)
-{
-    char *end;
-    long long v = strtoll(req->params[0], &end, 10);
-    if (*end != '\0' || v <= 0 || req->params[0][0] == '+' || req->params[0][0] == '0') {
-        lc_reply_error(req, 404, "not_found", "no bulletin '%.32s'", req->params[0]);
-        return -1;
-    }
-    *id = v;
+    *out = NULL;
+    if (strlen(d->audio_dir) >= PATH_MAX)
+        return -ENAMETOOLONG;
+    struct lc_bulletins *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return -ENOMEM;
+    b->store = d->store;
+    b->render_pool = d->render_pool;
+    b->renderer = d->renderer;
+    b->lexicon = d->lexicon;
+    b->bitrate_kbps = d->bitrate_kbps;
+    b->loudness_lufs = d->loudness_lufs;
+    b->renders_ok = d->renders_ok;
+    b->renders_failed = d->renders_failed;
+    b->render_seconds = d->render_seconds;
+    memcpy(b->audio_dir, d->audio_dir, strlen(d->audio_dir) + 1);
+    *out = b;
     return 0;
+}
+
+void lc_bulletins_free(struct lc_bulletins *b)
+{
+    free(b);
+}
+
+void lc_bulletins_stop(struct lc_bulletins *b)
+{
+    if (b)
+        b->render_pool = NULL;
 }
 
 /* ---- create -------------------------------------------------------------------------------- */
@@ -142,9 +70,8 @@ struct create {
     json_t *communes;
 };
 
-static int read_create(struct lc_req *req, json_t *body, struct create *c)
+static int read_create(struct lc_req *req, struct lc_store *store, json_t *body, struct create *c)
 {
-    struct lc_app *app = lc_app(req);
     c->voice = "vi";
     c->priority = "normal";
     c->rate = 150;
@@ -216,7 +143,7 @@ static int read_create(struct lc_req *req, json_t *body, struct create *c)
             c->all = true;
             continue;
         }
-        if (!lc_slug_ok(s) || !lc_commune_exists(app->store, s)) {
+        if (!lc_slug_ok(s) || !lc_commune_exists(store, s)) {
             lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", s);
             return -1;
         }
@@ -229,80 +156,36 @@ static int read_create(struct lc_req *req, json_t *body, struct create *c)
     return 0;
 }
 
-static void post_bulletin(struct lc_req *req)
+static void post_bulletin(struct lc_req *req, void *ctx)
 {
     static const char *const fields[] = {"title", "text", "voice", "rate", "communes", "priority",
                                          "repeat", "not_before", "expires", NULL};
-    static const char ins[] =
-        "INSERT INTO bulletins (title, kind, text, voice, rate, priority, repeat, all_communes,"
-        " not_before, expires, status, created_by, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    static const char ins_c[] = "INSERT INTO bulletin_communes (bulletin, commune) VALUES (?,?)";
-    struct lc_app *app = lc_app(req);
+    struct lc_bulletins *b = ctx;
     struct create c = {0};
+    int64_t id;
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
         return;
-    if (read_create(req, body, &c) < 0)
+    if (read_create(req, b->store, body, &c) < 0)
         goto out;
     bool text = c.text != NULL;
-    int64_t now = lc_now();
-    if (lc_store_begin(app->store) < 0) {
+    struct lc_bulletin_new n = {
+        .title = c.title, .text = c.text, .voice = c.voice, .priority = c.priority,
+        .rate = c.rate, .repeat = c.repeat, .has_not_before = c.not_before_s != NULL,
+        .has_expires = c.expires_s != NULL, .not_before = c.not_before, .expires = c.expires,
+        .all = c.all, .communes = c.communes, .user = req->user};
+    if (lc_store_begin(b->store) < 0) {
         lc_reply_internal(req, "bulletins: begin");
         goto out;
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, c.title, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, text ? "text" : "audio", -1, SQLITE_STATIC);
-    if (text)
-        sqlite3_bind_text(st, 3, c.text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, c.voice, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, c.rate);
-    sqlite3_bind_text(st, 6, c.priority, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, c.repeat);
-    sqlite3_bind_int(st, 8, c.all);
-    if (c.not_before_s)
-        sqlite3_bind_int64(st, 9, c.not_before);
-    if (c.expires_s)
-        sqlite3_bind_int64(st, 10, c.expires);
-    sqlite3_bind_text(st, 11, text ? "rendering" : "draft", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, req->user, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 13, now);
-    sqlite3_bind_int64(st, 14, now);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    int64_t id = lc_store_last_id(app->store);
-    if (!c.all) {
-        for (size_t i = 0; i < json_array_size(c.communes); i++) {
-            st = lc_store_stmt(app->store, ins_c);
-            if (st == NULL)
-                goto fail;
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, json_string_value(json_array_get(c.communes, i)), -1,
-                              SQLITE_TRANSIENT);
-            step = sqlite3_step(st);
-            sqlite3_reset(st);
-            if (step != SQLITE_DONE)
-                goto fail;
-        }
+    if (lc_bulletin_insert(b->store, req, &n, &id) < 0 || lc_store_commit(b->store) < 0) {
+        lc_store_rollback(b->store);
+        lc_reply_internal(req, "bulletins: insert");
+        goto out;
     }
-    char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    if (lc_audit(app->store, req, NULL, "bulletin_create", target,
-                 json_pack("{s:s,s:s}", "title", c.title, "kind", text ? "text" : "audio")) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    if (text && lc_bulletin_render_text(app, id, c.title, c.text, c.voice, (int)c.rate) < 0)
+    if (text && lc_bulletin_render_text(b, id, c.title, c.text, c.voice, (int)c.rate) < 0)
         lc_log(LC_LOG_ERR, "bulletin %lld: cannot queue its rendering now", (long long)id);
-    lc_reply_json(req, text ? 202 : 201, lc_bulletin_load(app, id));
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "bulletins: insert");
+    lc_reply_json(req, text ? 202 : 201, lc_bulletin_load(b->store, id));
 out:
     json_decref(body);
 }
@@ -319,70 +202,52 @@ static bool status_known(const char *s)
     return false;
 }
 
-static void get_bulletins(struct lc_req *req)
+static void get_bulletins(struct lc_req *req, void *ctx)
 {
-    static const char sql[] =
-        "SELECT " COLS " FROM bulletins b"
-        " WHERE (?1 IS NULL OR b.status = ?1) AND (?2 IS NULL OR b.created_by = ?2)"
-        "   AND (?3 IS NULL OR b.all_communes OR EXISTS (SELECT 1 FROM bulletin_communes bc"
-        "        WHERE bc.bulletin = b.id AND bc.commune = ?3))"
-        "   AND (?4 IS NULL OR b.id < ?4)"
-        " ORDER BY b.id DESC LIMIT ?5";
-    struct lc_app *app = lc_app(req);
+    struct lc_bulletins *b = ctx;
     char status[32], by[80], commune[80], before[32], limit[32];
-    long long lim = 100, bef = 0;
+    struct lc_bulletin_filter f = {.limit = 100};
     char *end;
-    if (lc_req_query(req, "status", status, sizeof status) && !status_known(status)) {
-        lc_reply_error(req, 400, "bad_query", "unknown status '%s'", status);
-        return;
+    if (lc_req_query(req, "status", status, sizeof status)) {
+        if (!status_known(status)) {
+            lc_reply_error(req, 400, "bad_query", "unknown status '%s'", status);
+            return;
+        }
+        f.status = status;
     }
     if (lc_req_query(req, "limit", limit, sizeof limit)) {
-        lim = strtoll(limit, &end, 10);
-        if (*end || lim < 1 || lim > 1000) {
+        f.limit = strtoll(limit, &end, 10);
+        if (*end || f.limit < 1 || f.limit > 1000) {
             lc_reply_error(req, 400, "bad_query", "limit must be 1..1000");
             return;
         }
     }
     if (lc_req_query(req, "before", before, sizeof before)) {
-        bef = strtoll(before, &end, 10);
-        if (*end || bef < 1) {
+        f.before = strtoll(before, &end, 10);
+        if (*end || f.before < 1) {
             lc_reply_error(req, 400, "bad_query", "before must be a bulletin id");
             return;
         }
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL) {
-        lc_reply_internal(req, "bulletins: list");
-        return;
-    }
-    if (lc_req_query(req, "status", status, sizeof status))
-        sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
     if (lc_req_query(req, "created_by", by, sizeof by))
-        sqlite3_bind_text(st, 2, by, -1, SQLITE_TRANSIENT);
+        f.created_by = by;
     if (lc_req_query(req, "commune", commune, sizeof commune))
-        sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
-    if (bef)
-        sqlite3_bind_int64(st, 4, bef);
-    sqlite3_bind_int64(st, 5, lim);
-    json_t *list = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(list, bulletin_json(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(list);
-        lc_reply_internal(req, "bulletins: list step");
+        f.commune = commune;
+    json_t *list;
+    if (lc_bulletin_list(b->store, &f, &list) < 0) {
+        lc_reply_internal(req, "bulletins: list");
         return;
     }
     lc_reply_json(req, 200, json_pack("{s:o}", "bulletins", list));
 }
 
-static void get_bulletin(struct lc_req *req)
+static void get_bulletin(struct lc_req *req, void *ctx)
 {
+    struct lc_bulletins *b = ctx;
     int64_t id;
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
-    json_t *o = lc_bulletin_load(lc_app(req), id);
+    json_t *o = lc_bulletin_load(b->store, id);
     if (o == NULL) {
         lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
         return;
@@ -392,144 +257,116 @@ static void get_bulletin(struct lc_req *req)
 
 /* ---- review -------------------------------------------------------------------------------- */
 
-enum action { APPROVE, REJECT, WITHDRAW };
-
-static void review(struct lc_req *req, enum action act)
-{
-    static const char upd_approve[] =
-        "UPDATE bulletins SET status = 'approved', approved_by = ?2, approved_at = ?3,"
-        " updated_at = ?3 WHERE id = ?1 AND status = 'pending'";
-    static const char upd_decide[] =
-        "UPDATE bulletins SET status = ?4, decided_by = ?2, decided_at = ?3, updated_at = ?3,"
-        " reason = coalesce(?5, reason) WHERE id = ?1 AND status = ?6";
-    static const char upd_expire[] =
-        "UPDATE bulletins SET status = 'expired', updated_at = ?2 WHERE id = ?1";
-    static const char *const reject_fields[] = {"reason", NULL};
-    struct lc_app *app = lc_app(req);
+/* Approve, reject, withdraw: 404, 403 (who), 409 (status) are answered in that order; an
+ * approval after `expires` makes the bulletin `expired` instead (409). */
+struct review {
+    struct lc_req *req;
     struct lc_bulletin_head h;
+    enum lc_bulletin_event ev;
+    const char *reason;
+    bool expired;
+};
+
+static int review_tx(struct lc_store *s, void *arg)
+{
+    struct review *r = arg;
+    int64_t now = lc_now();
+    if (r->ev == LC_BEV_APPROVE && r->h.expires && r->h.expires <= now) {
+        struct lc_bulletin_change c = {.event = LC_BEV_EXPIRE, .req = r->req, .now = now};
+        r->expired = true;
+        return lc_bulletin_transition(s, r->h.id, &c);
+    }
+    json_t *detail = json_pack("{s:s,s:s}", "from", r->h.status, "to",
+                               lc_bulletin_next(r->h.status, r->ev));
+    if (r->reason)
+        json_object_set_new(detail, "reason", json_string(r->reason));
+    struct lc_bulletin_change c = {.event = r->ev, .req = r->req, .text = r->reason, .now = now,
+                                   .detail = detail};
+    return lc_bulletin_transition(s, r->h.id, &c);
+}
+
+static void review(struct lc_req *req, struct lc_bulletins *b, enum lc_bulletin_event ev)
+{
+    static const char *const reject_fields[] = {"reason", NULL};
+    struct review r = {.req = req, .ev = ev};
     json_t *body = NULL;
-    const char *reason = NULL;
-    int64_t id, now = lc_now();
+    int64_t id;
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
-    if (act == REJECT) {
+    if (ev == LC_BEV_REJECT) {
         if ((body = lc_api_body(req, reject_fields)) == NULL)
             return;
-        if (lc_api_string(req, body, "reason", true, 1000, &reason) < 0)
+        if (lc_api_string(req, body, "reason", true, 1000, &r.reason) < 0)
             goto out;
-        if (reason[strspn(reason, " \t\r\n")] == '\0') {
+        if (r.reason[strspn(r.reason, " \t\r\n")] == '\0') {
             lc_reply_error(req, 422, "invalid", "a rejection needs a reason");
             goto out;
         }
     }
-    int rc = lc_bulletin_head(app, id, &h);
-    if (rc == -ENOENT) {
-        lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
+    if (lc_bulletin_head_param(req, b->store, &r.h, "bulletins: head") < 0)
+        goto out;
+    int rc = lc_bulletin_check(&r.h, ev, req);
+    if (rc == -EACCES) {
+        if (ev == LC_BEV_WITHDRAW)
+            lc_reply_error(req, 403, "forbidden",
+                           "only the author, an approver or an admin withdraws a bulletin");
+        else
+            lc_reply_error(req, 403, "forbidden", "nobody approves or rejects their own bulletin");
         goto out;
     }
     if (rc < 0) {
-        lc_reply_internal(req, "bulletins: head");
+        lc_reply_error(req, 409, "bad_state", "the bulletin is %s", r.h.status);
         goto out;
     }
-    bool mine = strcmp(h.created_by, req->user) == 0;
-    if (act != WITHDRAW && mine) {
-        lc_reply_error(req, 403, "forbidden", "nobody approves or rejects their own bulletin");
-        goto out;
-    }
-    if (act == WITHDRAW && !mine && !(req->role & (LC_ROLE_ADMIN | LC_ROLE_APPROVER))) {
-        lc_reply_error(req, 403, "forbidden", "only the author, an approver or an admin withdraws a bulletin");
-        goto out;
-    }
-    bool ok_state;
-    if (act == WITHDRAW)
-        ok_state = !strcmp(h.status, "draft") || !strcmp(h.status, "rendering") ||
-                   !strcmp(h.status, "pending") || !strcmp(h.status, "failed") ||
-                   !strcmp(h.status, "approved");
-    else
-        ok_state = !strcmp(h.status, "pending");
-    if (!ok_state) {
-        lc_reply_error(req, 409, "bad_state", "the bulletin is %s", h.status);
-        goto out;
-    }
-    char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "bulletins: begin");
-        goto out;
-    }
-    if (act == APPROVE && h.expires && h.expires <= now) {
-        sqlite3_stmt *st = lc_store_stmt(app->store, upd_expire);
-        if (st == NULL)
-            goto fail;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, now);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE || lc_audit(app->store, req, "system", "bulletin_expire", target, NULL) < 0 ||
-            lc_store_commit(app->store) < 0)
-            goto fail;
+    if (lc_store_tx(b->store, review_tx, &r) < 0)
+        lc_reply_internal(req, "bulletins: review");
+    else if (r.expired)
         lc_reply_error(req, 409, "bad_state", "the bulletin has expired");
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, act == APPROVE ? upd_approve : upd_decide);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, req->user, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, now);
-    if (act != APPROVE) {
-        sqlite3_bind_text(st, 4, act == REJECT ? "rejected" : "withdrawn", -1, SQLITE_STATIC);
-        if (reason)
-            sqlite3_bind_text(st, 5, reason, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 6, h.status, -1, SQLITE_TRANSIENT);
-    }
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    static const char *const actions[] = {"bulletin_approve", "bulletin_reject", "bulletin_withdraw"};
-    json_t *detail = json_pack("{s:s,s:s}", "from", h.status, "to",
-                               act == APPROVE ? "approved" : act == REJECT ? "rejected" : "withdrawn");
-    if (reason)
-        json_object_set_new(detail, "reason", json_string(reason));
-    if (lc_audit(app->store, req, NULL, actions[act], target, detail) < 0 || lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_json(req, 200, lc_bulletin_load(app, id));
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "bulletins: review");
+    else
+        lc_reply_json(req, 200, lc_bulletin_load(b->store, r.h.id));
 out:
     json_decref(body);
 }
 
-static void post_approve(struct lc_req *req)
+static void post_approve(struct lc_req *req, void *ctx)
 {
-    review(req, APPROVE);
+    review(req, ctx, LC_BEV_APPROVE);
 }
 
-static void post_reject(struct lc_req *req)
+static void post_reject(struct lc_req *req, void *ctx)
 {
-    review(req, REJECT);
+    review(req, ctx, LC_BEV_REJECT);
 }
 
-static void post_withdraw(struct lc_req *req)
+static void post_withdraw(struct lc_req *req, void *ctx)
 {
-    review(req, WITHDRAW);
+    review(req, ctx, LC_BEV_WITHDRAW);
 }
 
-int lc_bulletins_routes(struct lc_router *r)
+int lc_bulletins_routes(struct lc_bulletins *b, struct lc_router *r)
 {
-    const unsigned writers = LC_ROLE_ADMIN | LC_ROLE_EDITOR;
-    const unsigned reviewers = LC_ROLE_ADMIN | LC_ROLE_APPROVER;
-    int rc = 0;
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/bulletins", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletins);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/bulletins", writers, LC_BODY_JSON, post_bulletin);
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/bulletins/{id}", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletin);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/bulletins/{id}/approve", reviewers, LC_BODY_NONE, post_approve);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/bulletins/{id}/reject", reviewers, LC_BODY_JSON, post_reject);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/bulletins/{id}/withdraw",
-                                    writers | LC_ROLE_APPROVER, LC_BODY_NONE, post_withdraw);
-    if (rc == 0) rc = lc_bulletin_audio_routes(r);
-    return rc;
+#define WRITERS (LC_ROLE_ADMIN | LC_ROLE_EDITOR)
+#define REVIEWERS (LC_ROLE_ADMIN | LC_ROLE_APPROVER)
+    static const struct {
+        int method;
+        const char *pattern;
+        unsigned roles;
+        enum lc_body body;
+        lc_route_fn fn;
+    } routes[] = {
+        {HTTP_GET, "/api/v1/bulletins", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletins},
+        {HTTP_POST, "/api/v1/bulletins", WRITERS, LC_BODY_JSON, post_bulletin},
+        {HTTP_GET, "/api/v1/bulletins/{id}", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletin},
+        {HTTP_POST, "/api/v1/bulletins/{id}/approve", REVIEWERS, LC_BODY_NONE, post_approve},
+        {HTTP_POST, "/api/v1/bulletins/{id}/reject", REVIEWERS, LC_BODY_JSON, post_reject},
+        {HTTP_POST, "/api/v1/bulletins/{id}/withdraw", WRITERS | LC_ROLE_APPROVER, LC_BODY_NONE,
+         post_withdraw},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        int rc = lc_router_add(r, routes[i].method, routes[i].pattern, routes[i].roles,
+                                   routes[i].body, routes[i].fn, b);
+        if (rc < 0)
+            return rc;
+    }
+    return lc_bulletin_audio_routes(b, r);
 }

@@ -68,7 +68,6 @@ struct lc_req {
     int64_t user_id;            /* 0 when not authenticated */
     char user[64];
     unsigned role;              /* LC_ROLE_* bit of the authenticated user */
-    void *app;                  /* the server's context (struct lc_app *) */
 
     /* Private to http.c. */
     struct lc_http_conn *conn;  /* NULL once the connection is gone */
@@ -175,5 +174,9 @@ void lc_http_conn_end(struct lc_http_conn *c);
 void lc_http_conn_abort(struct lc_http_conn *c);
 
 const char *lc_http_reason(int status);
+
+/* The module's other public pieces: this header is the door of server/http/. */
+#include "server/http/router.h"
+#include "server/http/static.h"
 
 #endif

@@ -30,7 +30,7 @@ void lc_router_free(struct lc_router *r)
 
 static int add(struct lc_router *r, const struct lc_route *rt)
 {
-    if (rt->pattern[0] != '/' || (rt->fn == NULL && rt->fn_ctx == NULL))
+    if (rt->pattern[0] != '/' || rt->fn == NULL)
         return -EINVAL;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 32;
@@ -45,23 +45,14 @@ static int add(struct lc_router *r, const struct lc_route *rt)
 }
 
 int lc_router_add(struct lc_router *r, int method, const char *pattern, unsigned roles,
-                  enum lc_body body, lc_route_cb fn)
-{
-    return add(r, &(struct lc_route){method, pattern, roles, body, fn, NULL, NULL});
-}
-
-int lc_router_add_ctx(struct lc_router *r, int method, const char *pattern, unsigned roles,
                       enum lc_body body, lc_route_fn fn, void *ctx)
 {
-    return add(r, &(struct lc_route){method, pattern, roles, body, NULL, fn, ctx});
+    return add(r, &(struct lc_route){method, pattern, roles, body, fn, ctx});
 }
 
 void lc_route_run(const struct lc_route *rt, struct lc_req *req)
 {
-    if (rt->fn_ctx != NULL)
-        rt->fn_ctx(req, rt->ctx);
-    else
-        rt->fn(req);
+    rt->fn(req, rt->ctx);
 }
 
 /* Matches one pattern segment [ps, pe) against one path segment [s, e). A segment pattern is

@@ -7,9 +7,9 @@
  * whose pattern and method match wins. A path that matches some pattern but with another method
  * is 405 (the Allow list is given); no pattern at all is 404.
  *
- * Modules add their routes at start (lc_users_routes(), lc_bulletins_routes(), ...); later
- * issues add theirs the same way, nothing here changes. The router is immutable once the
- * server runs and only used on the loop thread.
+ * Modules add their routes at start (lc_accounts_routes(), lc_bulletins_routes(), ...), each with
+ * its own handle as the routes' ctx; later issues add theirs the same way, nothing here changes.
+ * The router is immutable once the server runs and only used on the loop thread.
  */
 #ifndef LC_SERVER_ROUTER_H
 #define LC_SERVER_ROUTER_H
@@ -36,18 +36,14 @@ enum lc_body {
 /* A handler gets the request and the handle of the module that added the route (ctx), never the
  * whole server. */
 typedef void (*lc_route_fn)(struct lc_req *req, void *ctx);
-/* TRANSITIONAL: the old handler shape, reaching the server through req->app (lc_app()); goes
- * when the last module has moved to lc_router_add_ctx(). */
-typedef void (*lc_route_cb)(struct lc_req *req);
 
 struct lc_route {
     int method;             /* enum http_method */
     const char *pattern;
     unsigned roles;         /* LC_ROLE_* bits, or LC_ROUTE_OPEN */
     enum lc_body body;
-    lc_route_cb fn;         /* one of fn and fn_ctx is set */
-    lc_route_fn fn_ctx;
-    void *ctx;              /* the module's handle, given to fn_ctx */
+    lc_route_fn fn;
+    void *ctx;              /* the module's handle, given to fn */
 };
 
 struct lc_router;
@@ -55,12 +51,9 @@ struct lc_router;
 int lc_router_new(struct lc_router **out);
 void lc_router_free(struct lc_router *r);
 
-/* Adds a route; pattern must be a static string. Returns 0 or -ENOMEM/-EINVAL. */
+/* Adds a route whose handler gets ctx (the module's handle); pattern must be a static string.
+ * Returns 0 or -ENOMEM/-EINVAL. */
 int lc_router_add(struct lc_router *r, int method, const char *pattern, unsigned roles,
-                  enum lc_body body, lc_route_cb fn);
-
-/* Adds a route whose handler gets ctx (the module's handle). Returns 0 or -ENOMEM/-EINVAL. */
-int lc_router_add_ctx(struct lc_router *r, int method, const char *pattern, unsigned roles,
                       enum lc_body body, lc_route_fn fn, void *ctx);
 
 /* Runs the route's handler. */

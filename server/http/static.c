@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <http_parser.h>
+#include <jansson.h>
 #include <sodium.h>
 
-#include "server/api/api.h"
 #include "common/log.h"
 #include "server/http/router.h"
 
@@ -51,7 +51,8 @@ struct entry {
 };
 
 struct lc_static {
-    char dir[PATH_MAX];
+    char dir[PATH_MAX];         /* "" when no console was found: every file is 404 */
+    char timezone[64];          /* for station.json */
     struct entry *e;
     size_t n, cap;
     size_t total;
@@ -235,22 +236,25 @@ static bool find_default(char *out, size_t n)
     return false;
 }
 
-int lc_static_open(struct lc_static **out, const struct lc_config *cfg, struct lc_err *err)
+int lc_static_open(struct lc_static **out, const char *web_dir, const char *timezone,
+                   struct lc_err *err)
 {
     *out = NULL;
     struct lc_static *s = calloc(1, sizeof *s);
     if (s == NULL)
         return lc_err_set(err, -ENOMEM, "out of memory");
     int rc = 0;
-    if (cfg->web_dir[0]) {
-        if (!has_index(cfg->web_dir)) {
-            rc = lc_err_set(err, -ENOENT, "[server] web_dir: %s holds no index.html", cfg->web_dir);
+    snprintf(s->timezone, sizeof s->timezone, "%s", timezone);
+    if (web_dir[0]) {
+        if (!has_index(web_dir)) {
+            rc = lc_err_set(err, -ENOENT, "[server] web_dir: %s holds no index.html", web_dir);
             goto fail;
         }
-        snprintf(s->dir, sizeof s->dir, "%s", cfg->web_dir);
+        snprintf(s->dir, sizeof s->dir, "%s", web_dir);
     } else if (!find_default(s->dir, sizeof s->dir)) {
         lc_log(LC_LOG_WARN, "web console files not found (set [server] web_dir); serving the API only");
-        lc_static_free(s);
+        s->dir[0] = '\0';
+        *out = s;
         return 0;
     }
     if ((rc = scan(s, s->dir, "", 0, err)) < 0)
@@ -273,17 +277,29 @@ static const struct entry *lookup(const struct lc_static *s, const char *name)
     return NULL;
 }
 
-static void serve(struct lc_req *req, const char *name)
+/* The JSON error answer of the API's shape ({"error","message"}); http/ answers its own 404s. */
+static void not_found(struct lc_req *req, const char *message)
 {
-    const struct lc_static *s = lc_app(req)->web;
-    if (s == NULL) {
-        lc_reply_error(req, 404, "not_found",
-                       "the web console's files were not found (set [server] web_dir)");
+    json_t *o = json_pack("{s:s,s:s}", "error", "not_found", "message", message);
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (body == NULL) {
+        lc_http_respond(req, 500, "text/plain", NULL, "out of memory\n", 14);
+        return;
+    }
+    lc_http_respond(req, 404, "application/json", NULL, body, strlen(body));
+    free(body);
+}
+
+static void serve(struct lc_req *req, const struct lc_static *s, const char *name)
+{
+    if (s->dir[0] == '\0') {
+        not_found(req, "the web console's files were not found (set [server] web_dir)");
         return;
     }
     const struct entry *e = lookup(s, name);
     if (e == NULL) {
-        lc_reply_error(req, 404, "not_found", "no such file");
+        not_found(req, "no such file");
         return;
     }
     char extra[1024];
@@ -297,38 +313,38 @@ static void serve(struct lc_req *req, const char *name)
     lc_http_respond(req, 200, e->ctype, extra, e->data, e->len);
 }
 
-static void get_index(struct lc_req *req)
+static void get_index(struct lc_req *req, void *ctx)
 {
-    serve(req, "index.html");
+    serve(req, ctx, "index.html");
 }
 
-static void get_file(struct lc_req *req)
+static void get_file(struct lc_req *req, void *ctx)
 {
-    serve(req, req->params[0]);
+    serve(req, ctx, req->params[0]);
 }
 
-static void get_file2(struct lc_req *req)
+static void get_file2(struct lc_req *req, void *ctx)
 {
     char name[512];
     /* Both parts are single path segments (no '/'); the lookup is exact, so "..", "%2e%2e" or
      * anything else not in the table is 404. */
     if (snprintf(name, sizeof name, "%s/%s", req->params[0], req->params[1]) >= (int)sizeof name) {
-        lc_reply_error(req, 404, "not_found", "no such file");
+        not_found(req, "no such file");
         return;
     }
-    serve(req, name);
+    serve(req, ctx, name);
 }
 
 /* What the console needs to know about the station: its time zone (dates are shown in it,
  * whatever the browser's zone) and the server's version. */
-static void get_station(struct lc_req *req)
+static void get_station(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
-    json_t *o = json_pack("{s:s,s:s}", "timezone", app->cfg.timezone, "version", LOACAST_VERSION);
+    const struct lc_static *s = ctx;
+    json_t *o = json_pack("{s:s,s:s}", "timezone", s->timezone, "version", LOACAST_VERSION);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (body == NULL) {
-        lc_reply_internal(req, "station.json");
+        lc_http_respond(req, 500, "text/plain", NULL, "out of memory\n", 14);
         return;
     }
     lc_http_respond(req, 200, "application/json", SECURITY_HEADERS "Cache-Control: no-cache\r\n",
@@ -336,18 +352,21 @@ static void get_station(struct lc_req *req)
     free(body);
 }
 
-int lc_static_routes(struct lc_router *r)
+int lc_static_routes(struct lc_static *s, struct lc_router *r)
 {
-    int rc = lc_router_add(r, HTTP_GET, "/", LC_ROUTE_OPEN, LC_BODY_NONE, get_index);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/index.html", LC_ROUTE_OPEN, LC_BODY_NONE, get_index);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/web/station.json", LC_ROUTE_OPEN, LC_BODY_NONE,
-                           get_station);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/web/{file}", LC_ROUTE_OPEN, LC_BODY_NONE, get_file);
-    if (rc == 0)
-        rc = lc_router_add(r, HTTP_GET, "/web/{dir}/{file}", LC_ROUTE_OPEN, LC_BODY_NONE,
-                           get_file2);
+    static const struct {
+        const char *pattern;
+        lc_route_fn fn;
+    } routes[] = {
+        {"/", get_index},
+        {"/index.html", get_index},
+        {"/web/station.json", get_station},
+        {"/web/{file}", get_file},
+        {"/web/{dir}/{file}", get_file2},
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof routes / sizeof routes[0]; i++)
+        rc = lc_router_add(r, HTTP_GET, routes[i].pattern, LC_ROUTE_OPEN, LC_BODY_NONE,
+                               routes[i].fn, s);
     return rc;
 }

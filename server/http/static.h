@@ -11,7 +11,8 @@
  *   <directory of the executable>/../web            (a build directory inside the source tree)
  *   <directory of the executable>/../share/loacast/web   (installed: meson install)
  *   LC_WEB_SOURCE_DIR, the source tree's web/ as meson saw it when building
- * If none holds it, the server runs without a console ("/" answers 404 with a message saying so).
+ * If none holds it, the server runs without a console ("/" answers 404 with a message saying so;
+ * /web/station.json still answers).
  *
  * Every answer carries a strict Content-Security-Policy (only the server's own scripts, styles
  * and media; blob: media for the bulletin preview), nosniff, no referrer, no framing, an ETag
@@ -24,24 +25,25 @@
 #define LC_SERVER_STATIC_H
 
 #include "common/err.h"
-#include "server/config.h"
 
 struct lc_router;
 struct lc_static;
 
 /* Loads the console's files as described above into *out (owned by the caller, freed with
- * lc_static_free()). *out is NULL, and 0 returned, when no web directory was found and none was
- * configured. Returns a negative errno with a message in err when the configured directory
- * cannot be read, holds no index.html, or is over the limits (512 files, 16 MiB). */
-int lc_static_open(struct lc_static **out, const struct lc_config *cfg, struct lc_err *err);
+ * lc_static_free()); web_dir is `[server] web_dir` ("" = look in the default places), timezone
+ * the station's (for station.json). When no web directory was found and none was configured,
+ * *out holds no files and 0 is returned. Returns a negative errno with a message in err when the
+ * configured directory cannot be read, holds no index.html, or is over the limits (512 files,
+ * 16 MiB). */
+int lc_static_open(struct lc_static **out, const char *web_dir, const char *timezone,
+                   struct lc_err *err);
 void lc_static_free(struct lc_static *s);
 
 /* The directory the files were read from ("" when none). */
 const char *lc_static_dir(const struct lc_static *s);
 
 /* Adds GET "/", "/index.html", "/web/{file}", "/web/{dir}/{file}" and "/web/station.json" (the
- * station's time zone and the version, for the console). The table is reached through
- * lc_app(req)->web. */
-int lc_static_routes(struct lc_router *r);
+ * station's time zone and the version, for the console), answered from s. */
+int lc_static_routes(struct lc_static *s, struct lc_router *r);
 
 #endif

@@ -7,15 +7,13 @@
 #include <sodium.h>
 
 #include "server/api/api.h"
-#include "server/accounts/audit.h"
-#include "server/accounts/auth.h"
-#include "server/registry/registry.h"
-#include "server/http/router.h"
+#include "server/accounts/accounts.h"
+#include "server/registry/registry_internal.h"
+#include "server/http/http.h"
 #include "server/store/store.h"
 
 #define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at"
 
-static const char select_one[] = "SELECT " COLS " FROM clusters WHERE id = ?";
 
 static json_t *nullable_real(sqlite3_stmt *st, int i)
 {
@@ -39,16 +37,14 @@ static json_t *cluster_json(sqlite3_stmt *st)
     return o;
 }
 
-static json_t *load(struct lc_app *app, const char *id)
-{
-    sqlite3_stmt *st = lc_store_stmt(app->store, select_one);
-    if (st == NULL)
-        return NULL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    json_t *o = sqlite3_step(st) == SQLITE_ROW ? cluster_json(st) : NULL;
-    sqlite3_reset(st);
-    return o;
-}
+/* The listing is get_clusters() (filters, flags), not list_sql. */
+static const struct lc_resource clusters = {
+    .noun = "cluster", .key_chars = 64, .plural = "clusters",
+    .one_sql = "SELECT " COLS " FROM clusters WHERE id = ?1",
+    .row_json = cluster_json, .path = "/api/v1/clusters", .item_path = "/api/v1/clusters/{id}",
+    .readers = LC_ROLES_STAFF, .writers = LC_REGISTRY_WRITERS, .audit = lc_audit,
+    .delete_sql = "DELETE FROM clusters WHERE id = ?1",
+};
 
 int lc_cluster_check_token(struct lc_store *store, const char *cluster, const char *token)
 {
@@ -70,7 +66,7 @@ int lc_cluster_check_token(struct lc_store *store, const char *cluster, const ch
 /* True when the cluster was reached in none of its commune's last n aired sessions (and at
  * least n sessions aired since it was registered): a receiver that connects but never gets the
  * programme through is as silent as one that never connects. */
-static bool unreached_recently(struct lc_app *app, const char *cluster, const char *commune,
+static bool unreached_recently(struct lc_store *store, const char *cluster, const char *commune,
                                int64_t created_at, int n)
 {
     static const char sql[] =
@@ -79,7 +75,7 @@ static bool unreached_recently(struct lc_app *app, const char *cluster, const ch
         " FROM (SELECT b.id FROM broadcasts b WHERE b.commune = ?1 AND b.host IS NULL"
         "   AND b.status IN ('done', 'interrupted') AND b.start_at >= ?3"
         "   ORDER BY b.start_at DESC LIMIT ?4) s";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return false;
     sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
@@ -95,27 +91,26 @@ static bool unreached_recently(struct lc_app *app, const char *cluster, const ch
 
 /* GET /api/v1/clusters[?commune=][&status=online|offline]: each cluster with "online" (seen
  * within [coverage] offline_after_s) and "unreached_recently" (see above). */
-static void get_clusters(struct lc_req *req)
+static void get_clusters(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
         "SELECT " COLS " FROM clusters WHERE (?1 IS NULL OR commune = ?1)"
         " AND (?2 IS NULL OR (?2 = 'offline') = (last_seen IS NULL OR last_seen < ?3))"
         " ORDER BY commune, id";
-    struct lc_app *app = lc_app(req);
-    char commune[80], status[16];
+    struct lc_registry *reg = ctx;
+    char status[16];
     const char *want = lc_req_query(req, "status", status, sizeof status);
     if (want != NULL && strcmp(want, "online") != 0 && strcmp(want, "offline") != 0) {
         lc_reply_error(req, 400, "bad_query", "status must be online or offline");
         return;
     }
-    int64_t since = lc_now() - app->cfg.offline_after_s;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    int64_t since = lc_now() - reg->d.offline_after_s;
+    sqlite3_stmt *st = lc_store_stmt(reg->d.store, sql);
     if (st == NULL) {
         lc_reply_internal(req, "clusters");
         return;
     }
-    if (lc_req_query(req, "commune", commune, sizeof commune))
-        sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    lc_api_bind_query(req, st, 1, "commune", 80);
     if (want != NULL)
         sqlite3_bind_text(st, 2, want, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, since);
@@ -135,31 +130,31 @@ static void get_clusters(struct lc_req *req)
         lc_time_parse(json_string_value(json_object_get(o, "created_at")), &created);
         json_object_set_new(
             o, "unreached_recently",
-            json_boolean(unreached_recently(app, json_string_value(json_object_get(o, "id")),
+            json_boolean(unreached_recently(reg->d.store, json_string_value(json_object_get(o, "id")),
                                             json_string_value(json_object_get(o, "commune")),
-                                            created, app->cfg.unreached_sessions)));
+                                            created, reg->d.unreached_sessions)));
     }
     lc_reply_json(req, 200, json_pack("{s:o}", "clusters", list));
 }
 
-static void get_cluster(struct lc_req *req)
+static void get_cluster(struct lc_req *req, void *ctx)
 {
-    json_t *o = load(lc_app(req), req->params[0]);
-    if (o == NULL) {
-        lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", req->params[0]);
-        return;
-    }
-    lc_reply_json(req, 200, o);
+    struct lc_registry *reg = ctx;
+    lc_res_get(req, reg->d.store, &clusters, req->params[0]);
 }
 
+/* A cluster's fields from a POST or PATCH body. */
 struct fields {
     const char *commune, *name;
     double lat, lon;
     bool has_lat, has_lon;
-    long long speakers, population;
+    long long speakers, population;     /* PATCH: -1 when absent */
+    char token[LC_TOKEN_LEN];           /* POST: the new receiver token, answered once */
+    json_t *body;                       /* PATCH: audited as it came */
 };
 
-static int read_fields(struct lc_req *req, json_t *body, struct fields *f, bool create)
+static int read_fields(struct lc_req *req, struct lc_store *store, json_t *body, struct fields *f,
+                       bool create)
 {
     if (lc_api_string(req, body, "commune", create, 64, &f->commune) < 0 ||
         lc_api_string(req, body, "name", create, 200, &f->name) < 0 ||
@@ -172,238 +167,179 @@ static int read_fields(struct lc_req *req, json_t *body, struct fields *f, bool 
         lc_reply_error(req, 422, "invalid", "name must not be empty");
         return -1;
     }
-    if (f->commune != NULL && !lc_commune_exists(lc_app(req)->store, f->commune)) {
+    if (f->commune != NULL && !lc_commune_exists(store, f->commune)) {
         lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", f->commune);
         return -1;
     }
     return 0;
 }
 
-static void post_cluster(struct lc_req *req)
+/* The statement sql with the fields bound as ?1 id, ?2 commune, ?3 name, ?4/?5 has_lat/lat,
+ * ?6/?7 has_lon/lon, ?8 speakers, ?9 population (absent ones NULL); NULL on error. */
+static sqlite3_stmt *bind_fields(struct lc_res_write *w, const char *sql, const struct fields *f)
 {
-    static const char *const names[] = {"id", "commune", "name", "lat", "lon", "speakers",
-                                        "population", NULL};
+    sqlite3_stmt *st = lc_store_stmt(w->store, sql);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, f->commune, -1, SQLITE_TRANSIENT);     /* NULL binds NULL */
+    sqlite3_bind_text(st, 3, f->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, f->has_lat);
+    if (f->has_lat)
+        sqlite3_bind_double(st, 5, f->lat);
+    sqlite3_bind_int(st, 6, f->has_lon);
+    if (f->has_lon)
+        sqlite3_bind_double(st, 7, f->lon);
+    if (f->speakers >= 0)
+        sqlite3_bind_int64(st, 8, f->speakers);
+    if (f->population >= 0)
+        sqlite3_bind_int64(st, 9, f->population);
+    return st;
+}
+
+static int insert_cluster(struct lc_res_write *w)
+{
     static const char ins[] =
         "INSERT INTO clusters (id, commune, name, lat, lon, speakers, population, token_hash,"
-        " token_issued_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)";
+        " token_issued_at, created_at) VALUES (?1, ?2, ?3, ?5, ?7, ?8, ?9, ?10, ?11, ?11)";
+    struct fields *f = w->arg;
+    char th[LC_TOKEN_HASH_LEN];
+    lc_token_hash(f->token, th);
+    sqlite3_stmt *st = bind_fields(w, ins, f);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 10, th, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 11, lc_now());
+    int rc = lc_res_insert(w, st);
+    if (rc == 0)
+        rc = lc_audit(w->store, w->req, NULL, "cluster_create", w->key,
+                      json_pack("{s:s}", "commune", f->commune));
+    if (rc == 0)
+        rc = lc_audit(w->store, w->req, NULL, "cluster_token", w->key,
+                      json_pack("{s:s}", "reason", "created"));
+    if (rc == 0) {
+        w->answer = lc_res_load(w->store, &clusters, w->key);
+        json_object_set_new(w->answer, "token", json_string(f->token));
+    }
+    return rc;
+}
+
+static int update_cluster(struct lc_res_write *w)
+{
+    static const char upd[] =
+        "UPDATE clusters SET commune = coalesce(?2, commune), name = coalesce(?3, name),"
+        " lat = CASE WHEN ?4 THEN ?5 ELSE lat END, lon = CASE WHEN ?6 THEN ?7 ELSE lon END,"
+        " speakers = coalesce(?8, speakers), population = coalesce(?9, population) WHERE id = ?1";
+    const struct fields *f = w->arg;
+    w->detail = json_deep_copy(f->body);
+    return lc_res_update(w, bind_fields(w, upd, f));
+}
+
+/* The first free "<commune>-<n>" in id. 0 or -EIO. */
+static int free_id(struct lc_store *store, const char *commune, char id[80])
+{
     static const char taken[] = "SELECT 1 FROM clusters WHERE id = ?";
-    struct lc_app *app = lc_app(req);
-    struct fields f = {.speakers = 1};
+    sqlite3_stmt *st = lc_store_stmt(store, taken);
+    if (st == NULL)
+        return -EIO;
+    for (int n = 1;; n++) {
+        snprintf(id, 80, "%.60s-%d", commune, n);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            break;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* POST (create) and PATCH (change) of a cluster: the body's checks, then the write. */
+static void write_cluster(struct lc_req *req, void *ctx)
+{
+    static const char *const post_names[] = {"id", "commune", "name", "lat", "lon", "speakers",
+                                             "population", NULL};
+    static const char *const patch_names[] = {"commune", "name", "lat", "lon", "speakers",
+                                              "population", NULL};
+    struct lc_registry *reg = ctx;
+    bool create = req->method == HTTP_POST;
+    struct fields f = {.speakers = create ? 1 : -1, .population = create ? 0 : -1};
     const char *given = NULL;
     char id[80];
-    json_t *body = lc_api_body(req, names);
+    json_t *body = f.body = lc_api_body(req, create ? post_names : patch_names);
     if (body == NULL)
         return;
-    if (lc_api_string(req, body, "id", false, 64, &given) < 0 || read_fields(req, body, &f, true) < 0)
+    if ((create && lc_api_string(req, body, "id", false, 64, &given) < 0) ||
+        read_fields(req, reg->d.store, body, &f, create) < 0)
         goto out;
-    if (given != NULL) {
+    if (create && given != NULL) {
         if (!lc_slug_ok(given)) {
             lc_reply_error(req, 422, "invalid", "id must be a slug: a-z, 0-9 and single '-'");
             goto out;
         }
         snprintf(id, sizeof id, "%s", given);
-    } else {
-        /* The first free <commune>-<n>. */
-        sqlite3_stmt *st = lc_store_stmt(app->store, taken);
-        if (st == NULL) {
-            lc_reply_internal(req, "clusters: id");
-            goto out;
-        }
-        for (int n = 1;; n++) {
-            snprintf(id, sizeof id, "%.60s-%d", f.commune, n);
-            sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) != SQLITE_ROW)
-                break;
-        }
-        sqlite3_reset(st);
-    }
-    char token[LC_TOKEN_LEN], th[LC_TOKEN_HASH_LEN];
-    lc_token_new(token);
-    lc_token_hash(token, th);
-    int64_t now = lc_now();
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "clusters: begin");
+    } else if (create && free_id(reg->d.store, f.commune, id) < 0) {
+        lc_reply_internal(req, "clusters: id");
         goto out;
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, f.commune, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, f.name, -1, SQLITE_TRANSIENT);
-    if (f.has_lat)
-        sqlite3_bind_double(st, 4, f.lat);
-    if (f.has_lon)
-        sqlite3_bind_double(st, 5, f.lon);
-    sqlite3_bind_int64(st, 6, f.speakers);
-    sqlite3_bind_int64(st, 7, f.population);
-    sqlite3_bind_text(st, 8, th, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 9, now);
-    sqlite3_bind_int64(st, 10, now);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_CONSTRAINT) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 409, "exists", "the cluster '%s' exists already", id);
-        goto out;
-    }
-    if (step != SQLITE_DONE ||
-        lc_audit(app->store, req, NULL, "cluster_create", id, json_pack("{s:s}", "commune", f.commune)) < 0 ||
-        lc_audit(app->store, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "created")) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    json_t *o = load(app, id);
-    json_object_set_new(o, "token", json_string(token));
-    sodium_memzero(token, sizeof token);
-    lc_reply_json(req, 201, o);
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "clusters: insert");
+    if (create)
+        lc_token_new(f.token);
+    struct lc_res_write w = {
+        .req = req, .store = reg->d.store, .res = &clusters, .key = create ? id : req->params[0],
+        .arg = &f, .fn = create ? insert_cluster : update_cluster, .status = create ? 201 : 200,
+        .what = create ? "create" : "update", .audit = !create, /* a new one has two entries */
+    };
+    lc_res_write(&w);
+    sodium_memzero(f.token, sizeof f.token);
 out:
     json_decref(body);
 }
 
-static void patch_cluster(struct lc_req *req)
+static void delete_cluster(struct lc_req *req, void *ctx)
 {
-    static const char *const names[] = {"commune", "name", "lat", "lon", "speakers", "population",
-                                        NULL};
-    static const char upd[] =
-        "UPDATE clusters SET commune = coalesce(?1, commune), name = coalesce(?2, name),"
-        " lat = CASE WHEN ?3 THEN ?4 ELSE lat END, lon = CASE WHEN ?5 THEN ?6 ELSE lon END,"
-        " speakers = coalesce(?7, speakers), population = coalesce(?8, population) WHERE id = ?9";
-    struct lc_app *app = lc_app(req);
-    const char *id = req->params[0];
-    struct fields f = {.speakers = -1, .population = -1};
-    json_t *body = lc_api_body(req, names);
-    if (body == NULL)
-        return;
-    if (read_fields(req, body, &f, false) < 0)
-        goto out;
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "clusters: begin");
-        goto out;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, upd);
-    if (st == NULL)
-        goto fail;
-    if (f.commune)
-        sqlite3_bind_text(st, 1, f.commune, -1, SQLITE_TRANSIENT);
-    if (f.name)
-        sqlite3_bind_text(st, 2, f.name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, f.has_lat);
-    if (f.has_lat)
-        sqlite3_bind_double(st, 4, f.lat);
-    sqlite3_bind_int(st, 5, f.has_lon);
-    if (f.has_lon)
-        sqlite3_bind_double(st, 6, f.lon);
-    if (f.speakers >= 0)
-        sqlite3_bind_int64(st, 7, f.speakers);
-    if (f.population >= 0)
-        sqlite3_bind_int64(st, 8, f.population);
-    sqlite3_bind_text(st, 9, id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", id);
-        goto out;
-    }
-    json_t *detail = json_deep_copy(body);
-    if (lc_audit(app->store, req, NULL, "cluster_update", id, detail) < 0 || lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_json(req, 200, load(app, id));
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "clusters: update");
-out:
-    json_decref(body);
+    struct lc_registry *reg = ctx;
+    lc_res_delete(req, reg->d.store, &clusters, req->params[0]);
 }
 
-static void delete_cluster(struct lc_req *req)
+/* POST /api/v1/clusters/{id}/token: a new token (w->arg), the old one stops working at once. */
+static int token_tx(struct lc_res_write *w)
 {
-    static const char del[] = "DELETE FROM clusters WHERE id = ?";
-    struct lc_app *app = lc_app(req);
-    const char *id = req->params[0];
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "clusters: begin");
-        return;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, del);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", id);
-        return;
-    }
-    if (lc_audit(app->store, req, NULL, "cluster_delete", id, NULL) < 0 || lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_no_content(req);
-    return;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "clusters: delete");
-}
-
-static void post_token(struct lc_req *req)
-{
-    static const char upd[] = "UPDATE clusters SET token_hash = ?, token_issued_at = ? WHERE id = ?";
-    struct lc_app *app = lc_app(req);
-    const char *id = req->params[0];
-    char token[LC_TOKEN_LEN], th[LC_TOKEN_HASH_LEN];
-    lc_token_new(token);
+    static const char upd[] = "UPDATE clusters SET token_hash = ?2, token_issued_at = ?3 WHERE id = ?1";
+    const char *token = w->arg;
+    char th[LC_TOKEN_HASH_LEN];
     lc_token_hash(token, th);
     int64_t now = lc_now();
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "clusters: begin");
-        return;
-    }
-    sqlite3_stmt *st = lc_store_stmt(app->store, upd);
+    sqlite3_stmt *st = lc_store_stmt(w->store, upd);
     if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, th, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    if (lc_store_changes(app->store) == 0) {
-        lc_store_rollback(app->store);
-        lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", id);
-        return;
-    }
-    if (lc_audit(app->store, req, NULL, "cluster_token", id, json_pack("{s:s}", "reason", "rotated")) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_reply_json(req, 200, json_pack("{s:s,s:s,s:o}", "id", id, "token", token,
-                                      "token_issued_at", lc_time_json(now)));
-    sodium_memzero(token, sizeof token);
-    return;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "clusters: token");
-}
-
-int lc_clusters_routes(struct lc_router *r)
-{
-    const unsigned w = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
-    int rc = 0;
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/clusters", LC_ROLES_STAFF, LC_BODY_NONE, get_clusters);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/clusters", w, LC_BODY_JSON, post_cluster);
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/clusters/{id}", LC_ROLES_STAFF, LC_BODY_NONE, get_cluster);
-    if (rc == 0) rc = lc_router_add(r, HTTP_PATCH, "/api/v1/clusters/{id}", w, LC_BODY_JSON, patch_cluster);
-    if (rc == 0) rc = lc_router_add(r, HTTP_DELETE, "/api/v1/clusters/{id}", w, LC_BODY_NONE, delete_cluster);
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/clusters/{id}/token", w, LC_BODY_NONE, post_token);
+        return -EIO;
+    sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, th, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, now);
+    w->detail = json_pack("{s:s}", "reason", "rotated");
+    int rc = lc_res_update(w, st);
+    if (rc == 0)
+        w->answer = json_pack("{s:s,s:s,s:o}", "id", w->key, "token", token, "token_issued_at",
+                              lc_time_json(now));
     return rc;
+}
+
+static void post_token(struct lc_req *req, void *ctx)
+{
+    struct lc_registry *reg = ctx;
+    char token[LC_TOKEN_LEN];
+    lc_token_new(token);
+    struct lc_res_write w = {.req = req, .store = reg->d.store, .res = &clusters,
+                             .key = req->params[0], .fn = token_tx, .arg = token, .status = 200,
+                             .what = "token", .audit = true};
+    lc_res_write(&w);
+    sodium_memzero(token, sizeof token);
+}
+
+int lc_clusters_routes(struct lc_registry *reg, struct lc_router *r)
+{
+    static const struct lc_res_handlers h = {get_clusters, get_cluster, write_cluster,
+                                             delete_cluster};
+    static const struct lc_api_route token = {HTTP_POST, "/api/v1/clusters/{id}/token",
+                                              LC_REGISTRY_WRITERS, LC_BODY_NONE, post_token};
+    int rc = lc_res_routes(r, &clusters, &h, reg);
+    return rc < 0 ? rc : lc_api_routes(r, &token, 1, reg);
 }

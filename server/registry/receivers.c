@@ -3,7 +3,7 @@
  *   POST /api/v1/receivers/{cluster}/status {"volume","signal","firmware","amplifier"} → 204
  * The token comes as "Authorization: Bearer <token>" or "?token=<token>" (many IP speakers take
  * only a URL). Wrong token 401, unknown cluster 404. Every accepted request is a sign of life
- * (clusters.last_seen). The streaming route of issue 6 authenticates the same way, through
+ * (clusters.last_seen; the streaming engine records its receivers' with lc_cluster_seen()). The streaming route of issue 6 authenticates the same way, through
  * lc_receiver_auth().
  */
 #include <stdio.h>
@@ -14,8 +14,8 @@
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/registry/registry.h"
-#include "server/http/router.h"
+#include "server/registry/registry_internal.h"
+#include "server/http/http.h"
 #include "server/store/store.h"
 
 int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster)
@@ -47,17 +47,30 @@ int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *clu
     return 0;
 }
 
-static void post_status(struct lc_req *req)
+int lc_cluster_seen(struct lc_store *store, const char *cluster, int64_t now_s)
+{
+    static const char sql[] = "UPDATE clusters SET last_seen = ?2 WHERE id = ?1";
+    sqlite3_stmt *q = lc_store_stmt(store, sql);
+    if (q == NULL)
+        return -EIO;
+    sqlite3_bind_text(q, 1, cluster, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now_s);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void post_status(struct lc_req *req, void *ctx)
 {
     static const char *const fields[] = {"volume", "signal", "firmware", "amplifier", NULL};
     static const char upd[] =
         "UPDATE clusters SET last_seen = ?2, status = ?3, status_at = ?2 WHERE id = ?1";
-    struct lc_app *app = lc_app(req);
+    struct lc_registry *reg = ctx;
     const char *cluster = req->params[0], *fw = NULL, *amp = NULL;
     long long volume = -1;
     double signal = 0;
     bool has_signal;
-    if (lc_receiver_auth(lc_app(req)->store, req, cluster) < 0)
+    if (lc_receiver_auth(reg->d.store, req, cluster) < 0)
         return;
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
@@ -68,7 +81,7 @@ static void post_status(struct lc_req *req)
         lc_api_string(req, body, "amplifier", false, 32, &amp) < 0)
         goto out;
     char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    sqlite3_stmt *st = lc_store_stmt(app->store, upd);
+    sqlite3_stmt *st = lc_store_stmt(reg->d.store, upd);
     if (st == NULL || s == NULL) {
         free(s);
         lc_reply_internal(req, "receiver status");
@@ -89,8 +102,11 @@ out:
     json_decref(body);
 }
 
-int lc_receivers_routes(struct lc_router *r)
+static const struct lc_api_route routes[] = {
+    {HTTP_POST, "/api/v1/receivers/{cluster}/status", LC_ROUTE_OPEN, LC_BODY_JSON, post_status},
+};
+
+int lc_receivers_routes(struct lc_registry *reg, struct lc_router *r)
 {
-    return lc_router_add(r, HTTP_POST, "/api/v1/receivers/{cluster}/status", LC_ROUTE_OPEN,
-                         LC_BODY_JSON, post_status);
+    return LC_API_ROUTES(r, routes, reg);
 }

@@ -1,5 +1,6 @@
 /*
- * server/registry/registry.h — communes and loudspeaker clusters (the receivers).
+ * server/registry/registry.h — the registry module's door: communes and loudspeaker clusters (the
+ * receivers). It owns the tables `communes` and `clusters`: every write to them is here.
  *
  *   GET|POST /api/v1/communes, GET|PATCH|DELETE /api/v1/communes/{id}
  *     {"id","name","population"} — id a slug; DELETE refuses (409) while clusters or bulletins
@@ -14,25 +15,33 @@
  *   POST /api/v1/receivers/{cluster}/status (receiver token) — a receiver's report (volume,
  *     signal, firmware, amplifier), kept as the cluster's "status"; a sign of life.
  *
- * Receiver tokens are stored as SHA-256 (auth.h); lc_receiver_auth() is for the streaming
- * routes of issue 6.
+ * Receiver tokens are stored as SHA-256 (server/accounts/accounts.h); lc_receiver_auth() is for
+ * the streaming routes. Loop thread only.
  */
 #ifndef LC_SERVER_REGISTRY_H
 #define LC_SERVER_REGISTRY_H
 
 #include <stdbool.h>
-#include <stddef.h>
+#include <stdint.h>
 
-struct lc_app;
 struct lc_store;
 struct lc_router;
-
 struct lc_req;
+struct lc_registry;
 
-int lc_communes_routes(struct lc_router *r);
-int lc_clusters_routes(struct lc_router *r);
-/* POST /api/v1/receivers/{cluster}/status (receivers.c). */
-int lc_receivers_routes(struct lc_router *r);
+/* What the registry needs, copied at open. */
+struct lc_registry_deps {
+    struct lc_store *store;
+    int offline_after_s;        /* [coverage]: a cluster not seen for longer is offline */
+    int unreached_sessions;     /* [coverage]: flagged when reached in none of the last N */
+};
+
+/* The module's handle (*out, freed by lc_registry_free). 0 or -ENOMEM. */
+int lc_registry_open(struct lc_registry **out, const struct lc_registry_deps *deps);
+void lc_registry_free(struct lc_registry *reg);
+
+/* Adds the communes, clusters and receivers routes, with reg as their handle. */
+int lc_registry_routes(struct lc_registry *reg, struct lc_router *r);
 
 /* Authenticates a receiver's request for cluster (bearer or ?token=). 0, or -1 after answering
  * 401/404. */
@@ -44,5 +53,9 @@ bool lc_commune_exists(struct lc_store *store, const char *id);
 /* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
  * cluster, -EACCES if the token is wrong. */
 int lc_cluster_check_token(struct lc_store *store, const char *cluster, const char *token);
+
+/* A sign of life: clusters.last_seen = now_s (nothing if there is no such cluster). Inside the
+ * caller's transaction if it has one. 0 or -EIO. */
+int lc_cluster_seen(struct lc_store *store, const char *cluster, int64_t now_s);
 
 #endif

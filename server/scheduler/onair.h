@@ -1,7 +1,12 @@
 /*
- * server/scheduler/onair.h — the hand-off between the scheduler (schedules/, server/scheduler*.c) and the
- * streaming engine (server/stream*.c): which commune has which session on air, with which
- * programme. Internal header of server/.
+ * server/scheduler/onair.h — the hand-off between the scheduler (server/scheduler/) and the
+ * streaming engine (server/stream/): which commune has which session on air, with which
+ * programme.
+ *
+ * A public piece of server/scheduler/: other modules reach it through the door scheduler.h, which
+ * includes it. It is a header of its own because the hub (onair.c) depends on nothing else of
+ * the module: a subscriber (the stream module, tests/stream/test_engine.c) links and uses only
+ * these event types, never the scheduler's timer or handle.
  *
  * The scheduler publishes events; the streaming engine (and metrics, logs) subscribe. Loop
  * thread only. A published session and its items are valid for the duration of the callbacks:
@@ -23,7 +28,7 @@
  * An emergency in a commune that is off air is an ordinary session with `emergency` set,
  * published PREPARE (optional) then OPEN at once.
  *
- * Details of the scheduler (server/scheduler/scheduler.c, added with issue 5):
+ * Details of the scheduler (scheduler.c and scheduler_emergency.c, added with issue 5):
  *   - OPEN's start_ms is the instant of offset 0 of the programme: the window start for a session
  *     opened on time or resumed after a restart (so now − start_ms is the offset to play from);
  *     the moment it went on air for one opened more than 1 s late for another reason (the

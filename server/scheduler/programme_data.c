@@ -14,9 +14,7 @@
 #include <time.h>
 
 #include "server/api/api.h"
-#include "server/app.h"
-#include "server/store/audiostore.h"
-#include "server/accounts/audit.h"
+#include "server/bulletins/bulletins.h"
 #include "common/log.h"
 #include "server/store/store.h"
 
@@ -32,16 +30,23 @@ struct lc_tz lc_station_tz(void)
     return lc_tz_system();
 }
 
+sqlite3_stmt *lc_sched_stmt(struct lc_store *store, const char *sql, const char *commune)
+{
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
+    if (st != NULL)
+        sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    return st;
+}
+
 /* ---- slots ---------------------------------------------------------------------------------- */
 
-int lc_slots_load(struct lc_app *app, const char *commune, struct lc_slot *out, size_t *n)
+int lc_slots_load(struct lc_store *store, const char *commune, struct lc_slot *out, size_t *n)
 {
     static const char sql[] =
         "SELECT start_s, minutes, days FROM slots WHERE commune = ? ORDER BY position";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_sched_stmt(store, sql, commune);
     if (st == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     int step;
     *n = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < LC_SLOTS_MAX)
@@ -97,10 +102,10 @@ static void row_read(sqlite3_stmt *st, struct lc_bsession *s)
     }
 }
 
-int lc_bsession_load(struct lc_app *app, int64_t id, struct lc_bsession *out)
+int lc_bsession_load(struct lc_store *store, int64_t id, struct lc_bsession *out)
 {
     static const char sql[] = "SELECT " ROW_COLUMNS " FROM broadcasts WHERE id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -119,7 +124,7 @@ static int by_start(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int lc_sessions_of_day(struct lc_app *app, const char *commune, struct lc_date d,
+int lc_sessions_of_day(struct lc_store *store, const char *commune, struct lc_date d,
                        struct lc_bsessions *out)
 {
     static const char sql[] = "SELECT " ROW_COLUMNS " FROM broadcasts"
@@ -128,10 +133,9 @@ int lc_sessions_of_day(struct lc_app *app, const char *commune, struct lc_date d
     struct lc_tz tz = lc_station_tz();
     int64_t day0 = lc_local_to_unix(&tz, d, 0), day1 = lc_local_to_unix(&tz, d, 86400);
     size_t first = out->n;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_sched_stmt(store, sql, commune);
     if (st == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, day0);
     sqlite3_bind_int64(st, 3, day1);
     int step;
@@ -150,7 +154,7 @@ int lc_sessions_of_day(struct lc_app *app, const char *commune, struct lc_date d
     struct lc_slot slots[LC_SLOTS_MAX];
     struct lc_window w[LC_SLOTS_MAX];
     size_t nslots;
-    int rc = lc_slots_load(app, commune, slots, &nslots);
+    int rc = lc_slots_load(store, commune, slots, &nslots);
     if (rc < 0)
         return rc;
     size_t nw = lc_slots_expand(slots, nslots, d, &tz, w);
@@ -193,7 +197,7 @@ void lc_cands_free(struct lc_cands *cs)
     *cs = (struct lc_cands){0};
 }
 
-int lc_cands_load(struct lc_app *app, const char *commune, struct lc_cands *out)
+int lc_cands_load(struct lc_store *store, const char *commune, struct lc_cands *out)
 {
     static const char sql[] =
         "SELECT b.id, b.title, b.priority,"
@@ -207,10 +211,9 @@ int lc_cands_load(struct lc_app *app, const char *commune, struct lc_cands *out)
         " ORDER BY b.id";
     *out = (struct lc_cands){0};
     size_t cap = 0;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_sched_stmt(store, sql, commune);
     if (st == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     int step, rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->n == cap) {
@@ -261,15 +264,15 @@ int lc_cands_load(struct lc_app *app, const char *commune, struct lc_cands *out)
     return rc;
 }
 
-json_t *lc_programme_make(struct lc_app *app, struct lc_cands *cs, const char *commune,
-                          int64_t start, int64_t end, bool count)
+json_t *lc_programme_make(struct lc_cands *cs, int gap_ms, const char *commune, int64_t start,
+                          int64_t end, bool count)
 {
     struct lc_prog_item *items = calloc(cs->n + 1, sizeof *items);
     size_t *nf = calloc(cs->n + 1, sizeof *nf);
     json_t *out = NULL;
     if (items == NULL || nf == NULL)
         goto out;
-    struct lc_session_in in = {commune, start, end, app->cfg.gap_ms};
+    struct lc_session_in in = {commune, start, end, gap_ms};
     struct lc_programme p = {.items = items, .not_fitting = nf};
     if (lc_programme_build(&in, cs->c, cs->n, &p) < 0)
         goto out;
@@ -298,11 +301,22 @@ out:
     return out;
 }
 
-json_t *lc_programme_single(struct lc_app *app, int64_t bulletin)
+json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *commune,
+                               int64_t start, int64_t end)
+{
+    struct lc_cands cs;
+    if (lc_cands_load(store, commune, &cs) < 0)
+        return NULL;
+    json_t *p = lc_programme_make(&cs, gap_ms, commune, start, end, false);
+    lc_cands_free(&cs);
+    return p;
+}
+
+json_t *lc_programme_single(struct lc_store *store, int64_t bulletin)
 {
     static const char sql[] = "SELECT title, coalesce(duration_s, 0), audio_hash FROM bulletins"
                               " WHERE id = ? AND audio_hash IS NOT NULL";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return NULL;
     sqlite3_bind_int64(st, 1, bulletin);
@@ -322,70 +336,29 @@ json_t *lc_programme_single(struct lc_app *app, int64_t bulletin)
 
 /* ---- airings -------------------------------------------------------------------------------- */
 
-/* The bulletin has aired `repeat` times in every commune it targets: `done`. */
-static int maybe_done(struct lc_app *app, int64_t id)
+/* The bulletin has aired once more: the bulletins module records its count and, once it has
+ * aired `repeat` times in every commune it targets, makes it `done`. */
+static int maybe_done(struct lc_store *store, int64_t id)
 {
-    static const char sql[] =
-        "SELECT b.repeat, b.status, (SELECT min(coalesce(a.aired, 0)) FROM"
-        "  (SELECT commune AS c FROM bulletin_communes WHERE bulletin = b.id AND b.all_communes = 0"
-        "   UNION SELECT id FROM communes WHERE b.all_communes = 1) t"
-        "  LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = t.c)"
-        " FROM bulletins b WHERE b.id = ?";
-    static const char upd[] =
-        "UPDATE bulletins SET status = 'done', aired = ?2, updated_at = ?3"
-        " WHERE id = ?1 AND status = 'approved'";
-    static const char upd_aired[] = "UPDATE bulletins SET aired = ?2 WHERE id = ?1";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
-    }
-    int repeat = sqlite3_column_int(st, 0);
-    bool approved = strcmp(lc_col_text(st, 1), "approved") == 0;
-    int min_aired = sqlite3_column_int(st, 2);
-    sqlite3_reset(st);
-    bool done = approved && min_aired >= repeat;
-    st = lc_store_stmt(app->store, done ? upd : upd_aired);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int(st, 2, min_aired);
-    if (done)
-        sqlite3_bind_int64(st, 3, lc_now());
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        return -EIO;
-    if (done) {
-        char target[32];
-        snprintf(target, sizeof target, "%lld", (long long)id);
-        if (lc_audit(app->store, NULL, "system", "bulletin_done", target,
-                     json_pack("{s:i}", "aired", min_aired)) < 0)
-            return -EIO;
-    }
-    return 0;
+    return lc_bulletin_aired(store, id, lc_now());
 }
 
-int lc_airings_count(struct lc_app *app, const char *commune, json_t *programme)
+int lc_airings_count(struct lc_store *store, const char *commune, json_t *programme)
 {
     static const char up[] =
-        "INSERT INTO bulletin_airings (bulletin, commune, aired) VALUES (?, ?, 1)"
+        "INSERT INTO bulletin_airings (commune, bulletin, aired) VALUES (?, ?, 1)"
         " ON CONFLICT (bulletin, commune) DO UPDATE SET aired = aired + 1";
     json_t *items = json_object_get(programme, "items"), *it;
     size_t i;
     json_array_foreach(items, i, it) {
         int64_t id = json_integer_value(json_object_get(it, "bulletin"));
-        sqlite3_stmt *st = lc_store_stmt(app->store, up);
+        sqlite3_stmt *st = lc_sched_stmt(store, up, commune);
         if (st == NULL)
             return -EIO;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, commune, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, id);
         int step = sqlite3_step(st);
         sqlite3_reset(st);
-        if (step != SQLITE_DONE || maybe_done(app, id) < 0)
+        if (step != SQLITE_DONE || maybe_done(store, id) < 0)
             return -EIO;
     }
     return 0;

@@ -1,5 +1,6 @@
 /*
- * server/scheduler/scheduler.c — the timers that put sessions on air and take them off (issue 5).
+ * server/scheduler/scheduler.c — the timer that puts sessions on air and takes them off (issue 5),
+ * and the scheduler's life: open, start, stop, free.
  *
  * One uv_timer. Each time it fires, the scheduler reads the wall clock (CLOCK_REALTIME) and:
  *   1. closes the sessions on air whose programme ended or whose window closed (CLOSE);
@@ -34,8 +35,10 @@
  * (withdrawn, expired) or has meanwhile aired its `repeat` times in the commune, the programme is
  * built again: nothing unauthorised reaches a speaker.
  *
- * Emergencies: scheduler_emergency.c. The state both files share, and who owns what:
- * scheduler_state.h. Everything is freed when the timer handle has closed (lc_scheduler_stop).
+ * Emergencies: scheduler_emergency.c, which calls this file (lc_scheduler_poke) and never the
+ * other way round. The sessions followed, and who owns what: scheduler_state.h,
+ * scheduler_active.c. Shutdown is two steps: lc_scheduler_stop() closes the timer,
+ * lc_scheduler_free() frees everything once the loop has run out.
  */
 #define LC_LOG_MODULE "scheduler"
 #include "server/scheduler/scheduler.h"
@@ -45,10 +48,8 @@
 #include <string.h>
 
 #include "server/api/api.h"
-#include "server/app.h"
-#include "server/accounts/audit.h"
+#include "server/bulletins/bulletins.h"
 #include "common/log.h"
-#include "server/scheduler/onair.h"
 #include "server/scheduler/scheduler_internal.h"
 #include "server/scheduler/scheduler_state.h"
 #include "server/store/store.h"
@@ -56,105 +57,13 @@
 #define MAX_SLEEP_MS 1000
 #define LATE_RESTART_MS 1000    /* opened later than this after its start: play from the top */
 
-/* ---- actives ------------------------------------------------------------------------------- */
-
-static void active_free(struct active *a)
-{
-    if (a == NULL)
-        return;
-    json_decref(a->programme);
-    free(a->items);
-    free(a);
-}
-
-/* Points a->items into a->programme. 0 or -ENOMEM. */
-int lc_sched_active_items(struct active *a)
-{
-    json_t *items = json_object_get(a->programme, "items"), *it;
-    size_t n = json_array_size(items), i;
-    struct lc_onair_item *v = calloc(n + 1, sizeof *v);
-    if (v == NULL)
-        return -ENOMEM;
-    json_array_foreach(items, i, it) {
-        v[i] = (struct lc_onair_item){
-            json_integer_value(json_object_get(it, "bulletin")),
-            json_string_value(json_object_get(it, "title")),
-            json_string_value(json_object_get(it, "audio")),
-            json_integer_value(json_object_get(it, "offset_ms")),
-            json_integer_value(json_object_get(it, "duration_ms"))};
-    }
-    free(a->items);
-    a->items = v;
-    a->nitems = n;
-    return 0;
-}
-
-struct active *lc_sched_active_new(int64_t id, const char *commune, int64_t start_ms,
-                                   int64_t end_ms, json_t *programme)
-{
-    struct active *a = calloc(1, sizeof *a);
-    if (a == NULL)
-        return NULL;
-    a->id = id;
-    snprintf(a->commune, sizeof a->commune, "%s", commune);
-    a->start_ms = start_ms;
-    a->end_ms = end_ms;
-    a->programme = json_incref(programme);
-    if (lc_sched_active_items(a) < 0) {
-        active_free(a);
-        return NULL;
-    }
-    return a;
-}
-
-struct active *lc_sched_find_active(struct lc_scheduler *s, int64_t id)
-{
-    for (struct active *a = s->active; a; a = a->next)
-        if (a->id == id)
-            return a;
-    return NULL;
-}
-
-/* The session on air in commune (not an emergency inside another), or NULL. */
-struct active *lc_sched_on_air_in(struct lc_scheduler *s, const char *commune)
-{
-    for (struct active *a = s->active; a; a = a->next)
-        if (a->on_air && a->host == 0 && strcmp(a->commune, commune) == 0)
-            return a;
-    return NULL;
-}
-
-static void unlink_active(struct lc_scheduler *s, struct active *a)
-{
-    for (struct active **p = &s->active; *p; p = &(*p)->next)
-        if (*p == a) {
-            *p = a->next;
-            return;
-        }
-}
-
-void lc_sched_publish(struct lc_scheduler *s, enum lc_onair_event ev, const struct active *a,
-                    const struct lc_onair_item *items, size_t nitems, int emergency)
-{
-    struct lc_onair_session os = {a->id, a->commune, a->on_air ? a->prog_start_ms : a->start_ms,
-                                  a->end_ms, emergency, items, nitems};
-    lc_log(LC_LOG_INFO, "%s session %lld (%s), %zu item(s)", lc_onair_event_name(ev),
-           (long long)a->id, a->commune, nitems);
-    lc_onair_publish(s->app->onair, ev, &os);
-}
-
-int64_t lc_sched_length_ms(json_t *programme)
-{
-    return json_integer_value(json_object_get(programme, "length_ms"));
-}
-
 /* ---- database steps ------------------------------------------------------------------------ */
 
-static int set_status(struct lc_app *app, int64_t id, const char *status, int64_t ended_ms)
+static int set_status(struct lc_store *store, int64_t id, const char *status, int64_t ended_ms)
 {
     static const char sql[] =
         "UPDATE broadcasts SET status = ?2, ended_at_ms = coalesce(?3, ended_at_ms) WHERE id = ?1";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -166,13 +75,13 @@ static int set_status(struct lc_app *app, int64_t id, const char *status, int64_
     return step == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int store_programme(struct lc_app *app, int64_t id, json_t *programme)
+static int store_programme(struct lc_store *store, int64_t id, json_t *programme)
 {
     static const char sql[] = "UPDATE broadcasts SET programme = ?2, frozen_at = ?3 WHERE id = ?1";
     char *text = json_dumps(programme, JSON_COMPACT);
     if (text == NULL)
         return -ENOMEM;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     int step = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
@@ -186,25 +95,23 @@ static int store_programme(struct lc_app *app, int64_t id, json_t *programme)
 }
 
 /* The row of slot session x, created if needed. */
-static int materialise(struct lc_app *app, const char *commune, struct lc_bsession *x)
+static int materialise(struct lc_store *store, const char *commune, struct lc_bsession *x)
 {
     static const char ins[] =
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_at)"
         " VALUES (?, 'slot', ?, ?, 'scheduled', ?) ON CONFLICT DO NOTHING";
     static const char sel[] =
         "SELECT id FROM broadcasts WHERE commune = ? AND start_at = ? AND kind = 'slot'";
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
+    sqlite3_stmt *st = lc_sched_stmt(store, ins, commune);
     if (st == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, x->start);
     sqlite3_bind_int64(st, 3, x->end);
     sqlite3_bind_int64(st, 4, lc_now());
     int step = sqlite3_step(st);
     sqlite3_reset(st);
-    if (step != SQLITE_DONE || (st = lc_store_stmt(app->store, sel)) == NULL)
+    if (step != SQLITE_DONE || (st = lc_sched_stmt(store, sel, commune)) == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, x->start);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
@@ -213,20 +120,10 @@ static int materialise(struct lc_app *app, const char *commune, struct lc_bsessi
     return step == SQLITE_ROW ? 0 : -EIO;
 }
 
-static json_t *build(struct lc_app *app, const char *commune, int64_t start, int64_t end)
-{
-    struct lc_cands cs;
-    if (lc_cands_load(app, commune, &cs) < 0)
-        return NULL;
-    json_t *p = lc_programme_make(app, &cs, commune, start, end, false);
-    lc_cands_free(&cs);
-    return p;
-}
-
 /* True if every bulletin of the frozen programme may still air in commune: approved, and aired
  * there fewer than `repeat` times (two sessions of a commune may have frozen the same bulletin
  * when their hold windows met). */
-static bool still_authorised(struct lc_app *app, const char *commune, json_t *programme)
+static bool still_authorised(struct lc_store *store, const char *commune, json_t *programme)
 {
     static const char sql[] =
         "SELECT b.status = 'approved' AND coalesce(a.aired, 0) < b.repeat FROM bulletins b"
@@ -234,7 +131,7 @@ static bool still_authorised(struct lc_app *app, const char *commune, json_t *pr
     json_t *it;
     size_t i;
     json_array_foreach(json_object_get(programme, "items"), i, it) {
-        sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+        sqlite3_stmt *st = lc_store_stmt(store, sql);
         if (st == NULL)
             return false;
         sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(it, "bulletin")));
@@ -251,13 +148,11 @@ static bool still_authorised(struct lc_app *app, const char *commune, json_t *pr
 
 static void close_session(struct lc_scheduler *s, struct active *a, int64_t now)
 {
-    struct lc_app *app = s->app;
-    if (set_status(app, a->id, "done", now) < 0)
+    if (set_status(s->store, a->id, "done", now) < 0)
         lc_log(LC_LOG_ERR, "session %lld: cannot store its end", (long long)a->id);
     if (a->host == 0)
         lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
-    unlink_active(s, a);
-    active_free(a);
+    lc_sched_active_drop(s, a);
 }
 
 /* OPEN: on time, late, or (resume, aired_ms != 0) the continuation of a session on air before
@@ -268,12 +163,12 @@ static void close_session(struct lc_scheduler *s, struct active *a, int64_t now)
  * from the top, and counts it then. */
 static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, int64_t aired_ms)
 {
-    struct lc_app *app = s->app;
     bool resume = aired_ms != 0;
     if (!resume) {
-        if (!still_authorised(app, a->commune, a->programme)) {
-            json_t *p = build(app, a->commune, a->start_ms / 1000, a->end_ms / 1000);
-            if (p && store_programme(app, a->id, p) == 0) {
+        if (!still_authorised(s->store, a->commune, a->programme)) {
+            json_t *p = lc_programme_build_for(s->store, s->gap_ms, a->commune,
+                                               a->start_ms / 1000, a->end_ms / 1000);
+            if (p && store_programme(s->store, a->id, p) == 0) {
                 json_decref(a->programme);
                 a->programme = p;
                 lc_sched_active_items(a);
@@ -301,41 +196,74 @@ static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, 
            (long long)(now - a->start_ms), (long long)(published - a->start_ms));
 }
 
-/* Writes the sessions opened since the last call: on_air, aired_at_ms, their airings. */
-static void store_opened(struct lc_scheduler *s)
+struct opened_tx {
+    struct lc_scheduler *s;
+    bool began;                 /* the transaction began (else the rows are tried again later) */
+};
+
+static int opened_tx(struct lc_store *store, void *arg)
 {
     static const char sql[] =
         "UPDATE broadcasts SET status = 'on_air', aired_at_ms = ?2 WHERE id = ?1";
-    struct lc_app *app = s->app;
-    bool any = false;
-    for (struct active *a = s->active; a; a = a->next)
-        any = any || a->unstored;
-    if (!any || lc_store_begin(app->store) < 0)
-        return;
+    struct opened_tx *t = arg;
     int rc = 0;
-    for (struct active *a = s->active; a && rc == 0; a = a->next) {
+    t->began = true;
+    for (struct active *a = t->s->active; a && rc == 0; a = a->next) {
         if (!a->unstored)
             continue;
-        sqlite3_stmt *st = lc_store_stmt(app->store, sql);
-        if (st == NULL) {
-            rc = -EIO;
-            break;
-        }
+        sqlite3_stmt *st = lc_store_stmt(store, sql);
+        if (st == NULL)
+            return -EIO;
         sqlite3_bind_int64(st, 1, a->id);
         sqlite3_bind_int64(st, 2, a->aired_ms);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
         sqlite3_reset(st);
         if (rc == 0)
-            rc = lc_airings_count(app, a->commune, a->programme);
+            rc = lc_airings_count(store, a->commune, a->programme);
     }
-    if (rc == 0)
-        rc = lc_store_commit(app->store);
-    if (rc < 0) {
-        lc_store_rollback(app->store);
+    return rc;
+}
+
+/* Writes the sessions opened since the last call: on_air, aired_at_ms, their airings. */
+static void store_opened(struct lc_scheduler *s)
+{
+    struct opened_tx t = {s, false};
+    bool any = false;
+    for (struct active *a = s->active; a; a = a->next)
+        any = any || a->unstored;
+    if (!any)
+        return;
+    if (lc_store_tx(s->store, opened_tx, &t) < 0) {
+        if (!t.began)
+            return;
         lc_log(LC_LOG_ERR, "cannot store that sessions went on air");
     }
     for (struct active *a = s->active; a; a = a->next)
         a->unstored = false;
+}
+
+struct prepare_tx {
+    struct lc_scheduler *s;
+    const char *commune;
+    struct lc_bsession *x;
+    json_t *prog;               /* out: the frozen programme (a reference) */
+};
+
+/* The row of x (materialised if needed) and its programme, frozen in it. */
+static int prepare_tx(struct lc_store *store, void *arg)
+{
+    struct prepare_tx *t = arg;
+    struct lc_bsession *x = t->x;
+    if (x->id == 0 && materialise(store, t->commune, x) < 0)
+        return -EIO;
+    if (x->programme) {
+        t->prog = json_incref(x->programme);
+        return 0;
+    }
+    t->prog = lc_programme_build_for(store, t->s->gap_ms, t->commune, x->start, x->end);
+    if (t->prog == NULL)
+        return -EIO;
+    return store_programme(store, x->id, t->prog);
 }
 
 /* Session x of commune is in its hold window or its window: row, frozen programme, PREPARE
@@ -343,23 +271,14 @@ static void store_opened(struct lc_scheduler *s)
 static void prepare_session(struct lc_scheduler *s, const char *commune, struct lc_bsession *x,
                             int64_t now)
 {
-    struct lc_app *app = s->app;
-    json_t *prog = NULL;
-    if (lc_store_begin(app->store) < 0)
+    struct prepare_tx t = {s, commune, x, NULL};
+    if (lc_store_tx(s->store, prepare_tx, &t) < 0) {
+        json_decref(t.prog);
+        lc_log(LC_LOG_ERR, "%s: cannot prepare the session at %lld", commune, (long long)x->start);
         return;
-    if (x->id == 0 && materialise(app, commune, x) < 0)
-        goto fail;
-    if (x->programme) {
-        prog = json_incref(x->programme);
-    } else {
-        prog = build(app, commune, x->start, x->end);
-        if (prog == NULL || store_programme(app, x->id, prog) < 0)
-            goto fail;
     }
-    if (lc_store_commit(app->store) < 0)
-        goto fail;
-    struct active *a = lc_sched_active_new(x->id, commune, x->start * 1000, x->end * 1000, prog);
-    json_decref(prog);
+    struct active *a = lc_sched_active_new(x->id, commune, x->start * 1000, x->end * 1000, t.prog);
+    json_decref(t.prog);
     if (a == NULL)
         return;
     a->emergency = strcmp(x->kind, "emergency") == 0;
@@ -373,74 +292,35 @@ static void prepare_session(struct lc_scheduler *s, const char *commune, struct 
             end = a->end_ms;
         if (end <= now) {
             /* its programme ended while we were away: nothing to resume */
-            set_status(app, a->id, "done", end);
-            unlink_active(s, a);
-            active_free(a);
+            set_status(s->store, a->id, "done", end);
+            lc_sched_active_drop(s, a);
             return;
         }
         open_session(s, a, now, aired);
         return;
     }
     lc_sched_publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, a->emergency);
-    return;
-fail:
-    json_decref(prog);
-    lc_store_rollback(app->store);
-    lc_log(LC_LOG_ERR, "%s: cannot prepare the session at %lld", commune, (long long)x->start);
 }
 
 /* ---- the timer ----------------------------------------------------------------------------- */
 
 static void expire_bulletins(struct lc_scheduler *s, int64_t now)
 {
-    static const char sel[] = "SELECT id FROM bulletins WHERE status = 'approved'"
-                              " AND expires IS NOT NULL AND expires <= ? LIMIT 100";
-    static const char upd[] = "UPDATE bulletins SET status = 'expired', updated_at = ?2"
-                              " WHERE id = ?1 AND status = 'approved'";
-    struct lc_app *app = s->app;
-    int64_t ids[100];
-    int n = 0;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sel);
-    if (st == NULL)
-        return;
-    sqlite3_bind_int64(st, 1, now / 1000);
-    while (n < 100 && sqlite3_step(st) == SQLITE_ROW)
-        ids[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    for (int i = 0; i < n; i++) {
-        char target[32];
-        snprintf(target, sizeof target, "%lld", (long long)ids[i]);
-        if (lc_store_begin(app->store) < 0)
-            return;
-        st = lc_store_stmt(app->store, upd);
-        int ok = st != NULL;
-        if (ok) {
-            sqlite3_bind_int64(st, 1, ids[i]);
-            sqlite3_bind_int64(st, 2, now / 1000);
-            ok = sqlite3_step(st) == SQLITE_DONE;
-            sqlite3_reset(st);
-        }
-        if (!ok || lc_audit(app->store, NULL, "system", "bulletin_expired", target, NULL) < 0 ||
-            lc_store_commit(app->store) < 0) {
-            lc_store_rollback(app->store);
-            return;
-        }
-    }
+    lc_bulletins_expire_due(s->store, now / 1000);
 }
 
 static void plan_commune(struct lc_scheduler *s, const char *commune, int64_t now, int64_t *next)
 {
-    struct lc_app *app = s->app;
     struct lc_tz tz = lc_station_tz();
     struct lc_date today = lc_local_date(&tz, now / 1000);
     int64_t days = lc_days_from_civil(today);
     struct lc_bsessions l = {0};
     for (int64_t d = days - 1; d <= days + 1; d++)
-        if (lc_sessions_of_day(app, commune, lc_civil_from_days(d), &l) < 0) {
+        if (lc_sessions_of_day(s->store, commune, lc_civil_from_days(d), &l) < 0) {
             lc_log(LC_LOG_ERR, "%s: cannot read its sessions", commune);
             goto out;
         }
-    const int64_t hold = (int64_t)app->cfg.hold_s * 1000;
+    const int64_t hold = (int64_t)s->hold_s * 1000;
     for (size_t i = 0; i < l.n; i++) {
         struct lc_bsession *x = &l.v[i];
         bool on_air = strcmp(x->status, "on_air") == 0;
@@ -452,7 +332,7 @@ static void plan_commune(struct lc_scheduler *s, const char *commune, int64_t no
         if (x->host != 0 || now >= end) {
             /* over while we were away (or an emergency inside a session we no longer run) */
             if (x->id)
-                set_status(app, x->id, on_air ? "interrupted" : "missed", 0);
+                set_status(s->store, x->id, on_air ? "interrupted" : "missed", 0);
             continue;
         }
         if (now < start - hold) {
@@ -469,10 +349,9 @@ out:
 static void plan(struct lc_scheduler *s, int64_t now, int64_t *next)
 {
     static const char sql[] = "SELECT id FROM communes ORDER BY id";
-    struct lc_app *app = s->app;
     char (*ids)[65] = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(s->store, sql);
     if (st == NULL)
         return;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -500,10 +379,9 @@ static void close_and_open(struct lc_scheduler *s, int64_t now)
             close_session(s, a, now);
         } else if (!a->on_air && now >= a->end_ms) {
             /* held back for its whole window (an emergency kept the commune busy) */
-            set_status(s->app, a->id, "missed", 0);
+            set_status(s->store, a->id, "missed", 0);
             lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
-            unlink_active(s, a);
-            active_free(a);
+            lc_sched_active_drop(s, a);
         }
     }
     for (a = s->active; a; a = a->next)
@@ -543,7 +421,7 @@ static void arm(struct lc_scheduler *s, int64_t next)
         delay = 0;
     if (delay > MAX_SLEEP_MS)
         delay = MAX_SLEEP_MS;
-    uv_update_time(s->app->loop);
+    uv_update_time(s->loop);
     uv_timer_start(&s->timer, on_timer, (uint64_t)delay, 0);
 }
 
@@ -556,7 +434,7 @@ static int on_next(void *ctx, const char *commune, int64_t now_ms, int64_t *star
     int64_t today = lc_days_from_civil(lc_local_date(&tz, now_ms / 1000));
     for (int64_t d = today; d <= today + 7; d++) {
         struct lc_bsessions l = {0};
-        int rc = lc_sessions_of_day(s->app, commune, lc_civil_from_days(d), &l);
+        int rc = lc_sessions_of_day(s->store, commune, lc_civil_from_days(d), &l);
         for (size_t i = 0; rc == 0 && i < l.n; i++)
             if (l.v[i].start * 1000 >= now_ms && strcmp(l.v[i].status, "scheduled") == 0) {
                 *start_ms = l.v[i].start * 1000;
@@ -570,54 +448,60 @@ static int on_next(void *ctx, const char *commune, int64_t now_ms, int64_t *star
     return -ENOENT;
 }
 
-/* ---- start and stop ------------------------------------------------------------------------ */
+/* ---- life ---------------------------------------------------------------------------------- */
 
 void lc_scheduler_poke(struct lc_scheduler *s)
 {
-    if (s && !uv_is_closing((uv_handle_t *)&s->timer))
+    if (s && !s->stopped && !uv_is_closing((uv_handle_t *)&s->timer))
         uv_timer_start(&s->timer, on_timer, 0, 0);
 }
 
-int lc_scheduler_start(struct lc_app *app)
+int lc_scheduler_open(struct lc_scheduler **out, const struct lc_scheduler_deps *deps)
 {
     struct lc_scheduler *s = calloc(1, sizeof *s);
+    *out = NULL;
     if (s == NULL)
         return -ENOMEM;
-    s->app = app;
-    int rc = uv_timer_init(app->loop, &s->timer);
+    *s = (struct lc_scheduler){.loop = deps->loop, .store = deps->store, .onair = deps->onair,
+                               .bulletins = deps->bulletins, .hold_s = deps->hold_s,
+                               .gap_ms = deps->gap_ms};
+    int rc = uv_timer_init(s->loop, &s->timer);
     if (rc < 0) {
         free(s);
         return rc;
     }
     s->timer.data = s;
-    app->scheduler = s;
-    lc_onair_set_next(app->onair, on_next, s);
+    *out = s;
+    return 0;
+}
+
+int lc_scheduler_start(struct lc_scheduler *s)
+{
+    if (s->stopped)
+        return -ESHUTDOWN;
+    lc_onair_set_next(s->onair, on_next, s);
     uv_timer_start(&s->timer, on_timer, 0, 0);
     return 0;
 }
 
-static void on_closed(uv_handle_t *h)
-{
-    struct lc_scheduler *s = h->data;
-    while (s->active) {
-        struct active *a = s->active;
-        s->active = a->next;
-        active_free(a);
-    }
-    lc_scheduler_drop_pending(s);
-    free(s);
-}
-
 void lc_scheduler_stop(struct lc_scheduler *s)
 {
-    if (s == NULL)
+    if (s == NULL || s->stopped)
         return;
+    s->stopped = true;
     /* Receivers are let go; the rows stay on_air so that the next start resumes them. */
     for (struct active *a = s->active; a; a = a->next)
         if (a->on_air && a->host == 0)
             lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
-    lc_onair_set_next(s->app->onair, NULL, NULL);
-    s->app->scheduler = NULL;
+    lc_onair_set_next(s->onair, NULL, NULL);
     uv_timer_stop(&s->timer);
-    uv_close((uv_handle_t *)&s->timer, on_closed);
+    uv_close((uv_handle_t *)&s->timer, NULL);
+}
+
+void lc_scheduler_free(struct lc_scheduler *s)
+{
+    if (s == NULL)
+        return;
+    lc_sched_actives_free(s);
+    free(s);
 }

@@ -4,6 +4,9 @@
  * queues it; lc_scheduler_publish_pending() publishes the queue once the request's transaction is
  * committed: INTERRUPT of the session on air (which then runs longer, its programme moved), or
  * PREPARE and OPEN of the emergency session alone. See scheduler.h and docs/schedules.md.
+ *
+ * Calls go one way: this file uses the actives (scheduler_active.c) and pokes the timer
+ * (scheduler.c, lc_scheduler_poke); neither calls back here.
  */
 #define LC_LOG_MODULE "scheduler"
 #include "server/scheduler/scheduler.h"
@@ -11,7 +14,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "server/app.h"
 #include "common/log.h"
 #include "server/scheduler/scheduler_internal.h"
 #include "server/scheduler/scheduler_state.h"
@@ -22,7 +24,7 @@
  * grows by `grow` ms, in memory (a second emergency computes from there) and in the row, so
  * that a server restarted in the middle of the session resumes it where the stream really is
  * and closes it at its real end (docs/schedules.md). 0, -ENOMEM or -EIO. */
-static int shift_programme(struct lc_app *app, struct active *host, int64_t into, int64_t by,
+static int shift_programme(struct lc_store *store, struct active *host, int64_t into, int64_t by,
                            int64_t grow)
 {
     static const char sql[] = "UPDATE broadcasts SET programme = ?2 WHERE id = ?1";
@@ -45,7 +47,7 @@ static int shift_programme(struct lc_app *app, struct active *host, int64_t into
     json_decref(host->programme);
     host->programme = prog;
     int rc = lc_sched_active_items(host);
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     int step = SQLITE_ERROR;
     if (st) {
         sqlite3_bind_int64(st, 1, host->id);
@@ -64,8 +66,9 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
         " aired_at_ms, host, created_by, created_at)"
         " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5)";
-    struct lc_app *app = s->app;
-    json_t *prog = lc_programme_single(app, bulletin);
+    if (s->stopped)
+        return -ESHUTDOWN;
+    json_t *prog = lc_programme_single(s->store, bulletin);
     char *text = NULL;
     struct pending *p = NULL;
     int rc = -EIO;
@@ -77,10 +80,9 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
         rc = -ENOMEM;
         goto out;
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
+    sqlite3_stmt *st = lc_sched_stmt(s->store, ins, commune);
     if (st == NULL)
         goto out;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, now / 1000);
     sqlite3_bind_int64(st, 3, (now + len + 999) / 1000);
     sqlite3_bind_text(st, 4, text, -1, SQLITE_TRANSIENT);
@@ -93,8 +95,8 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         goto out;
-    p->id = lc_store_last_id(app->store);
-    if (lc_airings_count(app, commune, prog) < 0)
+    p->id = lc_store_last_id(s->store);
+    if (lc_airings_count(s->store, commune, prog) < 0)
         goto out;
     p->host = host ? host->id : 0;
     p->now_ms = now;
@@ -116,12 +118,7 @@ out:
 
 void lc_scheduler_drop_pending(struct lc_scheduler *s)
 {
-    while (s->pending) {
-        struct pending *p = s->pending;
-        s->pending = p->next;
-        json_decref(p->programme);
-        free(p);
-    }
+    lc_sched_pending_free(s);
 }
 
 void lc_scheduler_publish_pending(struct lc_scheduler *s)
@@ -153,15 +150,15 @@ void lc_scheduler_publish_pending(struct lc_scheduler *s)
                     if (into >= host->items[i].offset_ms &&
                         into < host->items[i].offset_ms + host->items[i].duration_ms)
                         replay = into - host->items[i].offset_ms;
-                host->close_ms += len + s->app->cfg.gap_ms + replay;
+                host->close_ms += len + s->gap_ms + replay;
                 if (host->close_ms > host->end_ms)
                     host->close_ms = host->end_ms;
                 a->host = host->id;
                 lc_log(LC_LOG_INFO, "emergency %lld interrupts session %lld (%s)",
                        (long long)a->id, (long long)host->id, host->commune);
                 lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
-                if (shift_programme(s->app, host, into, len + replay,
-                                    len + s->app->cfg.gap_ms + replay) < 0)
+                if (shift_programme(s->store, host, into, len + replay,
+                                    len + s->gap_ms + replay) < 0)
                     lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
                            " saved; a restart would resume it early", (long long)host->id);
             } else {

@@ -10,6 +10,7 @@
  *     → {"commune","date","sessions":[session...]}: frozen programmes as they were frozen; the
  *     others predicted: every session from now to the end of that date is built in order, each
  *     counting its airings for the next, as the scheduler will do (up to 62 days ahead).
+ * Handlers get the scheduler as their ctx (lc_sessions_routes()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,11 +19,12 @@
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/accounts/audit.h"
+#include "server/accounts/accounts.h"
 #include "server/registry/registry.h"
-#include "server/http/router.h"
+#include "server/http/http.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
+#include "server/scheduler/scheduler_state.h"
 #include "server/store/store.h"
 
 #define PREDICT_DAYS 62
@@ -37,9 +39,9 @@ static bool plays_later(const struct lc_bsession *x, int64_t now_ms)
     return x->programme == NULL && strcmp(x->status, "scheduled") == 0 && x->end * 1000 > now_ms;
 }
 
-static void get_programme(struct lc_req *req)
+static void get_programme(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_scheduler *s = ctx;
     const char *commune = req->params[0];
     char buf[32];
     struct lc_tz tz = lc_station_tz();
@@ -53,11 +55,11 @@ static void get_programme(struct lc_req *req)
         lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
         return;
     }
-    if (!lc_commune_exists(app->store, commune)) {
+    if (!lc_commune_exists(s->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         return;
     }
-    if (lc_cands_load(app, commune, &cs) < 0)
+    if (lc_cands_load(s->store, commune, &cs) < 0)
         goto fail;
     int64_t d0 = lc_days_from_civil(today), d1 = lc_days_from_civil(date);
     if (d1 - d0 > PREDICT_DAYS)
@@ -65,16 +67,17 @@ static void get_programme(struct lc_req *req)
     /* The sessions before that date, in order, only to count their airings. */
     for (int64_t d = d0; d < d1; d++) {
         struct lc_bsessions l = {0};
-        if (lc_sessions_of_day(app, commune, lc_civil_from_days(d), &l) < 0) {
+        if (lc_sessions_of_day(s->store, commune, lc_civil_from_days(d), &l) < 0) {
             lc_bsessions_free(&l);
             goto fail;
         }
         for (size_t i = 0; i < l.n; i++)
             if (plays_later(&l.v[i], now_ms) && strcmp(l.v[i].kind, "emergency") != 0)
-                json_decref(lc_programme_make(app, &cs, commune, l.v[i].start, l.v[i].end, true));
+                json_decref(lc_programme_make(&cs, s->gap_ms, commune, l.v[i].start, l.v[i].end,
+                                              true));
         lc_bsessions_free(&l);
     }
-    if (lc_sessions_of_day(app, commune, date, &day) < 0)
+    if (lc_sessions_of_day(s->store, commune, date, &day) < 0)
         goto fail;
     list = json_array();
     for (size_t i = 0; i < day.n; i++) {
@@ -83,7 +86,7 @@ static void get_programme(struct lc_req *req)
         if (x->programme)
             p = json_incref(x->programme);
         else if (plays_later(x, now_ms))
-            p = lc_programme_make(app, &cs, commune, x->start, x->end, true);
+            p = lc_programme_make(&cs, s->gap_ms, commune, x->start, x->end, true);
         else
             p = empty_programme();
         json_t *o = p ? lc_bsession_json(x, p) : NULL;
@@ -106,7 +109,7 @@ out:
 }
 
 /* The first session of commune overlapping [start, end) (emergencies aside), or 0 if none. */
-static int find_overlap(struct lc_app *app, const char *commune, int64_t start, int64_t end,
+static int find_overlap(struct lc_store *store, const char *commune, int64_t start, int64_t end,
                         struct lc_bsession *hit)
 {
     struct lc_tz tz = lc_station_tz();
@@ -115,7 +118,7 @@ static int find_overlap(struct lc_app *app, const char *commune, int64_t start, 
     int found = 0;
     for (int64_t d = d0; d <= d1 && !found; d++) {
         struct lc_bsessions l = {0};
-        if (lc_sessions_of_day(app, commune, lc_civil_from_days(d), &l) < 0) {
+        if (lc_sessions_of_day(store, commune, lc_civil_from_days(d), &l) < 0) {
             lc_bsessions_free(&l);
             return -EIO;
         }
@@ -136,18 +139,48 @@ static int find_overlap(struct lc_app *app, const char *commune, int64_t start, 
     return found;
 }
 
-static void post_session(struct lc_req *req)
+struct post_tx {
+    struct lc_req *req;
+    const char *commune;
+    int64_t start, end;
+    long long minutes;
+    int64_t id;                 /* out: the new row */
+};
+
+/* The ad-hoc session's row, audited (session_create). */
+static int post_tx(struct lc_store *store, void *arg)
 {
-    static const char *const fields[] = {"start", "minutes", NULL};
     static const char ins[] =
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_by, created_at)"
         " VALUES (?, 'adhoc', ?, ?, 'scheduled', ?, ?)";
-    struct lc_app *app = lc_app(req);
+    struct post_tx *t = arg;
+    sqlite3_stmt *st = lc_sched_stmt(store, ins, t->commune);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 2, t->start);
+    sqlite3_bind_int64(st, 3, t->end);
+    sqlite3_bind_text(st, 4, t->req->user, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, lc_now());
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return -EIO;
+    t->id = lc_store_last_id(store);
+    char target[32];
+    snprintf(target, sizeof target, "%lld", (long long)t->id);
+    return lc_audit(store, t->req, NULL, "session_create", target,
+                    json_pack("{s:s,s:o,s:I}", "commune", t->commune, "start",
+                              lc_time_json(t->start), "minutes", (json_int_t)t->minutes));
+}
+
+static void post_session(struct lc_req *req, void *ctx)
+{
+    static const char *const fields[] = {"start", "minutes", NULL};
+    struct lc_scheduler *s = ctx;
     const char *commune = req->params[0], *start_s = NULL;
     long long minutes = 0;
     int64_t start;
     json_t *prog = NULL;
-    struct lc_cands cs = {0};
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
         return;
@@ -158,7 +191,7 @@ static void post_session(struct lc_req *req)
         lc_reply_error(req, 422, "invalid", "start must be an RFC 3339 time, e.g. 2026-11-24T06:00:00+07:00");
         goto out;
     }
-    if (!lc_commune_exists(app->store, commune)) {
+    if (!lc_commune_exists(s->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         goto out;
     }
@@ -168,7 +201,7 @@ static void post_session(struct lc_req *req)
         goto out;
     }
     struct lc_bsession hit;
-    int rc = find_overlap(app, commune, start, end, &hit);
+    int rc = find_overlap(s->store, commune, start, end, &hit);
     if (rc < 0) {
         lc_reply_internal(req, "sessions: overlap");
         goto out;
@@ -180,34 +213,16 @@ static void post_session(struct lc_req *req)
         lc_reply_error(req, 409, "conflict", "it overlaps the %s session %s .. %s", hit.kind, a, b);
         goto out;
     }
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "sessions: begin");
+    struct post_tx t = {req, commune, start, end, minutes, 0};
+    if (lc_store_tx(s->store, post_tx, &t) < 0) {
+        lc_reply_internal(req, "sessions: insert");
         goto out;
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, ins);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, start);
-    sqlite3_bind_int64(st, 3, end);
-    sqlite3_bind_text(st, 4, req->user, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, lc_now());
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    int64_t id = lc_store_last_id(app->store);
-    char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    if (lc_audit(app->store, req, NULL, "session_create", target,
-                 json_pack("{s:s,s:o,s:I}", "commune", commune, "start", lc_time_json(start),
-                           "minutes", (json_int_t)minutes)) < 0 ||
-        lc_store_commit(app->store) < 0)
-        goto fail;
-    lc_scheduler_poke(app->scheduler);
-    struct lc_bsession x;
-    if (lc_bsession_load(app, id, &x) < 0 || lc_cands_load(app, commune, &cs) < 0 ||
-        (prog = lc_programme_make(app, &cs, commune, x.start, x.end, false)) == NULL) {
+    lc_scheduler_poke(s);
+    struct lc_bsession x = {0};
+    if (lc_bsession_load(s->store, t.id, &x) < 0 ||
+        (prog = lc_programme_build_for(s->store, s->gap_ms, commune, x.start, x.end)) == NULL) {
+        json_decref(x.programme);
         lc_reply_internal(req, "sessions: load");
         goto out;
     }
@@ -215,21 +230,18 @@ static void post_session(struct lc_req *req)
     json_decref(x.programme);
     json_object_set_new(o, "commune", json_string(commune));
     lc_reply_json(req, 201, o);
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "sessions: insert");
 out:
     json_decref(prog);
-    lc_cands_free(&cs);
     json_decref(body);
 }
 
-int lc_sessions_routes(struct lc_router *r)
+int lc_sessions_routes(struct lc_scheduler *s, struct lc_router *r)
 {
     const unsigned w = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
-    int rc = 0;
-    if (rc == 0) rc = lc_router_add(r, HTTP_POST, "/api/v1/communes/{id}/sessions", w, LC_BODY_JSON, post_session);
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/communes/{id}/programme", LC_ROLES_STAFF, LC_BODY_NONE, get_programme);
+    int rc = lc_router_add(r, HTTP_POST, "/api/v1/communes/{id}/sessions", w, LC_BODY_JSON,
+                               post_session, s);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_GET, "/api/v1/communes/{id}/programme", LC_ROLES_STAFF,
+                               LC_BODY_NONE, get_programme, s);
     return rc;
 }

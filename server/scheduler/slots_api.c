@@ -6,6 +6,7 @@
  * A PUT replaces the whole set in one transaction, audited (slots_update); a set that is
  * invalid (bad time, length outside 1..240, unknown day) is 422, overlapping slots 409; either
  * way nothing changes. The new slots apply to sessions not yet in their hold window.
+ * Handlers get the scheduler as their ctx (lc_slots_routes()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,11 +15,12 @@
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/accounts/audit.h"
+#include "server/accounts/accounts.h"
 #include "server/registry/registry.h"
-#include "server/http/router.h"
+#include "server/http/http.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
+#include "server/scheduler/scheduler_state.h"
 #include "server/store/store.h"
 
 static json_t *slot_json(const struct lc_slot *s)
@@ -44,17 +46,17 @@ static json_t *slots_json(const char *commune, const struct lc_slot *v, size_t n
     return json_pack("{s:s,s:o}", "commune", commune, "slots", list);
 }
 
-static void get_slots(struct lc_req *req)
+static void get_slots(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_scheduler *s = ctx;
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
     size_t n;
-    if (!lc_commune_exists(app->store, commune)) {
+    if (!lc_commune_exists(s->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         return;
     }
-    if (lc_slots_load(app, commune, v, &n) < 0) {
+    if (lc_slots_load(s->store, commune, v, &n) < 0) {
         lc_reply_internal(req, "slots: load");
         return;
     }
@@ -118,12 +120,45 @@ static int read_slot(struct lc_req *req, json_t *o, size_t i, struct lc_slot *ou
     return 0;
 }
 
-static void put_slots(struct lc_req *req)
+struct put_tx {
+    struct lc_req *req;
+    const char *commune;
+    const struct lc_slot *v;
+    size_t n;
+    json_t *answer;             /* borrowed: its "slots" are audited */
+};
+
+/* Replaces the commune's slots with t->v, audited (slots_update). */
+static int put_tx(struct lc_store *store, void *arg)
 {
     static const char del[] = "DELETE FROM slots WHERE commune = ?";
     static const char ins[] =
         "INSERT INTO slots (commune, position, start_s, minutes, days) VALUES (?,?,?,?,?)";
-    struct lc_app *app = lc_app(req);
+    struct put_tx *t = arg;
+    sqlite3_stmt *st = lc_sched_stmt(store, del, t->commune);
+    if (st == NULL)
+        return -EIO;
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    for (size_t i = 0; step == SQLITE_DONE && i < t->n; i++) {
+        if ((st = lc_sched_stmt(store, ins, t->commune)) == NULL)
+            return -EIO;
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_int(st, 3, t->v[i].start_s);
+        sqlite3_bind_int(st, 4, t->v[i].minutes);
+        sqlite3_bind_int(st, 5, (int)t->v[i].days);
+        step = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (step != SQLITE_DONE)
+        return -EIO;
+    return lc_audit(store, t->req, NULL, "slots_update", t->commune,
+                    json_deep_copy(json_object_get(t->answer, "slots")));
+}
+
+static void put_slots(struct lc_req *req, void *ctx)
+{
+    struct lc_scheduler *s = ctx;
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
     size_t n = 0, a = 0, b = 0;
@@ -145,7 +180,7 @@ static void put_slots(struct lc_req *req)
         lc_reply_error(req, 400, "bad_field", "expected a list of slots");
         goto out;
     }
-    if (!lc_commune_exists(app->store, commune)) {
+    if (!lc_commune_exists(s->store, commune)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
         goto out;
     }
@@ -169,53 +204,24 @@ static void put_slots(struct lc_req *req)
         lc_reply_error(req, 422, "invalid", "slot %zu is not valid", a);
         goto out;
     }
-    if (lc_store_begin(app->store) < 0) {
-        lc_reply_internal(req, "slots: begin");
+    struct put_tx t = {req, commune, v, n, slots_json(commune, v, n)};
+    if (lc_store_tx(s->store, put_tx, &t) < 0) {
+        json_decref(t.answer);
+        lc_reply_internal(req, "slots: store");
         goto out;
     }
-    sqlite3_stmt *st = lc_store_stmt(app->store, del);
-    if (st == NULL)
-        goto fail;
-    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        if ((st = lc_store_stmt(app->store, ins)) == NULL)
-            goto fail;
-        sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-        sqlite3_bind_int(st, 3, v[i].start_s);
-        sqlite3_bind_int(st, 4, v[i].minutes);
-        sqlite3_bind_int(st, 5, (int)v[i].days);
-        step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE)
-            goto fail;
-    }
-    json_t *answer = slots_json(commune, v, n);
-    if (lc_audit(app->store, req, NULL, "slots_update", commune,
-                 json_deep_copy(json_object_get(answer, "slots"))) < 0 ||
-        lc_store_commit(app->store) < 0) {
-        json_decref(answer);
-        goto fail;
-    }
-    lc_scheduler_poke(app->scheduler);
-    lc_reply_json(req, 200, answer);
-    goto out;
-fail:
-    lc_store_rollback(app->store);
-    lc_reply_internal(req, "slots: store");
+    lc_scheduler_poke(s);
+    lc_reply_json(req, 200, t.answer);
 out:
     json_decref(body);
 }
 
-int lc_slots_routes(struct lc_router *r)
+int lc_slots_routes(struct lc_scheduler *s, struct lc_router *r)
 {
     const unsigned w = LC_ROLE_ADMIN | LC_ROLE_OPERATOR;
-    int rc = 0;
-    if (rc == 0) rc = lc_router_add(r, HTTP_GET, "/api/v1/communes/{id}/slots", LC_ROLES_STAFF, LC_BODY_NONE, get_slots);
-    if (rc == 0) rc = lc_router_add(r, HTTP_PUT, "/api/v1/communes/{id}/slots", w, LC_BODY_JSON, put_slots);
+    const char *path = "/api/v1/communes/{id}/slots";
+    int rc = lc_router_add(r, HTTP_GET, path, LC_ROLES_STAFF, LC_BODY_NONE, get_slots, s);
+    if (rc == 0)
+        rc = lc_router_add(r, HTTP_PUT, path, w, LC_BODY_JSON, put_slots, s);
     return rc;
 }

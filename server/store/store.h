@@ -60,4 +60,7 @@ int64_t lc_store_last_id(struct lc_store *s);
 const char *lc_col_text(sqlite3_stmt *st, int i);
 int lc_col_is_null(sqlite3_stmt *st, int i);
 
+/* The audio files stored by content hash: this header is the door of server/store/. */
+#include "server/store/audiostore.h"
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * server/stream/stream.c — the streaming engine: casts, pacing, fan-out, receivers, accounting batches;
- * see stream.h and docs/streaming.md.
+ * server/stream/stream.c — the streaming engine: on-air events, casts, pacing, fan-out, receivers;
+ * see stream.h and docs/streaming.md. Calls stream_batch.c (accounting), stream_clips.c (the
+ * programme's audio, read off the loop) and the leaf files; stream_engine.c calls it.
  *
  * Pacing: a cast made ON at monotonic time t0 makes page k (page_ms of audio) at t0 + k·page_ms,
  * i.e. each page goes out when its audio starts playing; a receiver therefore has up to one page
@@ -10,6 +11,10 @@
  * Re-entrancy: closing a connection (a drop, a replacement) calls our on_close synchronously; a
  * receiver condemned while the engine is inside one of its own entry points is only marked, and
  * freed when the outermost entry point returns (enter()/leave()).
+ *
+ * Reading the programme: a cast asks stream_clips.c for its items' audio at PREPARE (or at OPEN
+ * when it had no PREPARE) and becomes ready when the load returns, normally long before OPEN (a
+ * hold window, 60 s, separates them); see struct lc_cast for what waits until then.
  */
 #define LC_LOG_MODULE "stream"
 #include "server/stream/stream.h"
@@ -23,9 +28,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "server/http/http.h"
 #include "common/log.h"
-#include "server/store/store.h"
+#include "server/http/http.h"
 
 static int64_t wall_ms(void)
 {
@@ -37,6 +41,15 @@ static int64_t wall_ms(void)
 static void enter(struct lc_streams *e)
 {
     e->depth++;
+}
+
+void lc_stream_maybe_free(struct lc_streams *e)
+{
+    if (!e->stopping || !e->released || e->handles > 0 || e->nrcv_objects > 0 || e->depth > 0)
+        return;
+    lc_strmap_clear(&e->by_cluster);
+    lc_strmap_clear(&e->seen);
+    free(e);
 }
 
 static void rcv_free(struct lc_rcv *r);
@@ -55,7 +68,7 @@ static void leave(struct lc_streams *e)
         nx = c->next;
         cast_maybe_free(c);
     }
-    lc_stream_maybe_free_engine(e);
+    lc_stream_maybe_free(e);
 }
 
 /* ---- receivers ----------------------------------------------------------------------------- */
@@ -94,9 +107,7 @@ static void rcv_unlink(struct lc_rcv *r)
     c->nrcv--;
     e->connected--;
     lc_strmap_del(&e->by_cluster, r->dlv->cluster, r);
-    r->dlv->live = 0;
-    r->dlv->disconnected_at = wall_ms() / 1000;
-    r->dlv->dirty = true;
+    lc_dlv_disconnect(r->dlv, wall_ms() / 1000);
     r->cast = NULL;
 }
 
@@ -112,7 +123,7 @@ static void rcv_maybe_free(struct lc_rcv *r)
     } else {
         struct lc_streams *e = r->eng;
         rcv_free(r);
-        lc_stream_maybe_free_engine(e);
+        lc_stream_maybe_free(e);
     }
 }
 
@@ -157,12 +168,8 @@ static void delivered(struct lc_rcv *r, const struct lc_page *p)
 {
     struct lc_streams *e = r->eng;
     e->bytes_sent += p->len;
-    if (r->dlv != NULL) {
-        r->dlv->bytes += p->len;
-        r->dlv->dirty = true;
-        if (p->g1 > p->g0 && lc_dlv_add(r->dlv, p->g0, p->g1) < 0)
-            lc_log(LC_LOG_ERR, "out of memory");
-    }
+    if (r->dlv != NULL && lc_dlv_delivered(r->dlv, p->len, p->g0, p->g1) < 0)
+        lc_log(LC_LOG_ERR, "out of memory");
     if (p->eos)
         r->eos_done = true;
 }
@@ -296,6 +303,23 @@ static bool fan_slice(struct lc_cast *c, size_t max)
     return true;
 }
 
+static void on_fan_idle(uv_idle_t *h);
+
+/* A fan-out continues in the next loop iterations, from the engine's idle handle. */
+static void fan_later(struct lc_streams *e)
+{
+    if (!e->stopping)
+        uv_idle_start(&e->fan_idle, on_fan_idle);
+}
+
+/* Every fan-out completed: the idle handle stops, and a batch that waited for it runs. */
+static void fan_done(struct lc_streams *e)
+{
+    uv_idle_stop(&e->fan_idle);
+    if (e->flush_due)
+        lc_streams_flush(e);
+}
+
 /* Completes a pending fan-out (before the queue changes). */
 static void fan_finish(struct lc_cast *c)
 {
@@ -312,28 +336,20 @@ static void fan_out(struct lc_cast *c, struct lc_page *first)
     c->fan_first = lc_page_ref(first);
     c->fan_next = c->rcvs;
     if (!fan_slice(c, (size_t)c->eng->o.fan_slice))
-        lc_stream_fan_later(c->eng);
+        fan_later(c->eng);
 }
 
-void lc_stream_fan_more(struct lc_streams *e)
+static void on_fan_idle(uv_idle_t *h)
 {
+    struct lc_streams *e = h->data;
     enter(e);
     bool pending = false;
     for (struct lc_cast *c = e->casts; c; c = c->next)
         if (c->fan_first != NULL && !fan_slice(c, (size_t)e->o.fan_slice))
             pending = true;
     if (!pending)
-        lc_stream_fan_done(e);
+        fan_done(e);
     leave(e);
-}
-
-double lc_cast_programme_s(const struct lc_cast *c)
-{
-    uint64_t g = c->pk.granule;
-    if (c->state != CAST_DONE)
-        g += lc_prog_remaining(&c->prog) * LC_OPUS_FRAME;
-    uint64_t p = (uint64_t)c->pk.preskip;
-    return g > p ? (double)(g - p) / 48000.0 : 0;
 }
 
 /* Makes one page of audio (or the last one); returns the first new page, NULL if none. */
@@ -408,9 +424,14 @@ static void on_tick(uv_timer_t *t)
     leave(e);
 }
 
-/* The stream is over (EOS made, or made now): receivers finish once their writes completed. */
+/* The stream is over (EOS made, or made now): receivers finish once their writes completed. A
+ * cast not ready yet ends when it is (cast_ready). */
 static void cast_end(struct lc_cast *c, bool close_now)
 {
+    if (!c->ready) {
+        c->end_pending = true;
+        return;
+    }
     fan_finish(c);
     if (c->state != CAST_DONE) {
         if (c->state == CAST_HELD) /* never opened: the headers alone end it */
@@ -436,18 +457,22 @@ static void on_cast_timer_closed(uv_handle_t *h)
     lc_page_unref(c->headers);
     lc_page_unref(c->fan_first);
     lc_pageq_clear(&c->q);
-    for (struct lc_dlv *d = c->dlvs, *nx; d; d = nx) {
-        nx = d->next;
-        lc_dlv_free(d);
-    }
+    lc_dlv_free_all(&c->dlvs);
     lc_strmap_clear(&c->dlv_by_cluster);
     free(c);
     e->handles--;
-    lc_stream_maybe_free_engine(e);
+    lc_stream_maybe_free(e);
+}
+
+/* A cast out of the engine's list goes once no load points at it any more. */
+static void cast_close_if_unused(struct lc_cast *c)
+{
+    if (c->freeing && c->loads == 0)
+        uv_close((uv_handle_t *)&c->timer, on_cast_timer_closed);
 }
 
 /* A cast that is finished (closed by the scheduler or replaced) and has no receiver left is
- * saved one last time and freed. */
+ * saved one last time, leaves the engine's list and is freed. */
 static void cast_maybe_free(struct lc_cast *c)
 {
     if (!c->closed || c->nrcv > 0 || c->freeing)
@@ -460,7 +485,7 @@ static void cast_maybe_free(struct lc_cast *c)
         pp = &(*pp)->next;
     *pp = c->next;
     uv_timer_stop(&c->timer);
-    uv_close((uv_handle_t *)&c->timer, on_cast_timer_closed);
+    cast_close_if_unused(c);
 }
 
 static struct lc_cast *find_cast(struct lc_streams *e, const char *commune)
@@ -471,11 +496,80 @@ static struct lc_cast *find_cast(struct lc_streams *e, const char *commune)
     return NULL;
 }
 
+static void cast_open(struct lc_cast *c);
+
+/* The programme's audio was read: the cast gets its timeline, its packer and its header page,
+ * which the receivers that attached meanwhile get now; then what came meanwhile (an end, OPEN).
+ * 0 or -ENOMEM. */
+static int cast_ready(struct lc_cast *c, const struct lc_clipload *ld)
+{
+    int preskip = 312;
+    if (lc_prog_append(&c->prog, ld->items, ld->clips, ld->n) < 0)
+        return -ENOMEM;
+    if (c->prog.nsegs > 0 && c->prog.segs[0].clip != NULL)
+        preskip = c->prog.segs[0].clip->enc.preskip;
+    uint32_t serial = (uint32_t)(uv_hrtime() ^ ((uint64_t)c->session * 2654435761u));
+    if (lc_packer_init(&c->pk, serial, preskip, NULL, 0, &c->headers) < 0)
+        return -ENOMEM;
+    c->ready = true;
+    lc_log(LC_LOG_INFO, "commune %s: session %lld held, %zu items, %.1f s", c->commune,
+           (long long)c->session, ld->n, lc_cast_programme_s(c));
+    for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
+        nx = r->next;
+        rcv_send(r, c->headers, false);
+    }
+    if (c->end_pending)
+        cast_end(c, true);
+    else if (c->open_pending)
+        cast_open(c);
+    return 0;
+}
+
+static void on_programme(void *arg, const struct lc_clipload *ld, int status)
+{
+    struct lc_cast *c = arg;
+    struct lc_streams *e = c->eng;
+    enter(e);
+    c->loads--;
+    if (!c->freeing && !e->stopping && (status < 0 || cast_ready(c, ld) < 0)) {
+        lc_log(LC_LOG_ERR, "commune %s: session %lld: out of memory", c->commune,
+               (long long)c->session);
+        for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
+            nx = r->next;
+            rcv_drop(r, "out of memory", false);
+        }
+        c->state = CAST_DONE;
+        c->closed = true;
+    }
+    cast_close_if_unused(c);
+    leave(e);
+}
+
+static void on_interrupt(void *arg, const struct lc_clipload *ld, int status)
+{
+    struct lc_cast *c = arg;
+    struct lc_streams *e = c->eng;
+    enter(e);
+    c->loads--;
+    if (c->freeing || e->stopping || status < 0) {
+        /* gone meanwhile: nothing to splice */
+    } else if (c->state == CAST_DONE) {
+        lc_log(LC_LOG_WARN, "commune %s: interrupt while off air (ignored)", c->commune);
+    } else if (lc_prog_interrupt(&c->prog, ld->items, ld->clips, ld->n) < 0) {
+        lc_log(LC_LOG_ERR, "commune %s: interrupt: out of memory", c->commune);
+    } else {
+        lc_log(LC_LOG_INFO, "commune %s: %zu emergency items spliced in", c->commune, ld->n);
+    }
+    cast_close_if_unused(c);
+    leave(e);
+}
+
+/* A cast HELD at once, not ready until its programme's audio is read (on_programme). */
 static struct lc_cast *cast_new(struct lc_streams *e, const struct lc_onair_session *s)
 {
     struct lc_cast *c = calloc(1, sizeof *c);
     if (c == NULL)
-        return NULL;
+        goto fail;
     c->eng = e;
     c->session = s->id;
     snprintf(c->commune, sizeof c->commune, "%s", s->commune);
@@ -483,26 +577,17 @@ static struct lc_cast *cast_new(struct lc_streams *e, const struct lc_onair_sess
     c->end_ms = s->end_ms;
     c->prog.silence = e->silence;
     c->prog.silence_len = e->silence_len;
-    int preskip = 312;
-    if (lc_prog_append(&c->prog, &e->clips, s->items, s->nitems) < 0)
+    if (lc_clips_load(&e->clips, s->items, s->nitems, on_programme, c) < 0)
         goto fail;
-    if (c->prog.nsegs > 0 && c->prog.segs[0].clip != NULL)
-        preskip = c->prog.segs[0].clip->enc.preskip;
-    uint32_t serial = (uint32_t)(uv_hrtime() ^ ((uint64_t)s->id * 2654435761u));
-    if (lc_packer_init(&c->pk, serial, preskip, NULL, 0, &c->headers) < 0)
-        goto fail;
+    c->loads = 1;
     uv_timer_init(e->o.loop, &c->timer);
     c->timer.data = c;
     e->handles++;
     c->state = CAST_HELD;
     c->next = e->casts;
     e->casts = c;
-    lc_log(LC_LOG_INFO, "commune %s: session %lld held, %zu items, %.1f s", c->commune,
-           (long long)c->session, s->nitems, lc_cast_programme_s(c));
     return c;
 fail:
-    lc_prog_free(&c->prog);
-    lc_packer_free(&c->pk);
     free(c);
     lc_log(LC_LOG_ERR, "commune %s: session %lld: out of memory", s->commune, (long long)s->id);
     return NULL;
@@ -515,19 +600,29 @@ static void cast_retire(struct lc_cast *c)
     c->closed = true;
 }
 
+/* OPEN: the stream plays from now − start (a restart in the middle of the session goes on where
+ * it is). A cast not ready yet remembers when OPEN came and opens as of then when it is. */
 static void cast_open(struct lc_cast *c)
 {
     struct lc_streams *e = c->eng;
     if (c->state != CAST_HELD)
         return;
-    int64_t offset = wall_ms() - c->start_ms;
+    if (!c->open_pending) {
+        c->open_wall_ms = wall_ms();
+        uv_update_time(e->o.loop);
+        c->open_t0 = uv_now(e->o.loop);
+        c->open_pending = true;
+    }
+    if (!c->ready)
+        return;
+    c->open_pending = false;
+    int64_t offset = c->open_wall_ms - c->start_ms;
     if (offset >= 1000) { /* a restart in the middle of the session: go on where it is */
         uint64_t skip = (uint64_t)offset / 20;
         lc_prog_skip(&c->prog, skip);
         c->pk.granule = c->pk.flushed = skip * LC_OPUS_FRAME;
     }
-    uv_update_time(e->o.loop);
-    c->t0 = uv_now(e->o.loop);
+    c->t0 = c->open_t0;
     c->made = 0;
     c->state = CAST_ON;
     lc_log(LC_LOG_INFO, "commune %s: session %lld on air (offset %lld ms, %zu receivers)",
@@ -559,11 +654,11 @@ void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair
             lc_log(LC_LOG_WARN, "commune %s: interrupt while off air (ignored)", s->commune);
             break;
         }
-        if (lc_prog_interrupt(&c->prog, &e->clips, s->items, s->nitems) < 0)
+        /* spliced in when its audio is read (on_interrupt), after the programme's own */
+        if (lc_clips_load(&e->clips, s->items, s->nitems, on_interrupt, c) < 0)
             lc_log(LC_LOG_ERR, "commune %s: interrupt: out of memory", s->commune);
         else
-            lc_log(LC_LOG_INFO, "commune %s: %zu emergency items spliced in", s->commune,
-                   s->nitems);
+            c->loads++;
         break;
     case LC_ONAIR_CLOSE:
         if (c != NULL && c->session == s->id) {
@@ -577,7 +672,6 @@ void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair
     leave(e);
 }
 
-/* Shutdown: every receiver closed, every cast finished and freed (after a last save). */
 void lc_stream_end_all(struct lc_streams *e)
 {
     enter(e);
@@ -610,14 +704,11 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     }
     struct lc_dlv *d = lc_strmap_get(&c->dlv_by_cluster, cluster);
     if (d == NULL) {
-        d = lc_dlv_new(cluster);
+        d = lc_dlv_new(cluster, &c->dlvs);
         if (d == NULL || lc_strmap_put(&c->dlv_by_cluster, cluster, d) < 0) {
-            lc_dlv_free(d);
-            rc = -ENOMEM;
+            rc = -ENOMEM; /* a record made stays in the list, unconnected */
             goto out;
         }
-        d->next = c->dlvs;
-        c->dlvs = d;
         if (e->o.store != NULL) {
             struct lc_dlv_session ds = {.id = c->session};
             lc_delivery_load(e->o.store, &ds, d);
@@ -655,13 +746,7 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     c->rcvs = r;
     c->nrcv++;
     e->connected++;
-    int64_t now = wall_ms() / 1000;
-    if (d->connected_at == 0)
-        d->connected_at = now;
-    d->connections++;
-    d->live = 1;
-    d->disconnected_at = 0;
-    d->dirty = true;
+    lc_dlv_connect(d, wall_ms() / 1000);
     /* the burst: the newest pages covering ≥ burst seconds (the queue keeps the longest burst
      * a request may ask for), numbered on from the headers */
     struct lc_page *from = c->q.head;
@@ -672,7 +757,8 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
         from = c->q.tail;
     if (c->state == CAST_ON && from != NULL)
         r->seq_off = lc_page_seq(from) - 2;
-    rcv_send(r, c->headers, false);
+    if (c->ready) /* else when it is made (cast_ready) */
+        rcv_send(r, c->headers, false);
     if (c->state == CAST_ON)
         for (struct lc_page *p = from; p && !r->closed; p = p->next)
             rcv_send(r, p, true);

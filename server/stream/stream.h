@@ -1,7 +1,13 @@
 /*
- * server/stream/stream.h — the streaming engine: one live Ogg Opus stream per commune on air, shared by
- * the receivers (loudspeaker clusters) of that commune; delivery accounting (internal header of
- * server/). The design is in docs/streaming.md.
+ * server/stream/stream.h — the door of server/stream/: the streaming engine, one live Ogg Opus
+ * stream per commune on air, shared by the receivers (loudspeaker clusters) of that commune, and
+ * its route GET /stream/{cluster}.opus. Other modules include this header only (the module's
+ * other headers are internal). The design is in docs/streaming.md.
+ *
+ * Dependencies: the engine is created by server/server.c with struct lc_stream_opts (the loop,
+ * the store, the on-air hub of server/scheduler/, config values). It subscribes to the on-air
+ * events, records deliveries through server/accounting/ (delivery.h; accounting calls nothing
+ * of the stream) and authenticates receivers through server/registry/.
  *
  * Glossary
  *   engine    struct lc_streams: every cast, every receiver, the batch timer. One per server.
@@ -21,15 +27,18 @@
  *             holding a page reference); what is not yet written is its backlog, bounded by
  *             backlog_s of audio — past it the receiver is dropped. One receiver per cluster.
  *
- * Threads: loop thread only (onair callbacks, timers, write callbacks, the route).
+ * Threads: loop thread (onair callbacks, timers, write callbacks, the route), and one reader
+ * thread of the engine's own that reads the stored audio files (stream_clips.h).
  * Ownership: the engine owns casts; a cast owns its receivers' list links and its delivery
  * records; a receiver owns a hold on its request and lives until its connection closed and its
  * last write callback ran. Handles (the casts' timers, the batch timer) die in their close
- * callbacks; the engine is freed when lc_streams_stop() ran and every handle and receiver is gone.
+ * callbacks. Shutdown is two steps: lc_streams_stop(), then, after the loop ran out,
+ * lc_streams_free().
  */
 #ifndef LC_SERVER_STREAM_H
 #define LC_SERVER_STREAM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -68,9 +77,15 @@ struct lc_stream_stats {
 /* Creates the engine and subscribes it to o->onair. 0 or -ENOMEM. */
 int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o);
 
-/* Ends every stream (receivers closed), writes the last batch and closes the handles; the engine
- * frees itself once the loop ran the close callbacks. Safe to call twice; NULL allowed. */
+/* Ends every stream (receivers closed), ends the reader thread, writes the last batch and closes
+ * the handles. The engine stays allocated (its route answers 503) until lc_streams_free(). Safe to
+ * call twice; NULL allowed. */
 void lc_streams_stop(struct lc_streams *e);
+/* Frees the engine, stopping it first if needed: at once when the loop ran the close callbacks,
+ * else as soon as it has. NULL allowed. */
+void lc_streams_free(struct lc_streams *e);
+/* False once stopping (or for NULL). */
+bool lc_streams_running(const struct lc_streams *e);
 
 /* The longest burst a request may ask for (?burst=): the casts keep this much audio. */
 #define LC_STREAM_MAX_BURST_S 30
@@ -93,8 +108,9 @@ void lc_streams_stats(const struct lc_streams *e, struct lc_stream_stats *st);
 int lc_streams_hold_s(const struct lc_streams *e);
 struct lc_onair *lc_streams_onair(const struct lc_streams *e);
 
-/* GET /stream/{cluster}.opus (stream_http.c). */
-int lc_stream_routes(struct lc_router *r);
+/* GET /stream/{cluster}.opus (stream_http.c), with e as the handlers' handle (NULL allowed when
+ * the routes are only listed). 0 or -ENOMEM/-EINVAL. */
+int lc_stream_routes(struct lc_streams *e, struct lc_router *r);
 /* The engine's lines of GET /metrics (Prometheus text). */
 void lc_stream_metrics(const struct lc_streams *e, struct lc_buf *b);
 

@@ -1,7 +1,7 @@
 /*
- * server/stream/stream_engine.c — the engine's lifecycle (open, stop, free), the accounting batch timer
- * (delivery rows and clusters' last_seen, one transaction per period) and its counters; see
- * stream.h.
+ * server/stream/stream_engine.c — the engine's lifecycle (open, stop, free), the accounting batch
+ * timer (the batches: stream_batch.c) and the counters; see stream.h. The top of the module's
+ * files: it calls stream.c, stream_batch.c and stream_clips.c, and none of them calls it.
  */
 #define LC_LOG_MODULE "stream"
 #include "server/stream/stream.h"
@@ -15,116 +15,12 @@
 
 #include "codecs/encode.h"
 #include "common/log.h"
-#include "server/scheduler/onair.h"
-#include "server/store/store.h"
 
-/* ---- accounting batches -------------------------------------------------------------------- */
-
-static void save_seen(const char *key, void *val, void *arg)
-{
-    (void)val;
-    struct lc_streams *e = arg;
-    if (lc_delivery_seen(e->o.store, key, (int64_t)time(NULL)) < 0)
-        lc_log(LC_LOG_ERR, "cluster %s: cannot record last_seen", key);
-}
-
-static bool cast_dirty(const struct lc_cast *c)
-{
-    for (const struct lc_dlv *d = c->dlvs; d; d = d->next)
-        if (d->dirty || d->anchored)
-            return true;
-    return false;
-}
-
-/* Saves c's records inside the current transaction. A batch writes the rows of records that
- * changed other than by following the stream (joined, gone, behind, a bulletin completed) and
- * anchors those in step, so that in the usual second only the stream's progress row is written
- * for all the receivers that kept pace (delivery.h). final: every row whole, no anchor. */
-static void save_records(struct lc_streams *e, struct lc_cast *c, bool final)
-{
-    struct lc_dlv_session s = {
-        .id = c->session, .commune = c->commune, .start_s = c->start_ms / 1000,
-        .end_s = c->end_ms / 1000, .programme_s = lc_cast_programme_s(c),
-        .preskip = (uint64_t)c->pk.preskip, .air = c->prog.air, .nair = c->prog.nair};
-    int64_t now = (int64_t)time(NULL);
-    bool anchors = !final && c->state == CAST_ON && c->mark.g > 0, progress = false;
-    for (struct lc_dlv *d = c->dlvs; d; d = d->next) {
-        if (anchors && lc_delivery_in_step(&s, d, &c->mark)) {
-            d->dirty = false;
-            progress = true;
-            continue;
-        }
-        if (!d->dirty && !d->anchored && !final)
-            continue;
-        bool in_step = anchors && d->live && d->nrng > 0 && d->rng[d->nrng - 1].g1 == c->mark.g;
-        if (lc_delivery_save(e->o.store, &s, d, in_step ? &c->mark : NULL, now) == 0 && in_step)
-            progress = true;
-    }
-    if (progress)
-        lc_delivery_progress(e->o.store, &s, &c->mark, now);
-    else if (final)
-        lc_delivery_progress_end(e->o.store, c->session);
-}
-
-/* A batch whose commit failed (a full disk, say) is rolled back: its records forget what they
- * believed saved, so that the next batch writes each row whole (an upsert, no anchor). */
-static void batch_lost(struct lc_streams *e, struct lc_cast *only)
-{
-    lc_store_rollback(e->o.store);
-    for (struct lc_cast *c = e->casts; c; c = c->next) {
-        if (only != NULL && c != only)
-            continue;
-        for (struct lc_dlv *d = c->dlvs; d; d = d->next) {
-            d->dirty = true;
-            d->anchored = false;
-            d->row = false;
-            d->whole_saved = false;
-        }
-    }
-}
-
-void lc_stream_save_cast(struct lc_streams *e, struct lc_cast *c, bool final)
-{
-    if (e->o.store == NULL || c->dlvs == NULL || (!final && !cast_dirty(c)))
-        return;
-    bool own = lc_store_begin(e->o.store) == 0;
-    save_records(e, c, final);
-    if (own && lc_store_commit(e->o.store) < 0) {
-        lc_log(LC_LOG_ERR, "commune %s: delivery batch not saved", c->commune);
-        batch_lost(e, c);
-    }
-}
-
-void lc_streams_flush(struct lc_streams *e)
-{
-    if (e == NULL || e->o.store == NULL)
-        return;
-    e->flush_due = false;
-    bool any = e->seen.n > 0;
-    for (struct lc_cast *c = e->casts; c && !any; c = c->next)
-        any = cast_dirty(c);
-    if (!any)
-        return;
-    if (lc_store_begin(e->o.store) < 0)
-        return;
-    uint64_t t0 = uv_hrtime();
-    lc_strmap_each(&e->seen, save_seen, e);
-    lc_strmap_clear(&e->seen);
-    for (struct lc_cast *c = e->casts; c; c = c->next)
-        save_records(e, c, false);
-    if (lc_store_commit(e->o.store) < 0) {
-        lc_log(LC_LOG_ERR, "delivery batch not saved");
-        batch_lost(e, NULL);
-    }
-    /* the batch holds the loop: say so when it gets long (docs/streaming.md, figures) */
-    uint64_t ms = (uv_hrtime() - t0) / 1000000;
-    if (ms >= 100)
-        lc_log(LC_LOG_WARN, "delivery batch took %llu ms (%llu receivers)", (unsigned long long)ms,
-               (unsigned long long)e->connected);
-}
+/* ---- the batch timer ---------------------------------------------------------------------- */
 
 /* A batch in the middle of a fan-out would find the receivers not yet served behind their
- * stream and write all their rows: it waits for the fan-out to complete (a few ms), once. */
+ * stream and write all their rows: it waits for the fan-out to complete (a few ms), once
+ * (stream.c flushes when the fan-out is done). */
 static void on_batch(uv_timer_t *t)
 {
     struct lc_streams *e = t->data;
@@ -134,32 +30,6 @@ static void on_batch(uv_timer_t *t)
     if (fanning && !e->flush_due)
         e->flush_due = true;
     else
-        lc_streams_flush(e);
-}
-
-void lc_streams_seen(struct lc_streams *e, const char *cluster)
-{
-    if (e != NULL && e->o.store != NULL && lc_strmap_put(&e->seen, cluster, e) < 0)
-        lc_log(LC_LOG_ERR, "out of memory");
-}
-
-/* ---- fan-out in slices (stream.c) ----------------------------------------------------------- */
-
-static void on_fan_idle(uv_idle_t *h)
-{
-    lc_stream_fan_more(h->data);
-}
-
-void lc_stream_fan_later(struct lc_streams *e)
-{
-    if (!e->stopping)
-        uv_idle_start(&e->fan_idle, on_fan_idle);
-}
-
-void lc_stream_fan_done(struct lc_streams *e)
-{
-    uv_idle_stop(&e->fan_idle);
-    if (e->flush_due)
         lc_streams_flush(e);
 }
 
@@ -195,7 +65,6 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     e->o = *o;
     snprintf(e->audio_dir, sizeof e->audio_dir, "%s", o->audio_dir ? o->audio_dir : ".");
     e->o.audio_dir = e->audio_dir;
-    snprintf(e->clips.dir, sizeof e->clips.dir, "%s", e->audio_dir);
     if (e->o.page_ms < 20)
         e->o.page_ms = 1000;
     if (e->o.fan_slice <= 0)
@@ -205,9 +74,12 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     int rc = make_silence(e);
     if (rc == 0 && o->store != NULL && lc_delivery_recover(o->store) < 0)
         lc_log(LC_LOG_ERR, "the delivery rows of the last run were not completed");
+    if (rc == 0)
+        rc = lc_clips_open(&e->clips, o->loop, e->audio_dir);
     if (rc == 0 && o->onair != NULL)
         rc = lc_onair_subscribe(o->onair, lc_stream_onair_cb, e);
     if (rc < 0) {
+        lc_clips_close(&e->clips); /* its handle closes with the loop's others */
         free(e);
         return rc;
     }
@@ -221,20 +93,11 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     return 0;
 }
 
-void lc_stream_maybe_free_engine(struct lc_streams *e)
-{
-    if (!e->stopping || e->handles > 0 || e->nrcv_objects > 0 || e->depth > 0)
-        return;
-    lc_strmap_clear(&e->by_cluster);
-    lc_strmap_clear(&e->seen);
-    free(e);
-}
-
 static void on_batch_closed(uv_handle_t *h)
 {
     struct lc_streams *e = h->data;
     e->handles--;
-    lc_stream_maybe_free_engine(e);
+    lc_stream_maybe_free(e);
 }
 
 void lc_streams_stop(struct lc_streams *e)
@@ -242,8 +105,11 @@ void lc_streams_stop(struct lc_streams *e)
     if (e == NULL || e->stopping)
         return;
     lc_streams_flush(e);
-    lc_stream_end_all(e); /* sets nothing free yet: stopping is still false */
+    lc_stream_end_all(e);
     e->stopping = true;
+    /* the loads still waiting come back cancelled, the one being read completes, now: their
+     * casts (closed by end_all) can go */
+    lc_clips_close(&e->clips);
     lc_streams_flush(e);
     uv_timer_stop(&e->batch);
     uv_idle_stop(&e->fan_idle);
@@ -251,7 +117,21 @@ void lc_streams_stop(struct lc_streams *e)
     uv_close((uv_handle_t *)&e->batch, on_batch_closed);
     uv_close((uv_handle_t *)&e->fan_idle, on_batch_closed);
     e->depth--;
-    lc_stream_maybe_free_engine(e);
+    lc_stream_maybe_free(e);
+}
+
+void lc_streams_free(struct lc_streams *e)
+{
+    if (e == NULL)
+        return;
+    lc_streams_stop(e);
+    e->released = true;
+    lc_stream_maybe_free(e);
+}
+
+bool lc_streams_running(const struct lc_streams *e)
+{
+    return e != NULL && !e->stopping;
 }
 
 /* ---- introspection ------------------------------------------------------------------------- */

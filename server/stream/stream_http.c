@@ -3,6 +3,7 @@
  *   receiver token (Authorization: Bearer or ?token=) → 401 wrong/missing, 404 unknown cluster
  *   (lc_receiver_auth); every authenticated request is a sign of life (batched last_seen);
  *   the commune held or on air → 200 audio/ogg, the engine streams (stream.c);
+ *   the engine stopping → 503 busy;
  *   off air → 503, Retry-After ≤ 30 s with jitter, {"error","message","next_session"};
  *   ?burst=N (0..30) asks for N seconds of burst instead of [stream] burst_s (400 otherwise).
  * Retry-After: when the next session's hold window opens within 30 s, just after it opens (so a
@@ -19,16 +20,17 @@
 #include <http_parser.h>
 
 #include "server/api/api.h"
-#include "server/scheduler/onair.h"
+#include "server/http/http.h"
 #include "server/registry/registry.h"
-#include "server/http/router.h"
+#include "server/scheduler/scheduler.h"
 #include "server/store/store.h"
-#include "server/stream/stream.h"
+#include "server/stream/stream_internal.h"
 
-static int cluster_commune(struct lc_app *app, const char *cluster, char *out, size_t n)
+/* Reads the clusters table (registry's) for the cluster's commune. */
+static int cluster_commune(struct lc_store *store, const char *cluster, char *out, size_t n)
 {
     static const char sql[] = "SELECT commune FROM clusters WHERE id = ?";
-    sqlite3_stmt *st = lc_store_stmt(app->store, sql);
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
@@ -64,19 +66,20 @@ static void off_air(struct lc_req *req, struct lc_streams *e, const char *commun
     free(s);
 }
 
-static void get_stream(struct lc_req *req)
+static void get_stream(struct lc_req *req, void *ctx)
 {
-    struct lc_app *app = lc_app(req);
+    struct lc_streams *e = ctx;
+    struct lc_store *store = e->o.store;
     const char *cluster = req->params[0];
     char commune[128];
-    if (lc_receiver_auth(lc_app(req)->store, req, cluster) < 0)
+    if (lc_receiver_auth(store, req, cluster) < 0)
         return;
-    lc_streams_seen(app->stream, cluster);
-    if (cluster_commune(app, cluster, commune, sizeof commune) < 0) {
+    lc_streams_seen(e, cluster);
+    if (cluster_commune(store, cluster, commune, sizeof commune) < 0) {
         lc_reply_internal(req, "stream: cluster's commune");
         return;
     }
-    if (app->stream == NULL) {
+    if (!lc_streams_running(e)) {
         lc_reply_error(req, 503, "busy", "streaming is not available");
         return;
     }
@@ -93,15 +96,15 @@ static void get_stream(struct lc_req *req)
         }
         burst = (int)v;
     }
-    int rc = lc_streams_attach(app->stream, req, cluster, commune, burst);
+    int rc = lc_streams_attach(e, req, cluster, commune, burst);
     if (rc == -ENOENT)
-        off_air(req, app->stream, commune);
+        off_air(req, e, commune);
     else if (rc < 0)
         lc_reply_error(req, 503, "busy", "out of memory");
 }
 
-int lc_stream_routes(struct lc_router *r)
+int lc_stream_routes(struct lc_streams *e, struct lc_router *r)
 {
     return lc_router_add(r, HTTP_GET, "/stream/{cluster}.opus", LC_ROUTE_OPEN, LC_BODY_NONE,
-                         get_stream);
+                             get_stream, e);
 }

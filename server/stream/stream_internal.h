@@ -1,7 +1,18 @@
 /*
- * server/stream/stream_internal.h — the engine's structures, shared by stream.c (casts, receivers,
- * fan-out), stream_engine.c (lifecycle, accounting batches, stats) and stream_http.c (the route).
+ * server/stream/stream_internal.h — the engine's structures (internal header of server/stream/).
  * See stream.h for the glossary and ownership.
+ *
+ * Files, each calling only those below it (no circle):
+ *   stream_http.c     GET /stream/{cluster}.opus                  → stream_engine.c, stream.c,
+ *                                                                    stream_batch.c
+ *   stream_engine.c   open, stop, free; the batch timer; stats    → stream.c, stream_batch.c,
+ *                                                                    stream_clips.c
+ *   stream.c          on-air events, casts, pacing, fan-out,       → stream_batch.c, stream_clips.c,
+ *                     receivers, attach; frees the engine            stream_prog.c, stream_page.c,
+ *                                                                    stream_map.c
+ *   stream_batch.c    accounting batches (accounting/ does the rows), signs of life
+ *   stream_clips.c    stored audio, read on the reader thread
+ *   stream_prog.c     the timeline;  stream_page.c  pages, queue, packer;  stream_map.c  maps
  */
 #ifndef LC_SERVER_STREAM_INTERNAL_H
 #define LC_SERVER_STREAM_INTERNAL_H
@@ -11,9 +22,10 @@
 
 #include <uv.h>
 
-#include "server/accounting/delivery.h"
-#include "server/scheduler/onair.h"
+#include "server/accounting/accounting.h"
+#include "server/scheduler/scheduler.h"
 #include "server/stream/stream.h"
+#include "server/stream/stream_clips.h"
 #include "server/stream/stream_map.h"
 #include "server/stream/stream_page.h"
 #include "server/stream/stream_prog.h"
@@ -39,6 +51,12 @@ struct lc_rcv {
 
 enum cast_state { CAST_HELD, CAST_ON, CAST_DONE };
 
+/* A cast is made at PREPARE (or at OPEN when no PREPARE came: a restart in the middle of the
+ * session) and is HELD at once, but it is READY only when its programme's audio was read off the
+ * loop (stream_clips.h): then its packer and header page exist. Until then, receivers attach
+ * and wait (they get the header page when it is made), OPEN is remembered (open_pending: the
+ * stream starts as if at OPEN's time, pages due meanwhile go out at once) and so is an end
+ * (end_pending: CLOSE, a new session, shutdown). */
 struct lc_cast {
     struct lc_streams *eng;
     struct lc_cast *next;
@@ -46,8 +64,14 @@ struct lc_cast {
     char commune[64];
     int64_t start_ms, end_ms;
     enum cast_state state;
+    bool ready;                 /* programme read: prog, pk and headers exist */
+    bool open_pending;          /* OPEN came before ready, at open_wall_ms / open_t0 */
+    bool end_pending;           /* the end came before ready */
     bool closed;                /* CLOSE seen or replaced: freed once no receiver is left */
-    bool freeing;
+    bool freeing;               /* out of the engine's list; freed when no load is pending */
+    int loads;                  /* clip loads not yet returned (they point at the cast) */
+    int64_t open_wall_ms;
+    uint64_t open_t0;
     struct lc_prog prog;
     struct lc_packer pk;
     struct lc_page *headers;    /* OpusHead + OpusTags pages, sent first to every receiver */
@@ -60,14 +84,14 @@ struct lc_cast {
     struct lc_page *fan_first;  /* a fan-out under way: its first page (referenced), */
     struct lc_rcv *fan_next;    /* and the next receiver to serve */
     struct lc_dlv_mark mark;    /* end granule and bytes of the pages made (delivery anchors) */
-    struct lc_dlv *dlvs;        /* every cluster that connected in this session */
+    struct lc_dlv *dlvs;        /* every cluster that connected in this session (accounting/) */
     struct lc_strmap dlv_by_cluster;
 };
 
 struct lc_streams {
     struct lc_stream_opts o;
     char audio_dir[4096];
-    struct lc_clipcache clips;
+    struct lc_clips clips;
     unsigned char silence[1276]; /* one 20 ms Opus packet of silence, encoded at open */
     uint32_t silence_len;
     struct lc_cast *casts;
@@ -80,23 +104,31 @@ struct lc_streams {
     int depth;                      /* inside an engine entry point */
     struct lc_rcv *grave;           /* receivers to free when depth returns to 0 */
     bool stopping;
+    bool released;                  /* lc_streams_free() was called */
     bool flush_due;                 /* a batch waits for the fan-out under way to complete */
     /* counters */
     uint64_t connected, bytes_sent, dropped_slow, replaced, pages;
 };
 
-/* stream_engine.c: saves the cast's dirty records (and, if final, every record) in the current
+/* Seconds of audio in the cast's stream: made so far, plus what its programme still holds. */
+static inline double lc_cast_programme_s(const struct lc_cast *c)
+{
+    uint64_t g = c->pk.granule;
+    if (c->state != CAST_DONE)
+        g += lc_prog_remaining(&c->prog) * LC_OPUS_FRAME;
+    uint64_t p = (uint64_t)c->pk.preskip;
+    return g > p ? (double)(g - p) / 48000.0 : 0;
+}
+
+/* stream.c */
+void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair_session *s);
+/* Shutdown: every receiver closed, every cast ended and closed (freed after a last save). */
+void lc_stream_end_all(struct lc_streams *e);
+/* Frees the engine once it is stopped and released and nothing of it is left. */
+void lc_stream_maybe_free(struct lc_streams *e);
+
+/* stream_batch.c: saves the cast's pending records (and, if final, every record) in the current
  * or a new transaction. */
 void lc_stream_save_cast(struct lc_streams *e, struct lc_cast *c, bool final);
-/* stream.c */
-double lc_cast_programme_s(const struct lc_cast *c);
-void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair_session *s);
-void lc_stream_end_all(struct lc_streams *e);
-void lc_stream_maybe_free_engine(struct lc_streams *e);
-/* A fan-out continues in the next loop iterations (stream_engine.c starts the idle handle, which
- * calls lc_stream_fan_more() until it calls lc_stream_fan_done()). */
-void lc_stream_fan_later(struct lc_streams *e);
-void lc_stream_fan_more(struct lc_streams *e);
-void lc_stream_fan_done(struct lc_streams *e);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * server/stream/stream_page.h — the unit of fan-out: immutable, reference-counted Ogg pages, the queue a
- * commune's stream keeps for bursts, and the packer that turns spliced Opus packets into pages of
- * ONE logical Ogg stream with continuous granule positions (internal header of server/).
+ * server/stream/stream_page.h — the unit of fan-out: immutable, reference-counted Ogg pages, the
+ * queue a commune's stream keeps for bursts, and the packer that turns spliced Opus packets into
+ * pages of ONE logical Ogg stream with continuous granule positions (internal header of
+ * server/stream/). The Ogg pages themselves are made by codecs/oggmux.h (libogg): this file
+ * only keeps the stream's timeline and wraps each page into a shared struct lc_page.
  *
  * Glossary
  *   granule   48 kHz samples decoded from the start of the logical stream, the stream's pre-skip
@@ -22,7 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <ogg/ogg.h>
+struct lc_ogg_writer;
+struct lc_ogg_reseq;
 
 struct lc_page {
     int refs;
@@ -30,7 +33,7 @@ struct lc_page {
     uint64_t g0, g1;        /* audio interval [g0, g1) in granules; g0 == g1: no audio (headers) */
     bool eos;               /* the logical stream's last page */
     struct lc_page *next;   /* queue link, oldest → newest */
-    uint32_t *zimg;         /* lazily: the CRC "shift by the page's tail" operator (lc_page_reseq) */
+    struct lc_ogg_reseq *reseq; /* lazily: how to renumber the page (lc_page_reseq) */
     unsigned char data[];
 };
 
@@ -49,14 +52,10 @@ void lc_page_unref(struct lc_page *p);
 /* Page sequence numbers per receiver. Pages are shared, but a receiver that joins in the middle
  * must see sequence numbers 0, 1 (headers), 2, 3, ... with no gap, or strict readers (libogg's
  * packetout, opusinfo) report a hole. Such a receiver writes its own copy of the 27-byte page
- * header (sequence number − off, CRC updated) followed by the shared rest of the page. The Ogg
- * CRC (init 0, no final xor) is linear, so the new CRC is the old one xor the CRC of the change,
- * which is the 4 changed bytes' CRC carried through the page's remaining bytes: a linear map
- * computed once per page (32 words) — no pass over the page per receiver.
- * Fills hdr with the page's header renumbered; 0 or -ENOMEM. */
+ * header (sequence number − off, CRC updated: lc_ogg_reseq_header(), no pass over the page per
+ * receiver) followed by the shared rest of the page. The renumbering map is made once per page,
+ * at its first use. Fills hdr with the page's header renumbered; 0 or -ENOMEM. */
 int lc_page_reseq(struct lc_page *p, uint32_t off, unsigned char hdr[27]);
-/* The Ogg CRC-32 of n bytes (RFC 3533), continuing from crc. */
-uint32_t lc_ogg_crc(uint32_t crc, const unsigned char *b, size_t n);
 /* The page's sequence number. */
 uint32_t lc_page_seq(const struct lc_page *p);
 
@@ -77,13 +76,11 @@ void lc_pageq_clear(struct lc_pageq *q);
  * samples; the granule of each is the running total, so packets of separately encoded bulletins
  * and silence packets splice on one timeline (codecs/encode.h). */
 struct lc_packer {
-    ogg_stream_state os;
-    int64_t packetno;
+    struct lc_ogg_writer *w;    /* NULL before init and after free */
     uint64_t granule;       /* after the last packet added */
     uint64_t flushed;       /* granule at the end of the last page made */
     int preskip;
     bool eos;               /* the EOS packet went in */
-    bool open;
 };
 
 /* Starts a stream with this serial and pre-skip; *headers receives the OpusHead (BOS) and
@@ -92,6 +89,7 @@ struct lc_packer {
  * join in the middle (see docs/streaming.md). 0 or -ENOMEM. */
 int lc_packer_init(struct lc_packer *pk, uint32_t serial, int preskip, const char *title,
                    uint64_t skip_granule, struct lc_page **headers);
+/* A zeroed packer, or one freed already, is allowed. */
 void lc_packer_free(struct lc_packer *pk);
 
 /* Adds one Opus packet of nsamples (48 kHz). With eos, it is the stream's last packet and

@@ -1,127 +1,11 @@
 /*
- * server/stream/stream_prog.c — clips, segments, airings and interruptions; see stream_prog.h.
+ * server/stream/stream_prog.c — segments, airings and interruptions; see stream_prog.h.
  */
-#define LC_LOG_MODULE "stream"
 #include "server/stream/stream_prog.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <opus/opus.h>
-
-#include "codecs/oggmux.h"
-#include "common/log.h"
-
-/* ---- clips --------------------------------------------------------------------------------- */
-
-static int read_file(const char *path, unsigned char **data, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat sb;
-    int rc = 0;
-    unsigned char *buf = NULL;
-    if (fstat(fd, &sb) != 0 || sb.st_size <= 0 || sb.st_size > (64 << 20)) {
-        rc = -EINVAL;
-        goto cleanup;
-    }
-    buf = malloc((size_t)sb.st_size);
-    if (buf == NULL) {
-        rc = -ENOMEM;
-        goto cleanup;
-    }
-    size_t got = 0;
-    while (got < (size_t)sb.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)sb.st_size - got);
-        if (n <= 0) {
-            rc = n < 0 ? -errno : -EIO;
-            goto cleanup;
-        }
-        got += (size_t)n;
-    }
-    *data = buf;
-    *len = got;
-    buf = NULL;
-cleanup:
-    free(buf);
-    close(fd);
-    return rc;
-}
-
-struct lc_clip *lc_clip_get(struct lc_clipcache *c, const char *name)
-{
-    for (struct lc_clip *k = c->head; k; k = k->next)
-        if (strcmp(k->name, name) == 0) {
-            k->refs++;
-            return k;
-        }
-    size_t nl = strlen(name);
-    if (nl == 0 || nl >= sizeof ((struct lc_clip *)0)->name || strchr(name, '/') ||
-        name[0] == '.') {
-        lc_log(LC_LOG_ERR, "bad audio name '%.80s'", name);
-        return NULL;
-    }
-    char path[4096 + 100];
-    snprintf(path, sizeof path, "%s/%s", c->dir, name);
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int rc = read_file(path, &data, &len);
-    if (rc < 0) {
-        lc_log(LC_LOG_ERR, "%s: cannot read: %s", path, strerror(-rc));
-        return NULL;
-    }
-    struct lc_clip *k = calloc(1, sizeof *k);
-    struct lc_err err = {0};
-    if (k == NULL || lc_ogg_demux(data, len, &k->enc, &err) < 0) {
-        lc_log(LC_LOG_ERR, "%s: %s", path, k ? err.msg : "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < k->enc.npkts; i++) {
-        const struct lc_packet *pk = &k->enc.pkts[i];
-        if (opus_packet_get_nb_samples(k->enc.data + pk->off, (opus_int32)pk->len,
-                                       LC_OPUS_RATE) != LC_OPUS_FRAME) {
-            lc_log(LC_LOG_ERR, "%s: packet %zu is not 20 ms", path, i);
-            goto fail;
-        }
-    }
-    if (k->enc.npkts == 0)
-        goto fail;
-    free(data);
-    memcpy(k->name, name, nl + 1);
-    k->refs = 1;
-    k->next = c->head;
-    if (c->head)
-        c->head->prev = k;
-    c->head = k;
-    k->cache = c; /* the cache holds no reference: a clip leaves it with its last user */
-    return k;
-fail:
-    free(data);
-    if (k)
-        lc_encoded_free(&k->enc);
-    free(k);
-    return NULL;
-}
-
-void lc_clip_put(struct lc_clip *k)
-{
-    if (k == NULL || --k->refs > 0)
-        return;
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        k->cache->head = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
-    lc_encoded_free(&k->enc);
-    free(k);
-}
 
 /* ---- segments ------------------------------------------------------------------------------ */
 
@@ -149,8 +33,8 @@ static int seg_insert(struct lc_prog *p, size_t at, struct lc_seg seg)
 }
 
 /* Segments for items (offsets relative to their start) inserted at index *at; *at advances. */
-static int build(struct lc_prog *p, struct lc_clipcache *cc, const struct lc_onair_item *items,
-                 size_t n, size_t *at)
+static int build(struct lc_prog *p, const struct lc_onair_item *items,
+                 struct lc_clip *const *clips, size_t n, size_t *at)
 {
     uint64_t cursor = 0; /* packets placed so far */
     for (size_t i = 0; i < n; i++) {
@@ -162,7 +46,7 @@ static int build(struct lc_prog *p, struct lc_clipcache *cc, const struct lc_ona
                 return -ENOMEM;
             cursor = target;
         }
-        struct lc_clip *k = it->audio ? lc_clip_get(cc, it->audio) : NULL;
+        struct lc_clip *k = it->audio && clips[i] ? lc_clip_ref(clips[i]) : NULL;
         struct lc_seg s = {k, it->bulletin, 0, 0};
         if (k != NULL)
             s.npkts = (uint32_t)k->enc.npkts;
@@ -177,15 +61,15 @@ static int build(struct lc_prog *p, struct lc_clipcache *cc, const struct lc_ona
     return 0;
 }
 
-int lc_prog_append(struct lc_prog *p, struct lc_clipcache *cc, const struct lc_onair_item *items,
-                   size_t n)
+int lc_prog_append(struct lc_prog *p, const struct lc_onair_item *items,
+                   struct lc_clip *const *clips, size_t n)
 {
     size_t at = p->nsegs;
-    return build(p, cc, items, n, &at);
+    return build(p, items, clips, n, &at);
 }
 
-int lc_prog_interrupt(struct lc_prog *p, struct lc_clipcache *cc,
-                      const struct lc_onair_item *items, size_t n)
+int lc_prog_interrupt(struct lc_prog *p, const struct lc_onair_item *items,
+                      struct lc_clip *const *clips, size_t n)
 {
     while (p->cur < p->nsegs && p->segs[p->cur].pos >= p->segs[p->cur].npkts)
         p->cur++;
@@ -204,7 +88,7 @@ int lc_prog_interrupt(struct lc_prog *p, struct lc_clipcache *cc,
         }
     }
     size_t before = at;
-    int rc = build(p, cc, items, n, &at);
+    int rc = build(p, items, clips, n, &at);
     /* cur points at the first inserted segment (already-played ones stay behind it) */
     p->cur = before;
     return rc;

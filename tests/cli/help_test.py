@@ -15,9 +15,9 @@ def check(cond, what):
 
 
 r = subprocess.run([LOACAST, "--help"], capture_output=True, text=True)
-check(r.returncode == 0 and all(s in r.stdout for s in ("serve", "render", "normalize")),
+check(r.returncode == 0 and all(s in r.stdout for s in ("serve", "render", "normalize", "routes")),
       "loacast --help lists the subcommands")
-for sub in ("render", "normalize", "serve"):
+for sub in ("render", "normalize", "serve", "routes"):
     r = subprocess.run([LOACAST, sub, "--help"], capture_output=True, text=True)
     check(r.returncode == 0 and "Usage: loacast " + sub in r.stdout, f"loacast {sub} --help")
 r = subprocess.run([LOACAST], capture_output=True, text=True)

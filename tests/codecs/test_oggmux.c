@@ -1,4 +1,4 @@
-/* Ogg muxing: header packets, granule positions, EOS, and a mux → demux round trip. */
+/* Ogg muxing: header packets, granule positions, EOS, a mux → demux round trip, the page writer. */
 #include <ogg/ogg.h>
 #include <string.h>
 
@@ -78,6 +78,36 @@ int main(void)
     /* Garbage and truncation are errors, not crashes. */
     CHECK(lc_ogg_demux((const unsigned char *)"not ogg at all", 14, &back, &err) < 0);
     CHECK(lc_ogg_demux(file.data, 60, &back, &err) < 0);
+
+    /* The writer alone (the live streams' use): header pages at once, then one page per flush
+     * whatever its size when page_fill is 65307; libogg reads it back (CRC checked). */
+    struct lc_ogg_writer *w = NULL;
+    struct lc_buf live = {0};
+    CHECK(lc_ogg_writer_open(&w, 77, 312, NULL, 65307, &live) == 0);
+    size_t headers_len = live.len;
+    CHECK(headers_len > 47 + 19 && memcmp(live.data, "OggS", 4) == 0);
+    struct lc_ogg_page lp;
+    CHECK(lc_ogg_writer_page(w, &lp) == 0); /* nothing pending */
+    unsigned char big[400] = {0};
+    for (int i = 0; i < 60; i++)
+        CHECK(lc_ogg_writer_packet(w, big, sizeof big, 312 + (i + 1) * 960, i == 59) == 0);
+    CHECK(lc_ogg_writer_packet(w, big, 1, 0, false) == -EINVAL); /* after EOS */
+    CHECK(lc_ogg_writer_page(w, &lp) == 1);
+    CHECK(lp.eos && lp.granulepos == 312 + 60 * 960 && lp.body_len == 60 * sizeof big);
+    CHECK(lc_buf_append(&live, lp.header, lp.header_len) == 0);
+    CHECK(lc_buf_append(&live, lp.body, lp.body_len) == 0);
+    CHECK(lc_ogg_writer_page(w, &lp) == 0);
+    lc_ogg_writer_free(w);
+    ogg_sync_init(&oy);
+    b = ogg_sync_buffer(&oy, (long)live.len);
+    memcpy(b, live.data, live.len);
+    ogg_sync_wrote(&oy, (long)live.len);
+    pages = 0;
+    while (ogg_sync_pageout(&oy, &pg) == 1)
+        pages++;
+    CHECK(pages == 3);
+    ogg_sync_clear(&oy);
+    lc_buf_free(&live);
 
     /* An empty packet list cannot be muxed. */
     struct lc_encoded empty = {0};

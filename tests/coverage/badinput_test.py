@@ -7,7 +7,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from lcserver import Server, check  # noqa: E402
+from lcserver import Server, check, wait_for  # noqa: E402
 
 
 def db_rows(s, sql):
@@ -80,13 +80,9 @@ def main():
         db.commit()
         db.close()
         s.start()
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            n = db_rows(s, "SELECT COUNT(*) FROM deliveries")[0][0]
-            if n == 5:
-                break
-            time.sleep(0.2)
-        check(n == 5, "%d rows left after pruning" % n)
+        wait_for(lambda: db_rows(s, "SELECT COUNT(*) FROM deliveries")[0][0] == 5, 20,
+                 lambda: "pruning: %d rows left" % db_rows(s, "SELECT COUNT(*) FROM deliveries")[0][0],
+                 interval=0.2)
         check(db_rows(s, "SELECT MIN(session_start) FROM deliveries")[0][0] == new, "a recent row was pruned")
         s.stop()
     print("ok")

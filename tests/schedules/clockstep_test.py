@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from schedkit import Server, Station, check
+from schedkit import Server, Station, check, sleep_until
 
 SHIM = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("LC_CLOCKSHIFT")
 
@@ -44,7 +44,8 @@ def main():
             # forward
             start = int(fake_now()) + 40
             sid = st.session("quang-phu", start)["id"]
-            time.sleep(0.5)
+            # stored and scheduled on the old clock before the step (no wait: the POST stored it)
+            check(st.find_session("quang-phu", sid)["status"] == "scheduled", "not scheduled")
             set_offset(37000)
             t_step = time.time()
             x = st.wait_session("quang-phu", sid, ("on_air", "done"), timeout=10)
@@ -55,7 +56,9 @@ def main():
             start = int(fake_now()) + 4
             sid = st.session("quang-phu", start)["id"]
             set_offset(offset[0] - 8000)
-            time.sleep(5)
+            # the behaviour under test: the old instant (start on the old clock, 4 s from now in
+            # real time) passes, and nothing fires at it
+            sleep_until(time.time() + 5, "the old instant passes without the session")
             x = st.find_session("quang-phu", sid)
             check(x["status"] == "scheduled", ("fired at the old instant", x))
             x = st.wait_session("quang-phu", sid, ("on_air", "done"), timeout=15)

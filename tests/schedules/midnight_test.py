@@ -6,7 +6,7 @@ commune goes on air within 50 ms on the new date. Each fires once."""
 import datetime
 import time
 
-from schedkit import Server, Station, check
+from schedkit import Server, Station, check, wait_for
 
 LEAD_S = 14     # seconds from writing the configuration to local midnight
 
@@ -33,14 +33,8 @@ def main():
         check(before[0]["start_ms"] == (midnight - 3) * 1000, (before, midnight))
         check([i["bulletin"] for i in before[0]["items"]] == [b["id"]], before)   # predicted
         # 23:59:57: on air on time, still on air at midnight, done after it
-        deadline = time.time() + 30
-        x = None
-        while time.time() < deadline:
-            x = st.programme("truoc", day_before)["sessions"][0]
-            if x["status"] == "done":
-                break
-            time.sleep(0.1)
-        check(x["status"] == "done", x)
+        x = wait_for(lambda: [y for y in st.programme("truoc", day_before)["sessions"][:1] if y["status"] == "done"],
+                     30, "23:59:57 to be done", interval=0.1)[0]
         check(abs(x["late_ms"]) <= 50, x)
         check(x["frozen"] and len(x["items"]) == 1, x)
         check(x["length_s"] > 3 and x["ended_at_ms"] > midnight * 1000, x)
@@ -50,12 +44,8 @@ def main():
         check(len(after) == 1 and after[0]["id"] is None and
               after[0]["start_ms"] == (midnight - 3 + 86400) * 1000, after)
         # 00:00:02 of the new date
-        y = None
-        while time.time() < deadline:
-            y = st.programme("sau", day_after)["sessions"][0]
-            if y["status"] in ("on_air", "done"):
-                break
-            time.sleep(0.05)
+        y = wait_for(lambda: [y for y in st.programme("sau", day_after)["sessions"][:1]
+                              if y["status"] in ("on_air", "done")], 30, "00:00:02 on air")[0]
         check(y["start_ms"] == (midnight + 2) * 1000 and abs(y["late_ms"]) <= 50, y)
         check(st.programme("sau", day_before)["sessions"][0]["start_ms"] ==
               (midnight + 2 - 86400) * 1000, "yesterday's 00:00:02")

@@ -4,7 +4,7 @@ engine plays from now − start), so the programme ends when it would have witho
 Once after SIGTERM, once after kill -9. The airing is counted once."""
 import time
 
-from schedkit import Server, Station, check, next_second_boundary
+from schedkit import Server, Station, check, next_second_boundary, sleep_until
 
 TEXT = ("Ủy ban nhân dân xã thông báo: lịch tiêm phòng dại cho chó mèo năm nay bắt đầu từ thứ hai "
         "tuần sau tại nhà văn hóa các thôn. Đề nghị bà con đưa vật nuôi đến tiêm đúng hẹn, mang theo "
@@ -42,8 +42,7 @@ def main():
         check(abs(x["late_ms"]) <= 50 and length_ms > 14000, x)
         offsets = []
         for how, at in (("term", 4), ("kill", 9)):
-            while time.time() < start + at:
-                time.sleep(0.05)
+            sleep_until(start + at, "the scenario: the server goes down %d s into the session" % at)
             t_before = time.time()
             t_up = restart(srv, how)
             st = Station.__new__(Station)       # same users, new tokens
@@ -72,7 +71,7 @@ def main():
         z = st.wait_session("quang-phu", sid2, ("on_air",), timeout=10)
         check([i["bulletin"] for i in z["items"]] == [short["id"]], z)
         srv.kill9()
-        time.sleep(max(0, start2 + z["length_s"] + 1 - time.time()))
+        sleep_until(start2 + z["length_s"] + 1, "the scenario: the programme ends while the server is down")
         srv.start()
         z2 = st.wait_session("quang-phu", sid2, ("done",), timeout=10)
         check(z2["ended_at_ms"] == start2 * 1000 + int(round(z["length_s"] * 1000)), (z, z2))

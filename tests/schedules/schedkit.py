@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
-from lcserver import LOACAST, Server, check  # noqa: E402,F401
+from lcserver import LOACAST, Server, check, sleep_until, wait_for  # noqa: E402,F401
 
 
 def rfc3339(ts, offset_minutes=0):
@@ -67,14 +67,13 @@ class Station:
         return None
 
     def wait_session(self, cid, sid, statuses, timeout=30, date=None):
-        deadline = time.time() + timeout
-        x = None
-        while time.time() < deadline:
-            x = self.find_session(cid, sid, date)
-            if x and x["status"] in statuses:
-                return x
-            time.sleep(0.05)
-        raise AssertionError("session %s of %s: %r, not %s" % (sid, cid, x, statuses))
+        seen = [None]
+
+        def status():
+            x = seen[0] = self.find_session(cid, sid, date)
+            return x if x and x["status"] in statuses else None
+        return wait_for(status, timeout, lambda: "session %s of %s to be %s (it is %r)" %
+                        (sid, cid, "/".join(statuses), seen[0]), interval=0.05)
 
     def log_lines(self, pattern):
         """The server's stderr lines matching pattern (a regex)."""

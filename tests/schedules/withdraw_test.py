@@ -4,7 +4,7 @@ still approved — and the approved bulletins after it move up. An approved bull
 `expired`."""
 import time
 
-from schedkit import Server, Station, check, next_second_boundary, rfc3339
+from schedkit import Server, Station, check, next_second_boundary, rfc3339, wait_for
 
 
 def main():
@@ -16,14 +16,9 @@ def main():
         second = st.bulletin("Thông báo thứ hai về vệ sinh môi trường.", ["quang-phu"])
         start = next_second_boundary(6)
         sid = st.session("quang-phu", start)["id"]
-        deadline = time.time() + 10
-        x = None
-        while time.time() < deadline:
-            x = st.find_session("quang-phu", sid)
-            if x["frozen"]:
-                break
-            time.sleep(0.05)
-        check(x["frozen"] and x["status"] == "scheduled", x)
+        x = wait_for(lambda: [y for y in [st.find_session("quang-phu", sid)] if y["frozen"]], 10,
+                     "the programme frozen (PREPARE)", interval=0.05)[0]
+        check(x["status"] == "scheduled", x)
         check([i["bulletin"] for i in x["items"]] == [first["id"], second["id"]], x)
         check(time.time() < start - 0.5, "frozen too late to test")
         r = srv.post("/api/v1/bulletins/%d/withdraw" % first["id"], {}, st.editor)
@@ -38,12 +33,9 @@ def main():
         exp = int(time.time()) + 5
         e = st.bulletin("Thông báo có hạn.", ["quang-phu"], expires=rfc3339(exp, 7 * 60))
         check(e["status"] == "approved", e)
-        deadline = exp + 3
-        while time.time() < deadline:
-            e = srv.get("/api/v1/bulletins/%d" % e["id"], st.operator).json()
-            if e["status"] != "approved":
-                break
-            time.sleep(0.1)
+        e = wait_for(lambda: [y for y in [srv.get("/api/v1/bulletins/%d" % e["id"], st.operator).json()]
+                              if y["status"] != "approved"], exp + 10 - time.time(), "the bulletin expired",
+                     interval=0.1)[0]
         check(e["status"] == "expired" and time.time() < exp + 2.5, e)
         audit = srv.get("/api/v1/audit?action=bulletin_expired", st.admin).json()["audit"]
         check([a["target"] for a in audit] == [str(e["id"])], audit)

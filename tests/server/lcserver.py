@@ -18,6 +18,38 @@ LOACAST = os.environ.get("LOACAST") or (sys.argv[1] if len(sys.argv) > 1 else No
 ADMIN_PASSWORD = "admin-pass-123"
 
 
+def wait_for(cond, timeout, what, interval=0.02, errors=()):
+    """How the tests wait: polls cond() until it returns something true, and returns that; past
+    `timeout` seconds raises AssertionError naming `what` (a string, or a function that returns
+    one, called then) and cond's last value. An exception of
+    a type in `errors` counts as "not yet". Never a fixed sleep: the deadline is only a bound,
+    as generous as a slow, loaded machine needs, and the condition ends the wait at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            last = cond()
+        except errors as e:
+            last = e
+        else:
+            if last:
+                return last
+        if time.monotonic() >= deadline:
+            raise AssertionError("waited %.1f s for %s; last: %r" % (timeout, what() if callable(what) else what,
+                                                                   last))
+        time.sleep(interval)
+
+
+def sleep_until(t, why):
+    """Not a wait for a condition: lets the wall clock reach t (Unix s) because the time itself is
+    the behaviour under test — the scenario acts at an instant of a session ("kill -9 2.5 s into
+    the replayed bulletin"), or lets an instant pass to show that nothing happens at it. `why`
+    says which; every other wait is wait_for()."""
+    assert why
+    d = t - time.time()
+    if d > 0:
+        time.sleep(d)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -64,17 +96,19 @@ class Server:
         self.proc = subprocess.Popen([LOACAST, "serve", "--config", self.config_path],
                                      stdout=open(self.out_path, "wb"), stderr=open(self.err_path, "wb"),
                                      env=env, cwd=self.tmp)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+
+        def up():
             if self.proc.poll() is not None:
                 raise AssertionError("server exited with %s:\n%s" % (self.proc.returncode, self.logs()))
-            try:
-                if self.get("/healthz").status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("server did not start:\n" + self.logs())
+            return self.get("/healthz", timeout=5).status == 200
+
+        try:
+            wait_for(up, timeout, "/healthz", interval=0.05, errors=(OSError,))
+        except AssertionError as e:
+            if self.proc.poll() is not None:
+                raise
+            raise AssertionError("server did not start (%s):\n%s" % (e, self.logs()))
+        return self
 
     def logs(self):
         out = []
@@ -164,13 +198,13 @@ class Server:
         return self.login(name, password)
 
     def wait_status(self, token, bid, statuses, timeout=90):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            b = self.get("/api/v1/bulletins/%d" % bid, token).json()
-            if b["status"] in statuses:
-                return b
-            time.sleep(0.1)
-        raise AssertionError("bulletin %d stayed %s" % (bid, b["status"]))
+        seen = [None]
+
+        def status():
+            b = seen[0] = self.get("/api/v1/bulletins/%d" % bid, token).json()
+            return b if b["status"] in statuses else None
+        return wait_for(status, timeout, lambda: "bulletin %d to be %s (it is %s)" %
+                        (bid, "/".join(statuses), seen[0] and seen[0]["status"]), interval=0.1)
 
 
 def ffprobe(path):

@@ -5,10 +5,12 @@
  * limit, and a loop that closes with no handle left.
  *
  * The server runs on the main thread's loop; a client thread talks to it with blocking sockets
- * and, when done, wakes the loop with uv_async_send to close everything.
+ * and, when done, wakes the loop with uv_async_send to close everything. The client waits for
+ * the server's side through atomic flags, with a deadline (wait_flag), never a fixed sleep.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,7 +26,8 @@ static struct lc_http *srv;
 static uv_async_t done_async;
 static uv_timer_t stream_timer, held_timer;
 static struct lc_req *streaming, *held;
-static int stream_step, written_ok, written_fail, held_alive = -1;
+static int stream_step, written_ok, written_fail, held_alive = -1, held_ticks;
+static atomic_int held_seen, held_done; /* set on the loop thread, read by the client */
 static int port;
 
 static void on_written(void *arg, int status)
@@ -50,13 +53,19 @@ static void on_stream_tick(uv_timer_t *t)
     streaming = NULL;
 }
 
+/* Every 10 ms: has the held request's client gone (lc_req_alive false)? Then the late answer
+ * is dropped. Gives up after 5 s (held_alive stays 1: the check in main fails). */
 static void on_held_tick(uv_timer_t *t)
 {
-    (void)t;
     held_alive = lc_req_alive(held);
-    CHECK(lc_http_respond(held, 200, "text/plain", NULL, "late", 4) == -ECONNRESET);
+    if (held_alive && ++held_ticks < 500)
+        return;
+    uv_timer_stop(t);
+    if (!held_alive)
+        CHECK(lc_http_respond(held, 200, "text/plain", NULL, "late", 4) == -ECONNRESET);
     lc_req_release(held);
     held = NULL;
+    atomic_store(&held_done, 1);
 }
 
 static size_t on_headers(struct lc_req *req, void *ctx)
@@ -80,7 +89,8 @@ static void on_request(struct lc_req *req, void *ctx)
     } else if (strcmp(req->path, "/held") == 0) {
         lc_req_hold(req);
         held = req;
-        uv_timer_start(&held_timer, on_held_tick, 300, 0);
+        atomic_store(&held_seen, 1);
+        uv_timer_start(&held_timer, on_held_tick, 10, 10);
     } else {
         lc_http_respond(req, 404, "text/plain", NULL, "no", 2);
     }
@@ -119,6 +129,14 @@ static size_t read_all(int fd, char *buf, size_t n)
     return len;
 }
 
+/* Waits until *flag is set, polling every millisecond, for at most ms; returns the flag. */
+static int wait_flag(atomic_int *flag, int ms)
+{
+    for (int i = 0; i < ms && !atomic_load(flag); i++)
+        usleep(1000);
+    return atomic_load(flag);
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t k = 0;
@@ -154,9 +172,9 @@ static void client(void *arg)
     fd = dial();
     const char *h = "GET /held HTTP/1.1\r\nHost: x\r\n\r\n";
     send(fd, h, strlen(h), 0);
-    usleep(50 * 1000);
+    CHECK(wait_flag(&held_seen, 10000)); /* the server holds it */
     close(fd);
-    usleep(400 * 1000);
+    CHECK(wait_flag(&held_done, 10000)); /* the server saw the client leave (or gave up) */
     /* headers over the limit: 431 and close */
     fd = dial();
     static char big[8192];

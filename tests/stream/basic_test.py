@@ -39,7 +39,7 @@ def main():
         start, sess = st.session(4, minutes=1)
         length = sess["length_s"]
         check([i["bulletin"] for i in sess["items"]] == [b1, b2, b3], sess)
-        time.sleep(1.5)  # PREPARE is published (hold window 5 s)
+        K.wait_held(s)  # PREPARE reached the stream engine (hold window 5 s)
 
         # held receivers
         a = K.Receiver(s.port, path1, tok1)
@@ -58,20 +58,20 @@ def main():
         first6 = K.Receiver(s.port, path6, tok6)
         first6.start()
 
-        # during the session: a join in the middle, a replacement
-        time.sleep(max(0, start + 2 - time.time()))
+        # during the session: a replacement once the first connection has 2 pages (1 s in)
+        K.wait_for(lambda: first6.audio_now() >= 2.0, start + 20 - time.time(), "2 pages at k6")
         second6 = K.Receiver(s.port, path6, tok6)
         second6.start()
-        time.sleep(max(0, start + 3.5 - time.time()))
+        # a, curl, ffmpeg, half, second6: first6 is replaced, not counted (half leaves at 3.5 s)
+        m = K.wait_for(lambda: [m for m in [K.metrics(s)] if m["loacast_receivers_connected"] == 5 and
+                                m["loacast_receivers_replaced_total"] == 1], 10, "5 receivers connected")[0]
+        check(m["loacast_sessions_on_air"] == 1, m)
+        # a join in the middle, once the stream made its 4th page (3 s in: its 3 s burst is full,
+        # b1 already out of it, b2 under way)
+        K.wait_for(lambda: a.audio_now() >= 4.0, start + 20 - time.time(), "4 pages at k1")
         path4, tok4 = st.url(3)
         join = K.Receiver(s.port, path4, tok4)
         join.start()
-        for _ in range(20):  # a, curl, ffmpeg, half, second6, join (first6 was replaced)
-            m = K.metrics(s)
-            if m["loacast_receivers_connected"] == 6:
-                break
-            time.sleep(0.05)
-        check(m["loacast_receivers_connected"] == 6 and m["loacast_sessions_on_air"] == 1, m)
 
         for rc in (a, half, first6, second6, join):
             rc.join(start + length + 15 - time.time())
@@ -122,26 +122,30 @@ def main():
         hsegs = [x for x in K.tones(K.decode(caps["half"])) if x[0]]
         check(hsegs and hsegs[0][0] == 400 and 1200 not in [f for f, _, _ in hsegs], hsegs)
 
-        # delivery rows (the last batch is ≤ 1 s after the end)
-        time.sleep(1.5)
-        rows = K.deliveries(s)
+        # delivery rows, each final once closed (the batch after the receiver left: ≤ 1 s)
+        rows = K.wait_closed_rows(s, ("k1", "k2", "k3", "k4", "k5", "k6"))
         ra, rh, rj, r6 = rows["k1"], rows["k5"], rows["k4"], rows["k6"]
         for cid in ("k1", "k2", "k3", "k4", "k5", "k6"):
             check(abs(rows[cid]["programme_s"] - length) < 0.05, rows[cid])
             check(rows[cid]["session_start"] == start and rows[cid]["commune"] == K.COMMUNE, rows[cid])
             check(rows[cid]["connected_at"] and rows[cid]["disconnected_at"], rows[cid])
         check(abs(ra["audio_s"] - dur) < 0.05 and ra["reached"] == 1, ra)
-        check(ra["bytes"] == len(a.body) and ra["bulletins_whole"] == [b1, b2, b3], ra)
-        check(rows["k2"]["bytes"] == len(curl_body) and rows["k2"]["reached"] == 1, rows["k2"])
+        # bytes: what the server counted delivered (completed writes) is what each client read to
+        # the end (K.check_delivered says precisely why that is exact)
+        check(ra["bulletins_whole"] == [b1, b2, b3], ra)
+        K.check_delivered(ra, a, "k1")
+        check(rows["k2"]["bytes"] == K.whole_len(curl_body) and rows["k2"]["reached"] == 1, rows["k2"])
         hdur = len(K.decode(caps["half"])) / 48000
         check(abs(rh["audio_s"] - hdur) < 0.1 and rh["reached"] == 0, (rh, hdur))
         check(0.3 * length < rh["audio_s"] < 0.75 * length, rh)
-        check(rh["bulletins_whole"] == [b1] and rh["bytes"] == len(half.body), (rh, len(half.body)))
+        check(rh["bulletins_whole"] == [b1], rh)
+        K.check_delivered(rh, half, "k5 (left half-way)")
         jdur = len(K.decode(caps["join"])) / 48000
         check(abs(rj["audio_s"] - jdur) < 0.1 and b1 not in rj["bulletins_whole"] and b3 in rj["bulletins_whole"],
               (rj, jdur))
-        check(r6["reconnections"] == 1 and r6["reached"] == 1 and r6["bytes"] == len(first6.body) + len(second6.body),
-              r6)
+        check(r6["reconnections"] == 1 and r6["reached"] == 1, r6)
+        check(r6["bytes"] == K.whole_len(first6.body) + K.whole_len(second6.body),
+              (r6, len(first6.body), len(second6.body)))
 
         m = K.metrics(s)
         check(m["loacast_receivers_connected"] == 0 and m["loacast_sessions_on_air"] == 0, m)

@@ -4,9 +4,7 @@
 // page joins in the middle with ?burst=15 (renumbered pages) and plays at once. Exits 77 (skipped) when
 // chromium or playwright-core is missing. Helpers from tests/web/lib.mjs.
 
-import {Server, check, finish, loadPlaywright} from '../web/lib.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import {Server, check, finish, loadPlaywright, metrics, waitFor} from '../web/lib.mjs';
 
 // A mono 16-bit WAV: a tone of `seconds` at freq.
 function wav(seconds, freq, rate = 16000) {
@@ -74,7 +72,8 @@ async function main() {
     r = await server.api('POST', '/api/v1/communes/quang-phu/sessions',
                          {start: new Date(start * 1000).toISOString().replace('.000', ''), minutes: 1}, admin);
     check(r.status === 201, r);
-    await sleep(1500); // in the hold window
+    // the hold window: PREPARE reached the stream engine, a receiver connecting now is held
+    await waitFor(async () => (await metrics(server)).loacast_sessions_on_air >= 1, 30000, 'the stream held');
 
     browser = await pw.chromium.launch({
       executablePath: '/usr/bin/chromium', headless: true,
@@ -88,16 +87,15 @@ async function main() {
     // playing once that much has arrived. joined: 12 s into the session, asking for a 15 s burst
     // (?burst=15), it has its first block at once and plays at once.
     const held = await play(ctx, server.url, `/stream/k1.opus?token=${tokens[0]}`);
-    await sleep(start * 1000 - Date.now() + 12000);
+    // 12 s into the session: the stream made its 13th page ([12, 13) s)
+    await waitFor(async () => (await metrics(server)).loacast_stream_pages_total >= 13, 40000, '12 s of the session');
     const joined = await play(ctx, server.url, `/stream/k2.opus?token=${tokens[1]}&burst=15`);
-    const deadline = start * 1000 + 25000;
     let h, j;
-    for (;;) {
+    await waitFor(async () => {
       h = await state(held);
       j = await state(joined);
-      if ((h.currentTime > 3 && j.currentTime > 1) || h.error || j.error || Date.now() > deadline) break;
-      await sleep(250);
-    }
+      return (h.currentTime > 3 && j.currentTime > 1) || h.error || j.error;
+    }, 25000, () => 'both playing: held ' + JSON.stringify(h) + ', joined ' + JSON.stringify(j), 250);
     const jStart = (j.played - j.t0) / 1000;
     console.log('held (s after the start):', (h.played / 1000 - start).toFixed(2), JSON.stringify(h));
     console.log('joined (s after connecting):', jStart.toFixed(2), JSON.stringify(j));

@@ -18,11 +18,12 @@ def main():
         b1, b2 = st.bulletins
         em = st.emergency_recording(1.5, 1500)
         start, sess = st.session(3, minutes=1)
-        time.sleep(1.5)
+        K.wait_held(s)
         path, tok = st.url(0)
         rc = K.Receiver(s.port, path, tok)
         rc.start()
-        time.sleep(max(0, start + 2.5 - time.time()))
+        # the emergency in the middle of b1 (8 s): once the receiver has its 3rd page (2 s in)
+        K.wait_for(lambda: rc.audio_now() >= 3.0, start + 20 - time.time(), "3 pages of b1")
         t_post = time.time()
         r = s.post("/api/v1/emergency", {"bulletin": em, "communes": [K.COMMUNE]}, st.approver)
         check(r.status == 201 and r.json()["sessions"][0]["interrupted"], r)
@@ -43,8 +44,7 @@ def main():
         heard = rc.arrival(page[0]) - t_post
         check(0 < heard < 2.0, "emergency arrived %.3f s after the request" % heard)
 
-        time.sleep(1.5)
-        row = K.deliveries(s)["k1"]
+        row = K.wait_closed_rows(s, ("k1",))["k1"]
         check(em in row["bulletins_whole"] and b1 in row["bulletins_whole"] and b2 in row["bulletins_whole"], row)
         check(row["reached"] == 1 and row["reconnections"] == 0, row)
         print("emergency heard %.3f s after the request" % heard)

@@ -36,7 +36,7 @@ def main():
         check(r.status == 200, r)
         check(s.post("/api/v1/bulletins/%d/approve" % bid, None, st.approver).status == 200, "approve")
         start, sess = st.session(3, minutes=1)
-        time.sleep(1.5)
+        K.wait_held(s)
         readers = []
         for i in (0, 1):
             path, tok = st.url(i)
@@ -45,15 +45,15 @@ def main():
         stalled = K.Receiver(s.port, path, tok, stall=True, rcvbuf=4096)
         for rc in readers + [stalled]:
             rc.start()
-        deadline = start + sess["length_s"] + 10
-        dropped_at = None
-        while time.time() < deadline:
-            m = K.metrics(s)
-            if m["loacast_receivers_dropped_slow_total"] >= 1 and dropped_at is None:
-                dropped_at = time.time() - start
-            if all(not rc.is_alive() for rc in readers):
-                break
-            time.sleep(0.2)
+        dropped = []
+
+        def readers_done():  # noting when the stalled one is dropped on the way
+            if not dropped and K.metrics(s)["loacast_receivers_dropped_slow_total"] >= 1:
+                dropped.append(time.time() - start)
+            return all(not rc.is_alive() for rc in readers)
+        K.wait_for(readers_done, start + sess["length_s"] + 20 - time.time(), "the readers to finish",
+                   interval=0.1)
+        dropped_at = dropped[0] if dropped else None
         stalled.stop_event.set()
         check(dropped_at is not None and dropped_at < 10, "not dropped (%s)" % dropped_at)
         check("dropped: too slow" in s.logs(), "no log line")
@@ -64,8 +64,7 @@ def main():
             for prev, p in zip(ps[1:], ps[2:]):  # every page on time: sent when its audio starts
                 late = rc.arrival(p[0]) - (start + prev[2] / 48000)
                 check(late < 0.5, "page %d of reader %d late by %.3f s" % (p[3], i, late))
-        time.sleep(1.5)
-        rows = K.deliveries(s)
+        rows = K.wait_closed_rows(s, ("k1", "k2", "k3"))
         check(rows["k3"]["audio_s"] < rows["k1"]["audio_s"] - 2 and rows["k3"]["reached"] == 0, rows["k3"])
         check(rows["k1"]["reached"] == 1 and rows["k2"]["reached"] == 1, rows)
         m = K.metrics(s)

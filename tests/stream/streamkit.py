@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
 import lcserver  # noqa: E402
-from lcserver import Server, check, wav_bytes  # noqa: E402,F401
+from lcserver import Server, check, sleep_until, wait_for, wav_bytes  # noqa: E402,F401
 
 COMMUNE = "quang-phu"
 
@@ -88,8 +88,15 @@ class Setup:
 
 
 class Receiver(threading.Thread):
-    """A raw HTTP client of the stream: reads until EOF (or stop_after seconds, or forever when
-    stall), timestamping every chunk. body is the Ogg data after the response headers."""
+    """A raw HTTP client of the stream: reads until EOF, timestamping every chunk; or stalls
+    (stall: reads the first bytes, then nothing until stop_event). body is the Ogg data after the
+    response headers.
+
+    stop_after: the client leaves that many seconds after connecting. It leaves the way that
+    lets a test compare bytes exactly: it half-closes (FIN; the server sees its EOF, as for a
+    close, and closes the connection) and reads on to the server's close, so that it has read
+    every byte the server's completed writes put in the socket buffers. A plain close() would
+    throw away what the kernel held for it, which the server has counted as delivered."""
 
     def __init__(self, port, path, token=None, stop_after=None, stall=False, rcvbuf=None):
         super().__init__(daemon=True)
@@ -98,6 +105,7 @@ class Receiver(threading.Thread):
         self.chunks = []  # (time, bytes so far)
         self.raw = b""
         self.connected_at = None
+        self.left_at = None     # when it half-closed (stop_after)
         self.closed_at = None
         self.error = None
         self.stop_event = threading.Event()
@@ -116,11 +124,15 @@ class Receiver(threading.Thread):
                 self.stop_event.wait(120)
                 sock.close()
                 return
-            sock.settimeout(0.2)
+            sock.settimeout(0.05)
             buf = self.buf = bytearray()
             while not self.stop_event.is_set():
-                if self.stop_after is not None and time.time() - self.connected_at >= self.stop_after:
-                    break
+                if self.stop_after is not None and self.left_at is None and \
+                        time.time() - self.connected_at >= self.stop_after:
+                    sock.shutdown(socket.SHUT_WR)
+                    self.left_at = time.time()
+                if self.left_at is not None and time.time() - self.left_at > 15:
+                    raise AssertionError("the server did not close 15 s after the client left")
                 try:
                     d = sock.recv(65536)
                 except socket.timeout:
@@ -157,6 +169,23 @@ class Receiver(threading.Thread):
         i = data.find(b"\r\n\r\n")
         return data[i + 4:] if i >= 0 else b""
 
+    def audio_now(self):
+        """Where the client is in the stream: its last whole page's granule, in seconds (page k of
+        the programme, [k-1, k) s, is sent when its audio starts: at k - 1 s into the session)."""
+        ps = pages(self.body_now())
+        return ps[-1][2] / 48000 if len(ps) > 2 else 0.0
+
+    def body_at(self, t):
+        """Body bytes the client had read at time t (from its chunks' timestamps)."""
+        n = 0
+        for at, total in list(self.chunks):
+            if at > t:
+                break
+            n = total
+        data = bytes(getattr(self, "buf", b"")) or self.raw
+        i = data.find(b"\r\n\r\n")
+        return max(0, n - (i + 4)) if i >= 0 else 0
+
     def arrival(self, body_offset):
         """When the body byte at body_offset arrived."""
         want = self.head_len + body_offset
@@ -172,18 +201,41 @@ class Receiver(threading.Thread):
 
 
 def pages(data):
-    """[(offset, length, granule, seq, serial, flags)] of the Ogg pages in data."""
+    """[(offset, length, granule, seq, serial, flags)] of the complete Ogg pages in data."""
     out, i = [], 0
-    while i + 27 <= len(data):
+    while i + 27 <= len(data) and i + 27 + data[i + 26] <= len(data):
         check(data[i:i + 4] == b"OggS", "no page at %d" % i)
         nseg = data[i + 26]
         length = 27 + nseg + sum(data[i + 27:i + 27 + nseg])
         g = int.from_bytes(data[i + 6:i + 14], "little", signed=True)
         seq = int.from_bytes(data[i + 18:i + 22], "little")
         serial = int.from_bytes(data[i + 14:i + 18], "little")
+        if i + length > len(data):
+            break  # a page still arriving (or cut by a close)
         out.append((i, length, g, seq, serial, data[i + 5]))
         i += length
     return out
+
+
+def whole_len(data):
+    """Bytes of data up to the end of its last complete Ogg page."""
+    ps = pages(data)
+    return ps[-1][0] + ps[-1][1] if ps else 0
+
+
+def check_delivered(row, rc, what):
+    """The bytes of a delivery row against a client that read to the end (EOF).
+
+    "Delivered" (docs/streaming.md, "Delivery accounting") means: the page's write completed, i.e.
+    the kernel took all its bytes into the connection's socket buffer — not that the client read
+    them. A client that reads until the server's close reads everything the kernel took, so it
+    has exactly the pages the server counted, plus at most the head of one page whose write the
+    close cut short (never counted). Hence: row bytes == the client's bytes up to its last whole
+    page, and less than one page beyond."""
+    whole = whole_len(rc.body)
+    check(row["bytes"] == whole and len(rc.body) - whole < 65536,
+          "%s: the server counted %d bytes delivered; the client read %d (%d in whole pages): %r" %
+          (what, row["bytes"], len(rc.body), whole, row))
 
 
 def check_ogg(data, whole=True):
@@ -257,6 +309,24 @@ def deliveries(s):
     for r in rows.values():
         r["bulletins_whole"] = json.loads(r["bulletins_whole"])
     return rows
+
+
+def wait_held(s, n=1, timeout=30):
+    """Waits until n commune streams are held or on air: the scheduler's PREPARE (hold window)
+    reached the stream engine, so a receiver that connects now is held, not refused."""
+    wait_for(lambda: metrics(s)["loacast_sessions_on_air"] >= n, timeout,
+             "%d stream(s) held (PREPARE)" % n, interval=0.05)
+
+
+def wait_closed_rows(s, clusters, timeout=30):
+    """{cluster: row} of deliveries_current once each of these clusters' rows is closed
+    (disconnected_at set). A receiver's disconnection is written in the batch after it left
+    (≤ [stream] batch_ms), and nothing changes its row after that: the row is final."""
+    def closed():
+        rows = deliveries(s)
+        return rows if all(c in rows and rows[c]["disconnected_at"] for c in clusters) else None
+    return wait_for(closed, timeout, lambda: "the rows of %s closed: %r" % (clusters, deliveries(s)),
+                    interval=0.1)
 
 
 def metrics(s):

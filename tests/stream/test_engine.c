@@ -25,7 +25,7 @@
 #include "codecs/encode.h"
 #include "codecs/oggmux.h"
 #include "server/http/http.h"
-#include "server/scheduler/onair.h"
+#include "server/scheduler/scheduler.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
 #include "tests/check.h"
@@ -105,8 +105,7 @@ static void on_event(uv_timer_t *t)
     case 2: lc_onair_publish(onair, LC_ONAIR_CLOSE, &session); break;
     case 3:
         lc_streams_stats(eng, &final_stats);
-        lc_streams_stop(eng);
-        eng = NULL;
+        lc_streams_stop(eng); /* freed after the loop ran out */
         lc_http_close(srv);
         uv_close((uv_handle_t *)t, NULL);
         return;
@@ -129,6 +128,9 @@ struct client {
     int64_t first_audio_ms; /* after t0: when the first byte past the headers arrived */
 };
 
+/* Not a wait for a condition: each client connects at its scripted instant of the session
+ * (held before the start, joining in the middle, replacing another), which is the scenario under
+ * test. */
 static void sleep_until(int64_t ms)
 {
     int64_t d = t0_ms + ms - wall_ms();
@@ -347,6 +349,7 @@ int main(void)
     CHECKF(strcmp(r3.whole, "[1]") == 0, "k3 whole %s", r3.whole);
     CHECK(r4.reconnections == 1 && r4.reached == 1);
 
+    lc_streams_free(eng);
     CHECK(uv_loop_close(&loop) == 0); /* no handle left */
     for (size_t i = 0; i < ncl; i++)
         free(cl[i].data);

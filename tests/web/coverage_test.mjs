@@ -6,9 +6,7 @@
 // online with its last sign of life.
 // Screenshot: coverage.
 
-import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot } from './lib.mjs';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot, waitFor } from './lib.mjs';
 
 await run(async (server) => {
   const pw = await loadPlaywright();
@@ -25,8 +23,7 @@ await run(async (server) => {
   const b = await server.api('POST', '/api/v1/bulletins', {title: 'Thông báo họp dân', text: 'Tối nay họp dân tại nhà văn hoá.',
     communes: ['quang-phu']}, eva);
   check(b.status === 202, b);
-  for (let i = 0; i < 600 && (await server.api('GET', '/api/v1/bulletins/' + b.json.id, undefined, eva)).json.status === 'rendering'; i++)
-    await sleep(100);
+  await server.rendered(b.json.id, eva);
   check((await server.api('POST', `/api/v1/bulletins/${b.json.id}/approve`, {}, anh)).status === 200, 'approve');
 
   // a session 3 s ahead; the receiver connects now (held until the start) and reads to the end
@@ -47,12 +44,11 @@ await run(async (server) => {
     await op.waitForSelector(`#offline-table tr[data-id="${silent.json.id}"]`);
     check(await op.locator(`#offline-table tr[data-id="${heard.json.id}"]`).count() === 0, 'the receiver is listed offline');
     // wait for the session's delivery to be written (batched), then reload the screen
-    for (let i = 0; i < 100; i++) {
+    await waitFor(async () => {
       const c = await server.api('GET', '/api/v1/coverage?commune=quang-phu', undefined, admin);
       check(c.status === 200, c);
-      if (c.json.sessions.length) break;
-      await sleep(100);
-    }
+      return c.json.sessions.length > 0;
+    }, 30000, 'the session in the coverage report', 100);
     await op.reload();
     await op.waitForSelector('#coverage-table tbody tr');
     const row = await op.textContent('#coverage-table tbody tr');

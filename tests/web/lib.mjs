@@ -45,7 +45,36 @@ function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// How the tests wait: polls fn() (sync or async) until it returns something truthy, and returns
+// that; past timeoutMs throws, naming `what` (a string, or a function that returns one) and the
+// last value. Never a fixed sleep: the deadline is only a bound, generous enough for a slow,
+// loaded machine, and the condition ends the wait at once.
+export async function waitFor(fn, timeoutMs, what, intervalMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() >= deadline) {
+      const w = typeof what === 'function' ? await what() : what;
+      throw new Error(`waited ${(timeoutMs / 1000).toFixed(1)} s for ${w}; last: ${JSON.stringify(v)}`);
+    }
+    await pause(intervalMs);
+  }
+}
+
+// The server's /metrics as {name: value} (names with their labels).
+export async function metrics(server) {
+  const text = await (await fetch(server.url + '/metrics')).text();
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out[line.slice(0, i)] = Number(line.slice(i + 1));
+  }
+  return out;
+}
 
 export class Server {
   constructor(config = '') {
@@ -69,23 +98,27 @@ export class Server {
     this.proc.stdout.on('data', (d) => { this.output += d; });
     this.proc.stderr.on('data', (d) => { this.output += d; });
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve({code, sig})));
-    const deadline = Date.now() + 60000;
-    while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error('server exited:\n' + this.output);
-      try {
-        const r = await fetch(this.url + '/healthz');
-        if (r.status === 200) return this;
-      } catch (e) { /* not yet */ }
-      await sleep(50);
+    try {
+      await waitFor(async () => {
+        if (this.proc.exitCode !== null) throw new Error('server exited:\n' + this.output);
+        try {
+          return (await fetch(this.url + '/healthz')).status === 200;
+        } catch (e) {
+          return false; /* not listening yet */
+        }
+      }, 60000, '/healthz');
+    } catch (e) {
+      if (this.proc.exitCode !== null) throw e;
+      throw new Error(e.message + ': the server did not start:\n' + this.output);
     }
-    throw new Error('server did not start:\n' + this.output);
+    return this;
   }
 
   // SIGTERM; the server must exit 0 (under ASan: no leak, no error).
   async stop() {
     if (!this.proc || this.proc.exitCode !== null) return;
     this.proc.kill('SIGTERM');
-    const r = await Promise.race([this.exited, sleep(30000).then(() => null)]);
+    const r = await Promise.race([this.exited, pause(30000).then(() => null)]); // a deadline
     if (!r) { this.proc.kill('SIGKILL'); throw new Error('server did not stop on SIGTERM'); }
     if (r.code !== 0) throw new Error(`server exited with ${r.code} ${r.sig || ''}:\n${this.output.slice(-4000)}`);
   }
@@ -113,6 +146,14 @@ export class Server {
   }
 
   admin() { return this.login('admin', ADMIN_PASSWORD); }
+
+  // Waits until the bulletin is rendered (no longer 'rendering'); returns it.
+  async rendered(id, token) {
+    return (await waitFor(async () => {
+      const x = await this.api('GET', '/api/v1/bulletins/' + id, undefined, token);
+      return x.json.status !== 'rendering' && x;
+    }, 90000, `bulletin ${id} rendered`, 100)).json;
+  }
 
   async makeUser(adminToken, username, role) {
     const r = await this.api('POST', '/api/v1/users', {username, password: username + '-password', role}, adminToken);

@@ -7,8 +7,6 @@
 
 import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot } from './lib.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // "YYYY-MM-DD" and "dd/mm/yyyy" of the station's date n days from now.
 function stationDate(n) {
   const p = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric',
@@ -31,11 +29,7 @@ await run(async (server) => {
   const b = await server.api('POST', '/api/v1/bulletins', {title: 'Lịch tiêm phòng gia súc',
     text: 'Sáng mai, xã tổ chức tiêm phòng cho gia súc, gia cầm tại nhà văn hoá các thôn.', communes: ['quang-phu'], repeat: 100}, eva);
   check(b.status === 202, b);
-  for (let i = 0; i < 600; i++) {
-    const x = await server.api('GET', '/api/v1/bulletins/' + b.json.id, undefined, eva);
-    if (x.json.status !== 'rendering') break;
-    await sleep(100);
-  }
+  await server.rendered(b.json.id, eva);
   check((await server.api('POST', `/api/v1/bulletins/${b.json.id}/approve`, {}, anh)).status === 200, 'approve');
 
   const problems = [];

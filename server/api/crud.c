@@ -1,0 +1,179 @@
+/*
+ * server/api/crud.c — one pattern for the handlers that list, read, create, change and delete
+ * the rows of a table (communes, clusters, users); see api.h.
+ *
+ * A write is a function run inside lc_store_tx(), followed there by its audit entry: it either
+ * commits and lc_res_write() answers the row read back, or it rolls back, having answered itself
+ * (LC_ANSWERED: 404, 409, 422 ...) or not (any other error: 500, the detail logged as
+ * "<plural>: <what>"). Loop thread only.
+ */
+#include "server/api/api.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <http_parser.h>
+
+#include "server/store/store.h"
+
+void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resource *res)
+{
+    sqlite3_stmt *st = lc_store_stmt(s, res->list_sql);
+    if (st == NULL) {
+        lc_reply_internal(req, res->plural);
+        return;
+    }
+    json_t *list = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(list, res->row_json(st));
+    sqlite3_reset(st);
+    lc_reply_json(req, 200, json_pack("{s:o}", res->plural, list));
+}
+
+json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key)
+{
+    sqlite3_stmt *st = lc_store_stmt(s, res->one_sql);
+    if (st == NULL)
+        return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    json_t *o = sqlite3_step(st) == SQLITE_ROW ? res->row_json(st) : NULL;
+    sqlite3_reset(st);
+    return o;
+}
+
+int lc_res_not_found(struct lc_req *req, const struct lc_resource *res, const char *key)
+{
+    int n = res->key_chars > 0 ? res->key_chars : 1 << 20;
+    lc_reply_error(req, 404, "not_found", "no %s '%.*s'", res->noun, n, key);
+    return LC_ANSWERED;
+}
+
+void lc_res_get(struct lc_req *req, struct lc_store *s, const struct lc_resource *res,
+                const char *key)
+{
+    json_t *o = lc_res_load(s, res, key);
+    if (o == NULL) {
+        lc_res_not_found(req, res, key);
+        return;
+    }
+    lc_reply_json(req, 200, o);
+}
+
+static int run_write(struct lc_store *s, void *arg)
+{
+    struct lc_res_write *w = arg;
+    int rc = w->fn(w);
+    if (rc >= 0 && w->audit) {
+        char action[64];
+        snprintf(action, sizeof action, "%s_%s", w->res->noun, w->what);
+        rc = w->res->audit(s, w->req, NULL, action, w->key, w->detail);
+        w->detail = NULL;
+    }
+    return rc;
+}
+
+void lc_res_write(struct lc_res_write *w)
+{
+    int rc = lc_store_tx(w->store, run_write, w);
+    json_decref(w->detail);
+    w->detail = NULL;
+    if (rc < 0) {
+        json_decref(w->answer);
+        if (rc != LC_ANSWERED) {
+            char what[96];
+            snprintf(what, sizeof what, "%s: %s", w->res->plural, w->what);
+            lc_reply_internal(w->req, what);
+        }
+    } else if (w->answer != NULL) {
+        lc_reply_json(w->req, w->status, w->answer);
+    } else if (w->status == 204) {
+        lc_reply_no_content(w->req);
+    } else {
+        lc_reply_json(w->req, w->status, lc_res_load(w->store, w->res, w->key));
+    }
+    w->answer = NULL;
+}
+
+/* Steps st once; SQLITE_DONE and the like (see sqlite3_step), or SQLITE_ERROR for no st. */
+static int step(sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int lc_res_insert(struct lc_res_write *w, sqlite3_stmt *st)
+{
+    int rc = step(st);
+    if (rc == SQLITE_CONSTRAINT) {
+        lc_reply_error(w->req, 409, "exists", "the %s '%s' exists already", w->res->noun, w->key);
+        return LC_ANSWERED;
+    }
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int lc_res_update(struct lc_res_write *w, sqlite3_stmt *st)
+{
+    if (step(st) != SQLITE_DONE)
+        return -EIO;
+    if (lc_store_changes(w->store) == 0)
+        return lc_res_not_found(w->req, w->res, w->key);
+    return 0;
+}
+
+int lc_res_update_key(struct lc_res_write *w, const char *sql)
+{
+    sqlite3_stmt *st = lc_store_stmt(w->store, sql);
+    if (st != NULL)
+        sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
+    return lc_res_update(w, st);
+}
+
+static int delete_row(struct lc_res_write *w)
+{
+    int rc = w->res->delete_check ? w->res->delete_check(w) : 0;
+    return rc < 0 ? rc : lc_res_update_key(w, w->res->delete_sql);
+}
+
+void lc_res_delete(struct lc_req *req, struct lc_store *s, const struct lc_resource *res,
+                   const char *key)
+{
+    struct lc_res_write w = {.req = req, .store = s, .res = res, .key = key, .fn = delete_row,
+                             .status = 204, .what = "delete", .audit = true};
+    lc_res_write(&w);
+}
+
+void lc_api_bind_query(struct lc_req *req, sqlite3_stmt *st, int idx, const char *name,
+                       size_t size)
+{
+    char buf[256];
+    if (lc_req_query(req, name, buf, size < sizeof buf ? size : sizeof buf))
+        sqlite3_bind_text(st, idx, buf, -1, SQLITE_TRANSIENT);
+}
+
+int lc_api_routes(struct lc_router *r, const struct lc_api_route *t, size_t n, void *ctx)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = lc_router_add(r, t[i].method, t[i].pattern, t[i].roles, t[i].body, t[i].fn, ctx);
+    return rc;
+}
+
+int lc_res_routes(struct lc_router *r, const struct lc_resource *res,
+                  const struct lc_res_handlers *h, void *ctx)
+{
+    const struct lc_api_route t[] = {
+        {HTTP_GET, res->path, res->readers, LC_BODY_NONE, h->list},
+        {HTTP_POST, res->path, res->writers, LC_BODY_JSON, h->write},
+        {HTTP_GET, res->item_path, res->readers, LC_BODY_NONE, h->get},
+        {HTTP_PATCH, res->item_path, res->writers, LC_BODY_JSON, h->write},
+        {HTTP_DELETE, res->item_path, res->writers, LC_BODY_NONE, h->del},
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof t / sizeof t[0]; i++)
+        if (t[i].fn != NULL)
+            rc = lc_api_routes(r, &t[i], 1, ctx);
+    return rc;
+}
