@@ -326,7 +326,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     if ((rc = lc_static_open(&app->web, cfg->web_dir, cfg->timezone, err)) < 0)
         goto out;
     struct lc_bulletins_deps bd = {
-        .store = app->store, .render_pool = app->render_pool, .renderer = app->renderer,
+        .loop = &s->loop, .store = app->store, .render_pool = app->render_pool,
+        .renderer = app->renderer,
         .lexicon = app->lexicon, .audio_dir = app->audio_dir, .bitrate_kbps = cfg->bitrate_kbps,
         .loudness_lufs = cfg->loudness_lufs, .renders_ok = &app->metrics.renders_ok,
         .renders_failed = &app->metrics.renders_failed,

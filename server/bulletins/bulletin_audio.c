@@ -1,6 +1,6 @@
 /*
- * server/bulletins/bulletin_audio.c — a bulletin's audio: rendering its text, a recorded upload,
- * and the audio preview with Range support.
+ * server/bulletins/bulletin_audio.c — a bulletin's audio: rendering its text and a recorded
+ * upload (the preview is bulletin_preview.c).
  *
  * Both renders go through the render service (bulletin_render.c); their outcome is stored on
  * the loop by a status change (bulletin_status.c): `render ok` / `render fails` for a text,
@@ -8,13 +8,10 @@
  * Calls bulletin_render.c, bulletin_status.c and bulletin_data.c, never bulletins.c.
  */
 #define LC_LOG_MODULE "bulletins"
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <http_parser.h>
 
@@ -220,115 +217,12 @@ static void put_audio(struct lc_req *req, void *ctx)
 
 /* ---- preview ------------------------------------------------------------------------------- */
 
-/* Parses a single "bytes=a-b" range against size. 1 = a range in [*from, *to], 0 = no (usable)
- * Range header, -1 = unsatisfiable. */
-static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-    if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
-        return 0;
-    const char *p = h + 6;
-    char *end;
-    if (*p == '-') {
-        unsigned long long n = strtoull(p + 1, &end, 10);
-        if (end == p + 1 || *end)
-            return 0;
-        if (n == 0 || size == 0)
-            return -1;
-        *from = n >= size ? 0 : size - n;
-        *to = size - 1;
-        return 1;
-    }
-    unsigned long long a = strtoull(p, &end, 10);
-    if (end == p || *end != '-')
-        return 0;
-    p = end + 1;
-    unsigned long long b = size ? size - 1 : 0;
-    if (*p) {
-        b = strtoull(p, &end, 10);
-        if (*end || b < a)
-            return 0;
-        if (b >= size)
-            b = size - 1;
-    }
-    if (a >= size)
-        return -1;
-    *from = a;
-    *to = b;
-    return 1;
-}
-
-static void get_audio(struct lc_req *req, void *ctx)
-{
-    struct lc_bulletins *b = ctx;
-    struct lc_bulletin_head h;
-    char path[PATH_MAX + 80], extra[256];
-    unsigned char *buf = NULL;
-    int fd = -1;
-    if (lc_bulletin_head_param(req, b->store, &h, "audio: head") < 0)
-        return;
-    if (h.audio_hash[0] == '\0') {
-        lc_reply_error(req, 404, "not_found", "bulletin %lld has no audio (it is %s)",
-                       (long long)h.id, h.status);
-        return;
-    }
-    if (lc_audio_path(b->audio_dir, h.audio_hash, path, sizeof path) < 0) {
-        lc_reply_internal(req, "audio: path");
-        return;
-    }
-    /* Files are a few hundred kB (24 kbit/s); a read from the page cache on the loop is cheaper
-     * than a round trip through a thread. */
-    struct stat st;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        lc_reply_internal(req, "audio: file missing");
-        goto out;
-    }
-    uint64_t size = (uint64_t)st.st_size, from = 0, to = size ? size - 1 : 0;
-    const char *inm = lc_req_header(req, "if-none-match");
-    if (inm && strstr(inm, h.audio_hash)) {
-        snprintf(extra, sizeof extra, "ETag: \"%s\"\r\n", h.audio_hash);
-        lc_http_respond(req, 304, NULL, extra, NULL, 0);
-        goto out;
-    }
-    int r = parse_range(lc_req_header(req, "range"), size, &from, &to);
-    if (r < 0) {
-        snprintf(extra, sizeof extra, "Content-Range: bytes */%llu\r\n", (unsigned long long)size);
-        json_t *o = json_pack("{s:s,s:s}", "error", "bad_range", "message", "range not satisfiable");
-        char *s = json_dumps(o, JSON_COMPACT);
-        json_decref(o);
-        lc_http_respond(req, 416, "application/json", extra, s, s ? strlen(s) : 0);
-        free(s);
-        goto out;
-    }
-    size_t n = size ? (size_t)(to - from + 1) : 0;
-    buf = malloc(n ? n : 1);
-    if (buf == NULL || (n && pread(fd, buf, n, (off_t)from) != (ssize_t)n)) {
-        lc_reply_internal(req, "audio: read");
-        goto out;
-    }
-    if (r > 0)
-        snprintf(extra, sizeof extra,
-                 "Accept-Ranges: bytes\r\nETag: \"%s\"\r\nCache-Control: private, max-age=3600\r\n"
-                 "Content-Range: bytes %llu-%llu/%llu\r\n",
-                 h.audio_hash, (unsigned long long)from, (unsigned long long)to,
-                 (unsigned long long)size);
-    else
-        snprintf(extra, sizeof extra,
-                 "Accept-Ranges: bytes\r\nETag: \"%s\"\r\nCache-Control: private, max-age=3600\r\n",
-                 h.audio_hash);
-    lc_http_respond(req, r > 0 ? 206 : 200, "audio/ogg", extra, buf, n);
-out:
-    free(buf);
-    if (fd >= 0)
-        close(fd);
-}
-
 int lc_bulletin_audio_routes(struct lc_bulletins *b, struct lc_router *r)
 {
     int rc = lc_router_add(r, HTTP_PUT, "/api/v1/bulletins/{id}/audio",
                                LC_ROLE_ADMIN | LC_ROLE_EDITOR, LC_BODY_AUDIO, put_audio, b);
     if (rc == 0)
         rc = lc_router_add(r, HTTP_GET, "/api/v1/bulletins/{id}/audio", LC_ROLES_STAFF,
-                               LC_BODY_NONE, get_audio, b);
+                           LC_BODY_NONE, lc_bulletin_get_audio, b);
     return rc;
 }

@@ -35,6 +35,7 @@ int lc_bulletins_open(struct lc_bulletins **out, const struct lc_bulletins_deps 
     struct lc_bulletins *b = calloc(1, sizeof *b);
     if (b == NULL)
         return -ENOMEM;
+    b->loop = d->loop;
     b->store = d->store;
     b->render_pool = d->render_pool;
     b->renderer = d->renderer;

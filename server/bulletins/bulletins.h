@@ -45,6 +45,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <uv.h>
+
 #include "common/err.h"
 
 struct lc_store;
@@ -59,6 +61,7 @@ struct lc_bulletins;
 
 /* What the module uses; none of it is owned by the module. */
 struct lc_bulletins_deps {
+    uv_loop_t *loop;                    /* the preview's file reads go to its thread pool */
     struct lc_store *store;
     struct lc_workers *render_pool;     /* closed by the caller, after lc_bulletins_stop() */
     struct lc_renderer *renderer;

@@ -23,6 +23,7 @@
 struct lc_req;
 
 struct lc_bulletins {
+    uv_loop_t *loop;
     struct lc_store *store;
     struct lc_workers *render_pool;     /* NULL once stopped */
     struct lc_renderer *renderer;
@@ -125,5 +126,10 @@ int lc_bulletin_render_text(struct lc_bulletins *b, int64_t id, const char *titl
 
 /* Routes of bulletin_audio.c. */
 int lc_bulletin_audio_routes(struct lc_bulletins *b, struct lc_router *r);
+
+/* ---- bulletin_preview.c --------------------------------------------------------------------- */
+
+/* GET /api/v1/bulletins/{id}/audio (ctx: the module): the stored file, read off the loop. */
+void lc_bulletin_get_audio(struct lc_req *req, void *ctx);
 
 #endif

@@ -56,6 +56,11 @@ def main():
         check(r.status == 206 and r.body == whole[100:], r)
         r = s.get("/api/v1/bulletins/%d/audio" % bid, editor, headers={"Range": "bytes=%d-" % len(whole)})
         check(r.status == 416, r)
+        check(r.headers.get("content-range") == "bytes */%d" % len(whole), r.headers)
+        # the ETag is the content hash: a browser that has the file gets 304 without a read
+        etag = r.headers.get("etag") or s.get("/api/v1/bulletins/%d/audio" % bid, editor).headers["etag"]
+        r = s.get("/api/v1/bulletins/%d/audio" % bid, editor, headers={"If-None-Match": etag})
+        check(r.status == 304 and r.body == b"", r)
 
         # nobody approves their own: the admin writes one and may not approve it
         r = s.post("/api/v1/bulletins", {"title": "Của admin", "text": "Xin chào bà con.",
