@@ -48,7 +48,7 @@ struct app {
                                      * engine subscribes (server/scheduler/onair.h) */
     struct lc_bulletins *bulletins;  /* bulletins, the render service (bulletins/bulletins.h) */
     struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler/scheduler.h) */
-    struct lc_static *web;          /* the web console's files (NULL: none found) */
+    struct lc_static *web;          /* the web console's files (none when none were found) */
     struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
     struct lc_accounting *accounting; /* deliveries, coverage, metrics (accounting.h) */
     struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
@@ -224,7 +224,6 @@ static int add_routes(struct app *app, struct lc_router *r)
  * commas; tests/server/roles_test.py reads it. Returns 0 or a negative errno. */
 int lc_server_print_routes(FILE *f)
 {
-    static const char *const names[] = {"admin", "editor", "approver", "operator"};
     struct app app;
     struct lc_router *r = NULL;
     memset(&app, 0, sizeof app);
@@ -235,9 +234,9 @@ int lc_server_print_routes(FILE *f)
         const struct lc_route *rt = lc_router_at(r, i);
         fprintf(f, "%s %s %s", http_method_str((enum http_method)rt->method), rt->pattern,
                 rt->roles == LC_ROUTE_OPEN ? "open" : "");
-        for (unsigned b = 0, n = 0; b < 4; b++)
-            if (rt->roles & (1u << b))
-                fprintf(f, "%s%s", n++ ? "," : "", names[b]);
+        for (unsigned bit = 1, n = 0; bit & LC_ROLES_STAFF; bit <<= 1)
+            if (rt->roles & bit)
+                fprintf(f, "%s%s", n++ ? "," : "", lc_role_name(bit));
         fputc('\n', f);
     }
     lc_router_free(r);
