@@ -157,6 +157,19 @@ static int read_create(struct lc_req *req, struct lc_store *store, json_t *body,
     return 0;
 }
 
+/* The new bulletin's rows (bulletin, target communes, audit entry), in one transaction. */
+struct insert {
+    const struct lc_req *req;
+    const struct lc_bulletin_new *n;
+    int64_t id;
+};
+
+static int insert_tx(struct lc_store *st, void *arg)
+{
+    struct insert *ins = arg;
+    return lc_bulletin_insert(st, ins->req, ins->n, &ins->id);
+}
+
 static void post_bulletin(struct lc_req *req, void *ctx)
 {
     static const char *const fields[] = {"title", "text", "voice", "rate", "communes", "priority",
@@ -175,15 +188,12 @@ static void post_bulletin(struct lc_req *req, void *ctx)
         .rate = c.rate, .repeat = c.repeat, .has_not_before = c.not_before_s != NULL,
         .has_expires = c.expires_s != NULL, .not_before = c.not_before, .expires = c.expires,
         .all = c.all, .communes = c.communes, .user = req->user};
-    if (lc_store_begin(b->store) < 0) {
-        lc_reply_internal(req, "bulletins: begin");
-        goto out;
-    }
-    if (lc_bulletin_insert(b->store, req, &n, &id) < 0 || lc_store_commit(b->store) < 0) {
-        lc_store_rollback(b->store);
+    struct insert ins = {req, &n, 0};
+    if (lc_store_tx(b->store, insert_tx, &ins) < 0) {
         lc_reply_internal(req, "bulletins: insert");
         goto out;
     }
+    id = ins.id;
     if (text && lc_bulletin_render_text(b, id, c.title, c.text, c.voice, (int)c.rate) < 0)
         lc_log(LC_LOG_ERR, "bulletin %lld: cannot queue its rendering now", (long long)id);
     lc_reply_json(req, text ? 202 : 201, lc_bulletin_load(b->store, id));

@@ -122,51 +122,69 @@ internal:
     return -1;
 }
 
-/* In the transaction the caller opened: the airings in every target commune, the audit entry;
- * commits, then publishes the events and answers. bulletin exists, is approved and has audio.
- * Returns 0, or -1 after rolling back and answering. */
-static int go_on_air(struct lc_scheduler *s, struct lc_req *req, int64_t bulletin,
-                     const struct targets *t, bool created)
+/* What one emergency writes, in one transaction (on_air_tx): the bulletin made of a rendered
+ * text (when `made` is set), its airing in every target commune, the audit entry. */
+struct on_air {
+    struct lc_scheduler *s;
+    struct lc_req *req;
+    const struct targets *t;
+    const struct lc_bulletin_emergency *made;   /* NULL: bulletin is an approved one */
+    int64_t bulletin;
+    json_t *sessions;                           /* owned: [{commune, session, interrupted}] */
+};
+
+static int on_air_tx(struct lc_store *st, void *arg)
 {
-    json_t *sessions = json_array();
-    int64_t t0 = lc_wall_ms();
+    struct on_air *a = arg;
     int rc = 0;
-    for (size_t i = 0; i < t->n && rc == 0; i++) {
+    if (a->made != NULL && (rc = lc_bulletin_create_emergency(st, a->made, &a->bulletin)) < 0)
+        return rc;
+    for (size_t i = 0; i < a->t->n && rc == 0; i++) {
         int64_t sid;
         bool interrupted;
-        rc = lc_scheduler_emergency(s, t->v[i], bulletin, req->user, &sid, &interrupted);
+        rc = lc_scheduler_emergency(a->s, a->t->v[i], a->bulletin, a->req->user, &sid,
+                                    &interrupted);
         if (rc == 0)
-            json_array_append_new(sessions, json_pack("{s:s,s:I,s:b}", "commune", t->v[i],
-                                                      "session", (json_int_t)sid, "interrupted",
-                                                      interrupted));
+            json_array_append_new(a->sessions,
+                                  json_pack("{s:s,s:I,s:b}", "commune", a->t->v[i], "session",
+                                            (json_int_t)sid, "interrupted", interrupted));
     }
     if (rc < 0)
-        goto fail;
+        return rc;
     char target[32];
-    snprintf(target, sizeof target, "%lld", (long long)bulletin);
-    if (lc_audit(s->store, req, NULL, "emergency", target,
-                 json_pack("{s:b,s:O,s:b}", "all", t->all, "sessions", sessions, "created",
-                           created)) < 0 ||
-        lc_store_commit(s->store) < 0)
-        goto fail;
+    snprintf(target, sizeof target, "%lld", (long long)a->bulletin);
+    return lc_audit(st, a->req, NULL, "emergency", target,
+                    json_pack("{s:b,s:O,s:b}", "all", a->t->all, "sessions", a->sessions,
+                              "created", a->made != NULL));
+}
+
+/* Puts bulletin (approved, with audio), or the bulletin made of a rendered text, on air in
+ * every target commune: writes it all in one transaction, then publishes the events and
+ * answers. On any failure nothing is written, nothing published, and the answer says why. */
+static void go_on_air(struct lc_scheduler *s, struct lc_req *req, int64_t bulletin,
+                      const struct targets *t, const struct lc_bulletin_emergency *made)
+{
+    struct on_air a = {.s = s, .req = req, .t = t, .made = made, .bulletin = bulletin,
+                       .sessions = json_array()};
+    int64_t t0 = lc_wall_ms();
+    int rc = a.sessions ? lc_store_tx(s->store, on_air_tx, &a) : -ENOMEM;
+    if (rc < 0) {
+        lc_scheduler_drop_pending(s);
+        json_decref(a.sessions);
+        if (rc == -ESHUTDOWN)
+            lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
+        else
+            lc_reply_internal(req, made ? "emergency: bulletin" : "emergency: store");
+        return;
+    }
     lc_scheduler_publish_pending(s);
     lc_log(LC_LOG_INFO, "emergency bulletin %lld on air in %zu commune(s) by %s",
-           (long long)bulletin, t->n, req->user);
+           (long long)a.bulletin, t->n, req->user);
     char at[40];
     lc_time_format(t0 / 1000, at);
-    lc_reply_json(req, 201, json_pack("{s:I,s:s,s:I,s:o}", "bulletin", (json_int_t)bulletin,
+    lc_reply_json(req, 201, json_pack("{s:I,s:s,s:I,s:o}", "bulletin", (json_int_t)a.bulletin,
                                       "on_air_at", at, "on_air_at_ms", (json_int_t)t0,
-                                      "sessions", sessions));
-    return 0;
-fail:
-    lc_scheduler_drop_pending(s);
-    lc_store_rollback(s->store);
-    json_decref(sessions);
-    if (rc == -ESHUTDOWN)
-        lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
-    else
-        lc_reply_internal(req, "emergency: store");
-    return -1;
+                                      "sessions", a.sessions));
 }
 
 /* ---- an approved bulletin ------------------------------------------------------------------ */
@@ -187,11 +205,7 @@ static void air_bulletin(struct lc_scheduler *s, struct lc_req *req, int64_t id,
         lc_reply_error(req, 409, "bad_state", "bulletin %lld is not approved", (long long)id);
         return;
     }
-    if (lc_store_begin(s->store) < 0) {
-        lc_reply_internal(req, "emergency: begin");
-        return;
-    }
-    go_on_air(s, req, id, t, false);
+    go_on_air(s, req, id, t, NULL);
 }
 
 /* ---- a text, rendered first ---------------------------------------------------------------- */
@@ -211,8 +225,6 @@ static void on_rendered(const struct lc_render_out *out, int cancelled, void *ar
 {
     struct em_render *e = arg;
     struct lc_req *req = e->req;
-    struct lc_store *store = e->s->store;
-    int64_t id;
     if (cancelled) {
         lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
         goto out;
@@ -225,16 +237,7 @@ static void on_rendered(const struct lc_render_out *out, int cancelled, void *ar
         .title = e->title, .text = e->text, .voice = e->voice, .all = e->t.all,
         .communes = (const char (*)[65])e->t.v, .n = e->t.n, .hash = out->hash,
         .bytes = out->bytes, .duration_s = out->duration_s, .user = req->user};
-    if (lc_store_begin(store) < 0) {
-        lc_reply_internal(req, "emergency: begin");
-        goto out;
-    }
-    if (lc_bulletin_create_emergency(store, &b, &id) < 0) {
-        lc_store_rollback(store);
-        lc_reply_internal(req, "emergency: bulletin");
-        goto out;
-    }
-    go_on_air(e->s, req, id, &e->t, true);
+    go_on_air(e->s, req, 0, &e->t, &b);
 out:
     em_free(e);
 }
