@@ -40,6 +40,7 @@ static const struct key keys[] = {
     {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
     {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
     {"limits", "max_upload_bytes", T_SIZE, F(max_upload_bytes), 1024, 1LL << 31, "audio upload body"},
+    {"limits", "max_bodies_bytes", T_SIZE, F(max_bodies_bytes), 1024, 1LL << 40, "request bodies being received, all together"},
     {"limits", "header_timeout_ms", T_INT, F(header_timeout_ms), 100, 600000, "headers complete within"},
     {"limits", "body_timeout_ms", T_INT, F(body_timeout_ms), 100, 600000, "body makes progress within"},
     {"limits", "idle_timeout_ms", T_INT, F(idle_timeout_ms), 100, 3600000, "idle keep-alive connection"},
@@ -75,6 +76,7 @@ void lc_config_defaults(struct lc_config *c)
     c->max_header_bytes = 32 * 1024;
     c->max_json_bytes = 1 << 20;
     c->max_upload_bytes = 64 << 20;
+    c->max_bodies_bytes = 256 << 20;
     c->header_timeout_ms = 10000;
     c->body_timeout_ms = 30000;
     c->idle_timeout_ms = 60000;

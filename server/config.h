@@ -25,6 +25,7 @@ struct lc_config {
     long long max_header_bytes;
     long long max_json_bytes;
     long long max_upload_bytes;
+    long long max_bodies_bytes;
     int header_timeout_ms;
     int body_timeout_ms;
     int idle_timeout_ms;

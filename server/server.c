@@ -66,6 +66,54 @@ struct server {
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
+/* Answers a request that matched no route: 405 with the methods allowed, or 404. */
+static void no_route(struct app *app, struct lc_req *req)
+{
+    int status;
+    char allow[128], extra[160];
+    lc_router_match(app->router, req, &status, allow, sizeof allow);
+    if (status == 405) {
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
+        lc_reply_error_headers(req, 405, extra, "method_not_allowed",
+                               "this method is not allowed here");
+    } else if (status == 404) {
+        lc_reply_error(req, 404, "not_found", "no such resource");
+    } else {
+        lc_reply_error(req, 503, "busy", "out of memory");
+    }
+}
+
+/* Checks the caller's token and role against the route. Returns 0 when allowed, -1 after
+ * answering 401, 403 or 500. */
+static int authorize(struct app *app, struct lc_req *req, const struct lc_route *rt)
+{
+    req->authorized = true;
+    if (rt->roles == LC_ROUTE_OPEN)
+        return 0;
+    int rc = lc_auth_request(app->accounts, req);
+    if (rc == -EACCES) {
+        static const char body[] =
+            "{\"error\":\"unauthorized\",\"message\":\"a valid bearer token is required\"}";
+        lc_http_respond(req, 401, "application/json", "WWW-Authenticate: Bearer\r\n", body,
+                        sizeof body - 1);
+        return -1;
+    }
+    if (rc < 0) {
+        lc_reply_internal(req, "authentication");
+        return -1;
+    }
+    if ((rt->roles & req->role) == 0) {
+        lc_reply_error(req, 403, "forbidden", "the role '%s' may not do this",
+                       lc_role_name(req->role));
+        return -1;
+    }
+    return 0;
+}
+
+/* On the headers, before any body byte is read: a request with a body that will be refused
+ * (no route, no valid token, a role not admitted, shutting down) is answered now and its body
+ * never buffered (the connection closes after the answer). A request without a body is decided
+ * in on_request, so that its connection stays open. */
 static size_t on_headers(struct lc_req *req, void *ctx)
 {
     struct app *app = ctx;
@@ -73,8 +121,18 @@ static size_t on_headers(struct lc_req *req, void *ctx)
     char allow[128];
     const struct lc_route *rt = lc_router_match(app->router, req, &status, allow, sizeof allow);
     req->route = rt;
-    if (rt == NULL)
-        return 64 * 1024;
+    if (!req->has_body)
+        return 0;
+    if (app->stopping) {
+        lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
+        return (size_t)-1;
+    }
+    if (rt == NULL) {
+        no_route(app, req);
+        return (size_t)-1;
+    }
+    if (authorize(app, req, rt) < 0)
+        return (size_t)-1;
     switch (rt->body) {
     case LC_BODY_JSON: return (size_t)app->cfg.max_json_bytes;
     case LC_BODY_AUDIO: return (size_t)app->cfg.max_upload_bytes;
@@ -91,39 +149,11 @@ static void on_request(struct lc_req *req, void *ctx)
         return;
     }
     if (rt == NULL) {
-        int status;
-        char allow[128], extra[160];
-        lc_router_match(app->router, req, &status, allow, sizeof allow);
-        if (status == 405) {
-            snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-            lc_reply_error_headers(req, 405, extra, "method_not_allowed",
-                                   "this method is not allowed here");
-        } else if (status == 404) {
-            lc_reply_error(req, 404, "not_found", "no such resource");
-        } else {
-            lc_reply_error(req, 503, "busy", "out of memory");
-        }
+        no_route(app, req);
         return;
     }
-    if (rt->roles != LC_ROUTE_OPEN) {
-        int rc = lc_auth_request(app->accounts, req);
-        if (rc == -EACCES) {
-            static const char body[] =
-                "{\"error\":\"unauthorized\",\"message\":\"a valid bearer token is required\"}";
-            lc_http_respond(req, 401, "application/json", "WWW-Authenticate: Bearer\r\n", body,
-                            sizeof body - 1);
-            return;
-        }
-        if (rc < 0) {
-            lc_reply_internal(req, "authentication");
-            return;
-        }
-        if ((rt->roles & req->role) == 0) {
-            lc_reply_error(req, 403, "forbidden", "the role '%s' may not do this",
-                           lc_role_name(req->role));
-            return;
-        }
-    }
+    if (!req->authorized && authorize(app, req, rt) < 0)
+        return;
     lc_route_run(rt, req);
 }
 
@@ -368,6 +398,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         .header_timeout_ms = (unsigned)cfg->header_timeout_ms,
         .body_timeout_ms = (unsigned)cfg->body_timeout_ms,
         .idle_timeout_ms = (unsigned)cfg->idle_timeout_ms,
+        .max_body_bytes_total = (size_t)cfg->max_bodies_bytes,
     };
     struct lc_http_callbacks cbs = {on_headers, on_request, on_response, app};
     if ((rc = lc_http_listen(&app->http, &s->loop, cfg->listen_host, cfg->listen_port, &limits,

@@ -55,6 +55,7 @@ struct lc_http_conn {
     enum state state;
     size_t header_bytes;
     size_t body_limit;
+    size_t body_counted;            /* of this body, in srv->stats.body_bytes */
     struct lc_buf url, field, value;
     bool last_was_value;
     bool keep_alive;
@@ -117,6 +118,13 @@ static struct lc_req *ensure_req(struct lc_http_conn *c)
 }
 
 /* The connection lets go of its request: it is freed now, or by the last lc_req_release(). */
+/* The body is complete or abandoned: it no longer counts against max_body_bytes_total. */
+static void uncount_body(struct lc_http_conn *c)
+{
+    c->srv->stats.body_bytes -= c->body_counted;
+    c->body_counted = 0;
+}
+
 static void detach_req(struct lc_http_conn *c)
 {
     struct lc_req *r = c->req;
@@ -481,6 +489,7 @@ static int on_headers_complete(http_parser *p)
             return -1;
     }
     r->method = p->method;
+    r->has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENTLENGTH) && p->content_length > 0);
     c->keep_alive = http_should_keep_alive(p) != 0;
     if (p->http_major != 1 || p->http_minor > 1) {
         protocol_error(c, 400, "bad_request", "only HTTP/1.0 and HTTP/1.1 are spoken here");
@@ -490,11 +499,14 @@ static int on_headers_complete(http_parser *p)
         protocol_error(c, 400, "bad_request", "the request target must be an absolute path");
         return -1;
     }
+    r->refs++; /* the callback may answer, which detaches r from the connection */
     size_t limit = c->srv->cb.on_headers(r, c->srv->cb.ctx);
-    if (limit == (size_t)-1 || r->responded) {
-        if (!r->responded)
+    bool responded = r->responded;
+    lc_req_release(r);
+    if (limit == (size_t)-1 || responded) {
+        if (!responded)
             protocol_error(c, 500, "internal", "request refused");
-        return -1;
+        return -1; /* answered: the connection closes, the body is never read */
     }
     c->body_limit = limit;
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > limit) {
@@ -527,10 +539,19 @@ static int on_body(http_parser *p, const char *at, size_t n)
         protocol_error(c, 413, "body_too_large", msg);
         return -1;
     }
+    size_t total = c->srv->limits.max_body_bytes_total;
+    if (total && c->srv->stats.body_bytes + n > total) {
+        c->srv->stats.bodies_refused++;
+        uncount_body(c);
+        protocol_error(c, 503, "busy", "too many request bodies are being received: retry later");
+        return -1;
+    }
     if (lc_buf_append(&r->body, at, n) < 0) {
         protocol_error(c, 503, "out_of_memory", "no memory for the request body");
         return -1;
     }
+    c->body_counted += n;
+    c->srv->stats.body_bytes += n;
     return 0;
 }
 
@@ -546,6 +567,7 @@ static void dispatch(struct lc_http_conn *c)
 {
     struct lc_req *r = c->req;
     uv_timer_stop(&c->timer);
+    uncount_body(c);
     if (lc_buf_terminate(&r->body) < 0) {
         protocol_error(c, 503, "out_of_memory", "no memory for the request body");
         return;
@@ -635,7 +657,12 @@ static void drive(struct lc_http_conn *c)
         if (!c->closing)
             arm_timer(c, prev);
     }
-    if (c->in_off >= c->in.len) {
+    if (c->state == ST_DONE || c->state == ST_LINGER) {
+        /* Answered for good (a refusal, an error): what is left of the input is discarded, as
+         * everything read from now on (a refused upload's body never stays in memory). */
+        c->in_off = 0;
+        lc_buf_free(&c->in);
+    } else if (c->in_off >= c->in.len) {
         c->in_off = c->in.len = 0;
         if (c->in.cap > 16384)
             lc_buf_free(&c->in); /* idle connections do not keep big buffers */
@@ -705,6 +732,7 @@ static void close_conn(struct lc_http_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    uncount_body(c);
     if (c->on_close != NULL) {
         lc_http_closed_cb cb = c->on_close;
         c->on_close = NULL;

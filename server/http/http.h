@@ -59,6 +59,8 @@ struct lc_req {
     struct lc_http_header headers[LC_HTTP_MAX_HEADERS];
     int nheaders;
     struct lc_buf body;         /* the whole body (bounded by the route's limit) */
+    bool has_body;              /* the headers announce a body (Content-Length > 0, chunked):
+                                 * known in on_headers, before any body byte is read */
     char addr[64];              /* peer address, without port */
 
     /* Filled by the router and the auth layer before the handler runs. */
@@ -68,6 +70,7 @@ struct lc_req {
     int64_t user_id;            /* 0 when not authenticated */
     char user[64];
     unsigned role;              /* LC_ROLE_* bit of the authenticated user */
+    bool authorized;            /* the route's roles were checked (on the headers) */
 
     /* Private to http.c. */
     struct lc_http_conn *conn;  /* NULL once the connection is gone */
@@ -83,6 +86,9 @@ struct lc_http_limits {
     unsigned header_timeout_ms;
     unsigned body_timeout_ms;
     unsigned idle_timeout_ms;
+    /* Bytes of request bodies being received, all connections together; past it a body is
+     * refused with 503 (0: no bound). A body counts until its request is complete. */
+    size_t max_body_bytes_total;
 };
 
 /* Called when a request's headers are complete. Returns the largest body the request may
@@ -106,6 +112,8 @@ struct lc_http_stats {
     uint64_t rejected;      /* over max_connections */
     uint64_t timeouts;
     uint64_t bad_requests;  /* protocol errors: parse errors, oversize, ... */
+    uint64_t bodies_refused;    /* over max_body_bytes_total */
+    size_t body_bytes;      /* bytes of bodies being received now */
     int open;               /* connections open now */
 };
 

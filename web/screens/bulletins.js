@@ -34,6 +34,7 @@ export function render(view, ctx) {
   let poll = null;
   let previewUrl = null;
   let previewKey = '';
+  let previewSeq = 0;   // loadPreview calls, the newest wins
   let alive = true;
   let shownKey = '';      // what the side panel shows, to redraw only on a change
 
@@ -204,16 +205,20 @@ export function render(view, ctx) {
     return t.lang() === 'en' ? e : t('bul.fail_generic');
   }
 
+  // Only the newest call applies: a detail drawn again while an older fetch is in flight (a
+  // refresh after an upload) must not have its player's blob revoked by the older one.
   async function loadPreview(b, audio) {
+    const seq = ++previewSeq;
     const key = b.id + ':' + (b.audio_bytes || '') + ':' + (b.updated_at || '');
     try {
       if (key !== previewKey || !previewUrl) {
         const data = await blob(b.audio);
+        if (seq !== previewSeq) return;
         dropPreview();
         previewUrl = URL.createObjectURL(data);
         previewKey = key;
       }
-      if (alive) audio.src = previewUrl;
+      if (alive && seq === previewSeq) audio.src = previewUrl;
     } catch (e) {
       ctx.toast(errorText(e), 'error');
     }
