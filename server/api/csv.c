@@ -20,12 +20,25 @@ static int put_text(struct lc_buf *out, const char *s)
     return rc == 0 ? lc_buf_append(out, "\"", 1) : rc;
 }
 
+/* A text value: one that a spreadsheet would take for a formula (it begins with =, +, -, @, tab
+ * or CR: "=HYPERLINK(...)" in a commune's name) is neutralised as OWASP recommends, with a
+ * leading apostrophe inside a quoted field, so it is shown as text and never evaluated. */
+static int put_string(struct lc_buf *out, const char *s)
+{
+    if (s[0] == '\0' || strchr("=+-@\t\r", s[0]) == NULL)
+        return put_text(out, s);
+    int rc = lc_buf_append(out, "\"'", 2);
+    for (const char *p = s; rc == 0 && *p; p++)
+        rc = *p == '"' ? lc_buf_append(out, "\"\"", 2) : lc_buf_append(out, p, 1);
+    return rc == 0 ? lc_buf_append(out, "\"", 1) : rc;
+}
+
 static int put_value(struct lc_buf *out, const json_t *v)
 {
     char num[64];
     switch (json_typeof(v)) {
     case JSON_STRING:
-        return put_text(out, json_string_value(v));
+        return put_string(out, json_string_value(v));
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return lc_buf_append_str(out, num);
@@ -54,10 +67,14 @@ static int put_value(struct lc_buf *out, const json_t *v)
         json_array_foreach(v, i, e) {
             if (i > 0)
                 rc = rc ? rc : lc_buf_append(&joined, ";", 1);
-            rc = rc ? rc : put_value(&joined, e);
+            /* texts joined as they are: the field as a whole is quoted and neutralised */
+            if (rc == 0 && json_is_string(e))
+                rc = lc_buf_append_str(&joined, json_string_value(e));
+            else
+                rc = rc ? rc : put_value(&joined, e);
         }
         rc = rc ? rc : lc_buf_terminate(&joined);
-        rc = rc ? rc : put_text(out, joined.data ? (const char *)joined.data : "");
+        rc = rc ? rc : put_string(out, joined.data ? (const char *)joined.data : "");
         lc_buf_free(&joined);
         return rc;
     }
