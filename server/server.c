@@ -235,6 +235,13 @@ static void on_signal(uv_signal_t *sig, int signum)
     uv_timer_start(&s->grace, on_grace, 0, 50);
 }
 
+/* The registry ended a cluster's credentials: its open stream ends (registry/ is below stream/
+ * and does not call it; the assembly connects them). */
+static void cluster_revoked(void *ctx, const char *cluster, const char *why)
+{
+    lc_streams_drop_cluster(ctx, cluster, why);
+}
+
 static int add_routes(struct app *app, struct lc_router *r)
 {
     int rc = 0;
@@ -388,6 +395,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start the streaming engine");
         goto out;
     }
+    lc_registry_on_revoke(app->registry, cluster_revoked, app->stream);
     if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
         lc_err_set(err, rc, "cannot build the routes");
         goto out;

@@ -298,6 +298,9 @@ static void delete_cluster(struct lc_req *req, void *ctx)
 {
     struct lc_registry *reg = ctx;
     lc_res_delete(req, reg->d.store, &clusters, req->params[0]);
+    /* Gone (the delete committed): its open stream ends now. */
+    if (lc_cluster_check_token(reg->d.store, req->params[0], "") == -ENOENT)
+        lc_registry_revoked(reg, req->params[0], "the cluster was deleted");
 }
 
 /* POST /api/v1/clusters/{id}/token: a new token (w->arg), the old one stops working at once. */
@@ -331,6 +334,10 @@ static void post_token(struct lc_req *req, void *ctx)
                              .key = req->params[0], .fn = token_tx, .arg = token, .status = 200,
                              .what = "token", .audit = true};
     lc_res_write(&w);
+    /* The new token is the cluster's (the change committed): a stream opened with the old one
+     * ends now, and the box must come back with the new one. */
+    if (lc_cluster_check_token(reg->d.store, req->params[0], token) == 0)
+        lc_registry_revoked(reg, req->params[0], "its token was rotated");
     sodium_memzero(token, sizeof token);
 }
 

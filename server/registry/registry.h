@@ -40,6 +40,12 @@ struct lc_registry_deps {
 int lc_registry_open(struct lc_registry **out, const struct lc_registry_deps *deps);
 void lc_registry_free(struct lc_registry *reg);
 
+/* Told when a cluster's credentials end: its token was rotated or the cluster deleted. The
+ * assembly points it at the stream engine, which ends the cluster's open stream at once (the
+ * registry, below the engine, never calls it). cluster and why are valid during the call. */
+typedef void (*lc_cluster_revoked_cb)(void *ctx, const char *cluster, const char *why);
+void lc_registry_on_revoke(struct lc_registry *reg, lc_cluster_revoked_cb cb, void *ctx);
+
 /* Adds the communes, clusters and receivers routes, with reg as their handle. */
 int lc_registry_routes(struct lc_registry *reg, struct lc_router *r);
 

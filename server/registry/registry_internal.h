@@ -10,7 +10,12 @@
 
 struct lc_registry {
     struct lc_registry_deps d;
+    lc_cluster_revoked_cb revoked;      /* NULL: nobody listens */
+    void *revoked_ctx;
 };
+
+/* Tells the listener (if any) that cluster's credentials ended. */
+void lc_registry_revoked(struct lc_registry *reg, const char *cluster, const char *why);
 
 /* The writers' roles. */
 #define LC_REGISTRY_WRITERS (LC_ROLE_ADMIN | LC_ROLE_OPERATOR)

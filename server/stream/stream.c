@@ -689,6 +689,24 @@ void lc_stream_end_all(struct lc_streams *e)
 
 /* ---- attach -------------------------------------------------------------------------------- */
 
+bool lc_streams_on_air(struct lc_streams *e, const char *commune)
+{
+    const struct lc_cast *c = find_cast(e, commune);
+    return !e->stopping && c != NULL && c->state != CAST_DONE;
+}
+
+void lc_streams_drop_cluster(struct lc_streams *e, const char *cluster, const char *why)
+{
+    if (e == NULL)
+        return;
+    struct lc_rcv *r = lc_strmap_get(&e->by_cluster, cluster);
+    if (r == NULL)
+        return;
+    enter(e);
+    rcv_drop(r, why, false);
+    leave(e);
+}
+
 int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
                       const char *commune, int burst_s)
 {

@@ -98,6 +98,14 @@ bool lc_streams_running(const struct lc_streams *e);
 int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
                       const char *commune, int burst_s);
 
+/* True when the commune has a stream held or on air: what a GET would attach to (HEAD asks this,
+ * and attaches nothing). */
+bool lc_streams_on_air(struct lc_streams *e, const char *commune);
+
+/* Ends the cluster's open stream now, if it has one (logged with why): its token was rotated or
+ * it was deleted. Its delivery record stays (what it received is still true). */
+void lc_streams_drop_cluster(struct lc_streams *e, const char *cluster, const char *why);
+
 /* A sign of life of cluster: clusters.last_seen is set in the next batch. */
 void lc_streams_seen(struct lc_streams *e, const char *cluster);
 

@@ -5,7 +5,9 @@
  *   the commune held or on air → 200 audio/ogg, the engine streams (stream.c);
  *   the engine stopping → 503 busy;
  *   off air → 503, Retry-After ≤ 30 s with jitter, {"error","message","next_session"};
- *   ?burst=N (0..30) asks for N seconds of burst instead of [stream] burst_s (400 otherwise).
+ *   ?burst=N (0..30) asks for N seconds of burst instead of [stream] burst_s (400 otherwise);
+ *   HEAD answers the same status and headers and changes nothing (no receiver replaced, no
+ *   audio, no sign of life).
  * Retry-After: when the next session's hold window opens within 30 s, just after it opens (so a
  * commune's receivers still arrive spread over the hold window); otherwise 20–30 s at random, so
  * that an emergency reaches every polling receiver within 30 s and receivers do not poll in step.
@@ -74,7 +76,6 @@ static void get_stream(struct lc_req *req, void *ctx)
     char commune[128];
     if (lc_receiver_auth(store, req, cluster) < 0)
         return;
-    lc_streams_seen(e, cluster);
     if (cluster_commune(store, cluster, commune, sizeof commune) < 0) {
         lc_reply_internal(req, "stream: cluster's commune");
         return;
@@ -83,6 +84,16 @@ static void get_stream(struct lc_req *req, void *ctx)
         lc_reply_error(req, 503, "busy", "streaming is not available");
         return;
     }
+    if (req->method == HTTP_HEAD) {
+        /* What a GET would answer, with no side effect: no receiver attached (the box playing
+         * stays connected), no sign of life, no audio. */
+        if (!lc_streams_on_air(e, commune))
+            off_air(req, e, commune);
+        else if (lc_http_stream_begin(req, 200, "audio/ogg", NULL) == 0)
+            lc_http_stream_end(req);
+        return;
+    }
+    lc_streams_seen(e, cluster);
     /* ?burst=N (0..30 s): a player that buffers a lot before it starts (Chromium's media cache
      * reads 32 KiB blocks, ≈ 11 s at 24 kbit/s) asks for more; the default is [stream] burst_s */
     int burst = -1;
