@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CACHE_MAX 256
 
@@ -66,8 +67,39 @@ static int migrate(sqlite3 *db, struct lc_err *err)
     return 0;
 }
 
+/* PRAGMA quick_check: "ok", or the first problem it names. 0, or -EIO with the message in err. */
+static int check_pages(sqlite3 *db, const char *path, struct lc_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        lc_err_set(err, -EIO, "%s: the database cannot be checked: %s; restore it from a backup",
+                   path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -EIO;
+    }
+    const char *res = (const char *)sqlite3_column_text(st, 0);
+    if (res == NULL || strcmp(res, "ok") != 0) {
+        lc_err_set(err, -EIO, "%s: the database is damaged (%.200s); restore it from a backup",
+                   path, res ? res : "?");
+        sqlite3_finalize(st);
+        return -EIO;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err)
 {
+    /* An empty file is not a database: SQLite would make a fresh one of it, and a station whose
+     * disk lost the file's content would start as a new install with no error. The operator who
+     * wants a fresh install removes the file. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+        return lc_err_set(err, -EIO, "%s: the database file is empty; not starting a fresh install"
+                          " over it (remove the file to start anew)", path);
     struct lc_store *s = calloc(1, sizeof *s);
     if (s == NULL)
         return lc_err_set(err, -ENOMEM, "out of memory");
@@ -89,7 +121,7 @@ int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err)
         sqlite3_free(msg);
         goto fail;
     }
-    if (migrate(s->db, err) < 0)
+    if (check_pages(s->db, path, err) < 0 || migrate(s->db, err) < 0)
         goto fail;
     *out = s;
     return 0;

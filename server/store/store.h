@@ -29,7 +29,9 @@ extern const int lc_migrations_count;
 
 struct lc_store;
 
-/* Opens (creating) the database at path and migrates it. */
+/* Opens (creating) the database at path, checks it (PRAGMA quick_check: a damaged database stops
+ * the start with a message) and migrates it. A zero-length file is refused, not made a fresh
+ * database. */
 int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err);
 void lc_store_close(struct lc_store *s);
 sqlite3 *lc_store_db(struct lc_store *s);

@@ -1,6 +1,7 @@
 """The database: WAL and foreign keys are on; an older schema is migrated at start (here a
 version-1 database gains the columns of migrations 2 and 31 and keeps its rows); a database newer than the
-program is refused with a message instead of being touched; audio files are named by content."""
+program is refused with a message instead of being touched; a damaged page (PRAGMA quick_check)
+and a zero-length database file stop the start with a message; audio files are named by content."""
 import hashlib
 import os
 import sqlite3
@@ -57,7 +58,39 @@ def main():
         check(p.returncode != 0 and b"newer" in p.stderr, p.stderr)
         db = sqlite3.connect(path)
         check(db.execute("PRAGMA user_version").fetchone()[0] == 999, "touched")
+        db.execute("PRAGMA user_version = %d" % version)
+        db.commit()
         db.close()
+
+        # a damaged page stops the start with a clear message (before: 200 with an empty list)
+        with open(path, "rb") as f:
+            good = f.read()
+        db = sqlite3.connect(path)
+        page = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'clusters'").fetchone()[0]
+        db.close()
+        bad = bytearray(good)
+        off = (root - 1) * page
+        bad[off:off + page] = bytes([0x5a]) * page   # the clusters table's root page
+        with open(path, "wb") as f:
+            f.write(bad)
+        p = subprocess.run([LOACAST, "serve", "--config", s.config_path], capture_output=True, timeout=60)
+        check(p.returncode != 0 and b"restore it from a backup" in p.stderr, p.stderr)
+        with open(path, "wb") as f:
+            f.write(good)
+
+        # a zero-length database file is refused, not made a fresh install
+        os.truncate(path, 0)
+        p = subprocess.run([LOACAST, "serve", "--config", s.config_path], capture_output=True, timeout=60)
+        check(p.returncode != 0 and b"database file is empty" in p.stderr, p.stderr)
+        check(os.path.getsize(path) == 0, "the empty file was touched")
+        # removing it is asking for a fresh install
+        os.remove(path)
+        for extra in ("-wal", "-shm"):
+            if os.path.exists(path + extra):
+                os.remove(path + extra)
+        s.start()
+        check(s.get("/healthz").status == 200, "no fresh start")
     print("ok")
 
 
