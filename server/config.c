@@ -35,7 +35,7 @@ static const struct key keys[] = {
     {"server", "listen", T_LISTEN, F(listen_host), 0, 0, "address:port to listen on"},
     {"server", "data_dir", T_STR, F(data_dir), 0, 0, "database and audio store"},
     {"server", "timezone", T_TZ, F(timezone), 0, 0, "IANA time zone of the station"},
-    {"server", "max_connections", T_INT, F(max_connections), 1, 1000000, "open connections at most"},
+    {"server", "max_connections", T_INT, F(max_connections), 0, 1000000, "open connections at most (0: as the file limit allows)"},
     {"server", "web_dir", T_STR, F(web_dir), 0, 0, "the web console's files (empty: found next to the program)"},
     {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
     {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
@@ -72,7 +72,7 @@ void lc_config_defaults(struct lc_config *c)
     c->listen_port = 8480;
     snprintf(c->data_dir, sizeof c->data_dir, "./var");
     snprintf(c->timezone, sizeof c->timezone, "Asia/Ho_Chi_Minh");
-    c->max_connections = 4096;
+    c->max_connections = 0;
     c->max_header_bytes = 32 * 1024;
     c->max_json_bytes = 1 << 20;
     c->max_upload_bytes = 64 << 20;

@@ -280,13 +280,22 @@ int lc_server_print_routes(FILE *f)
     return rc;
 }
 
-static void raise_fd_limit(void)
+/* Files the server keeps besides connections: the database and its WAL, audio files being
+ * read or written, the listener, libuv's own descriptors, the worker threads' files. */
+#define FD_HEADROOM 128
+
+/* Raises the file limit to the hard limit and returns it (0 if unknown). */
+static long raise_fd_limit(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
     }
+    return rl.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)rl.rlim_cur;
 }
 
 int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
@@ -304,7 +313,14 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     setenv("TZ", cfg->timezone, 1);
     tzset();
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    long files = raise_fd_limit();
+    /* [server] max_connections = 0 (the default): as many as the file limit allows. */
+    int max_conn = cfg->max_connections;
+    if (max_conn == 0)
+        max_conn = files > 2 * FD_HEADROOM ? (int)(files - FD_HEADROOM) : 1024;
+    else if (files > 0 && max_conn > files - FD_HEADROOM)
+        lc_log(LC_LOG_WARN, "max_connections = %d is over what the file limit (%ld) allows",
+               max_conn, files);
 
     char dbpath[PATH_MAX + 32];
     if (strlen(cfg->data_dir) + sizeof "/audio" > sizeof app->audio_dir) {
@@ -402,7 +418,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     }
     struct lc_http_limits limits = {
         .max_header_bytes = (size_t)cfg->max_header_bytes,
-        .max_connections = cfg->max_connections,
+        .max_connections = max_conn,
         .header_timeout_ms = (unsigned)cfg->header_timeout_ms,
         .body_timeout_ms = (unsigned)cfg->body_timeout_ms,
         .idle_timeout_ms = (unsigned)cfg->idle_timeout_ms,
@@ -430,8 +446,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start delivery-log retention");
         goto out;
     }
-    printf("loacast: listening on http://%s:%d/ (data in %s)\n", cfg->listen_host,
-           cfg->listen_port, cfg->data_dir);
+    printf("loacast: listening on http://%s:%d/ (data in %s), up to %d connections (file limit"
+           " %ld)\n", cfg->listen_host, cfg->listen_port, cfg->data_dir, max_conn, files);
     fflush(stdout);
 
     uv_run(&s->loop, UV_RUN_DEFAULT);

@@ -3,6 +3,7 @@ with a message naming file, line and key; the first start prints the admin's one
 once (and it works); the second start prints none; --print-config shows the embedded defaults."""
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,12 @@ def main():
         s.start()
         check("password" not in s.stdout(), "printed again: " + s.stdout())
         s.login("admin", pw)
+        # max_connections = 0 (the default): the file limit, which loacast raises to the hard
+        # limit, less 128 for its own files; the start line says so (before: 4096 whatever the
+        # limit, refusing the 4,097th receiver of a province)
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        m = re.search(r"up to (\d+) connections \(file limit (\d+)\)", s.stdout())
+        check(m and int(m.group(2)) == hard and int(m.group(1)) == hard - 128, s.stdout())
         s.stop()
     print("ok")
 
