@@ -63,6 +63,8 @@ struct lc_http_conn {
     bool close_after;
     bool in_drive;
     bool reading;
+    bool idle_armed;                /* the idle timer runs since the connection became idle: bytes
+                                     * that start no request (blank lines) do not restart it */
     int writes;
     size_t queued;
     lc_http_closed_cb on_close;     /* streaming takeover: told once when the connection closes */
@@ -429,6 +431,7 @@ static int on_message_begin(http_parser *p)
     if (ensure_req(c) == NULL)
         return -1;
     c->state = ST_HEADERS;
+    c->idle_armed = false;
     c->header_bytes = 0;
     c->url.len = c->field.len = c->value.len = 0;
     c->last_was_value = false;
@@ -584,7 +587,10 @@ static void arm_timer(struct lc_http_conn *c, enum state prev)
     if (c->state == prev && c->state != ST_BODY)
         return;
     switch (c->state) {
-    case ST_IDLE: uv_timer_start(&c->timer, on_timer, l->idle_timeout_ms, 0); break;
+    case ST_IDLE:
+        uv_timer_start(&c->timer, on_timer, l->idle_timeout_ms, 0);
+        c->idle_armed = true;
+        break;
     case ST_HEADERS: uv_timer_start(&c->timer, on_timer, l->header_timeout_ms, 0); break;
     case ST_BODY: uv_timer_start(&c->timer, on_timer, l->body_timeout_ms, 0); break;
     case ST_DONE: case ST_LINGER: break;
@@ -679,8 +685,10 @@ static void drive(struct lc_http_conn *c)
             uv_read_stop((uv_stream_t *)&c->tcp);
             c->reading = false;
         }
-        if (c->state == ST_IDLE && c->in.len == 0)
+        if (c->state == ST_IDLE && c->in.len == 0 && !c->idle_armed) {
             uv_timer_start(&c->timer, on_timer, c->srv->limits.idle_timeout_ms, 0);
+            c->idle_armed = true;
+        }
     }
     c->in_drive = false;
 }

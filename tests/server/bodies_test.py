@@ -9,7 +9,8 @@
    editors' 1.5 MB uploads in flight at once, the second is refused with 503 `busy` while the
    first goes on; the server stays up, and a later upload passes.
 A request without a body keeps its keep-alive connection when refused (401 on a GET, then a
-second request on the same connection)."""
+second request on the same connection). Blank lines before a request (which HTTP lets a server
+skip) do not restart the idle timer: a client that sends only CRLFs is closed at idle_timeout_ms."""
 import http.client
 import os
 import socket
@@ -23,6 +24,7 @@ CONFIG = """
 [limits]
 max_bodies_bytes = 2000000
 body_timeout_ms = 20000
+idle_timeout_ms = 1500
 """
 
 
@@ -109,6 +111,24 @@ def main():
         r.read()
         check(r.status == 200, r.status)
         conn.close()
+
+        # Blank lines only, every 0.25 s: closed at the idle timeout (1.5 s), not held forever.
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        c.settimeout(0.25)
+        t0 = time.monotonic()
+        closed_at = None
+        while time.monotonic() - t0 < 8 and closed_at is None:
+            try:
+                c.send(b"\r\n")
+                if c.recv(4096) == b"":
+                    closed_at = time.monotonic() - t0
+            except socket.timeout:
+                pass
+            except (BrokenPipeError, ConnectionResetError):
+                closed_at = time.monotonic() - t0
+        c.close()
+        check(closed_at is not None and 1.4 < closed_at < 4, "blank lines held the connection: %s"
+              % closed_at)
 
         # Two authorised uploads in flight: the global bound refuses the second.
         r = s.post("/api/v1/bulletins", {"title": "Ghi âm", "communes": ["*"]}, editor)
