@@ -646,8 +646,13 @@ void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair
         }
         if (c == NULL)
             c = cast_new(e, s);
-        if (c != NULL && ev == LC_ONAIR_OPEN)
+        if (c != NULL && ev == LC_ONAIR_OPEN) {
+            /* OPEN carries when the programme starts: its start, or (a session opened late,
+             * not resumed) the moment it went on air, so that it plays from the top */
+            if (c->state == CAST_HELD)
+                c->start_ms = s->start_ms;
             cast_open(c);
+        }
         break;
     case LC_ONAIR_INTERRUPT:
         if (c == NULL || c->state == CAST_DONE) {
