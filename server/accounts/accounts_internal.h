@@ -14,11 +14,14 @@
 
 #define LC_LOGIN_SLOTS 4096
 
-/* Failed logins of one user name ("u:<name>") or client address ("a:<address>") in a window. */
+/* Failed logins of one user name from one client address ("u:<address>|<name>") or of one
+ * client address ("a:<address>") in a window. */
 struct lc_login_counter {
     char key[200];          /* "" = free */
     int failures;
     int64_t window_start;
+    int refused;            /* logins refused (429) in this window since the last audit entry */
+    int64_t refused_logged; /* when their last audit entry was written (0: never) */
 };
 
 struct lc_accounts {

@@ -1,7 +1,10 @@
 """Accounts and secrets: failed-login limits per user and per address (429 + Retry-After, even
 with the right password), the users API (duplicates, weak passwords, role changes end sessions,
 the last admin stays), receiver token rotation (the old token stops at once), and the audit
-entries of all of it."""
+entries of all of it. A user name is limited per client address (another address logs in), and
+refused logins write one audit entry per address and minute, with their count."""
+import http.client
+import json
 import os
 import sys
 
@@ -69,6 +72,24 @@ def main():
         check(r.status == 429, r)
         m = s.get("/metrics").body.decode()
         check('loacast_logins_total{result="limited"} 2' in m, m)
+        # the lock is per address: from another address eva and the admin log in at once (before,
+        # failures under eva's name from anywhere kept her out everywhere)
+        for user, pw in (("eva", "new-password"), ("admin", s.admin_password)):
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30,
+                                           source_address=("127.0.0.2", 0))
+            c.request("POST", "/api/v1/login", json.dumps({"username": user, "password": pw}),
+                      {"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            c.close()
+            check(r.status == 200, "%s from another address: %d" % (user, r.status))
+        # refused logins cost no durable write each: 300 of them add at most one audit entry
+        before = len(s.get("/api/v1/audit?limit=1000", admin).json()["audit"])
+        for i in range(300):
+            check(s.post("/api/v1/login", {"username": "eva", "password": "x"}).status == 429, i)
+        now = s.get("/api/v1/audit?limit=1000", admin).json()["audit"]
+        added = now[:len(now) - before]   # newest first
+        check(len(added) <= 1 and all(e["action"] == "login_limited" for e in added), added)
 
         # ---- receiver tokens: shown once, stored hashed, rotation revokes
         check(s.post("/api/v1/communes", {"id": "quang-phu", "name": "Quảng Phú"}, admin).status == 201, "c")
@@ -104,11 +125,13 @@ def main():
         entries = s.get("/api/v1/audit?limit=1000", admin).json()["audit"]
         acts = [(e["action"], e["target"]) for e in entries]
         for w in [("login_failed", "eva"), ("login_limited", "eva"), ("login_failed", "ghost"),
-                  ("login_limited", "admin"), ("user_update", "eva"), ("user_delete", "tmp"),
+                  ("user_update", "eva"), ("user_delete", "tmp"),
                   ("cluster_create", "qp-thon-1"), ("cluster_token", "qp-thon-1")]:
             check(w in acts, "audit lacks %r" % (w,))
         check(acts.count(("cluster_token", "qp-thon-1")) == 2, acts)
-        check(all(e["address"] == "127.0.0.1" for e in entries if e["action"].startswith("login")), entries)
+        logins = [(e["target"], e["address"]) for e in entries if e["action"].startswith("login")]
+        check(all(a in ("127.0.0.1", "127.0.0.2") for _, a in logins), logins)
+        check(("eva", "127.0.0.2") in logins and ("admin", "127.0.0.2") in logins, logins)
         s.stop()
     print("ok")
 
