@@ -107,6 +107,7 @@ export function errorText(err, context) {
   const known = {
     unauthorized: 'err.expired', forbidden: 'err.forbidden', not_found: 'err.not_found',
     exists: 'err.exists', conflict: 'err.conflict', bad_state: 'err.bad_state',
+    audio_changed: 'err.audio_changed',
     body_too_large: 'err.too_large', unsupported_media: 'err.not_audio', invalid: 'err.invalid',
     bad_field: 'err.invalid', unknown_field: 'err.invalid', bad_json: 'err.invalid',
     bad_query: 'err.invalid', busy: 'err.busy', shutting_down: 'err.busy', timeout: 'err.network',

@@ -37,6 +37,7 @@ const S = {
   'err.not_found': ['Không tìm thấy mục này; có thể nó vừa bị xoá.', 'This item was not found; it may have just been deleted.'],
   'err.exists': ['Mã này đã được dùng. Vui lòng chọn mã khác.', 'This identifier is already in use. Please choose another.'],
   'err.conflict': ['Không thể làm việc này vì dữ liệu khác đang phụ thuộc vào nó.', 'This cannot be done because other data depends on it.'],
+  'err.audio_changed': ['Âm thanh của bản tin đã thay đổi từ khi bạn nghe. Hãy nghe lại rồi duyệt.', 'The audio changed since you listened. Listen again, then approve.'],
   'err.bad_state': ['Không thể làm việc này ở trạng thái hiện tại. Hãy tải lại trang để xem trạng thái mới.', 'This cannot be done in the current state. Reload to see the latest state.'],
   'err.too_large': ['Tệp hoặc nội dung quá lớn.', 'The file or text is too large.'],
   'err.not_audio': ['Tệp này không phải âm thanh mà hệ thống đọc được (hãy dùng WAV, FLAC, MP3 hoặc OGG).', 'This file is not audio the system can read (use WAV, FLAC, MP3 or OGG).'],

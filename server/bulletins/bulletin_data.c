@@ -73,6 +73,9 @@ static json_t *bulletin_json(sqlite3_stmt *st)
     json_object_set_new(o, "error", text_or_null(st, 13));
     json_object_set_new(o, "reason", text_or_null(st, 14));
     json_object_set_new(o, "audio", lc_col_is_null(st, 15) ? json_null() : json_string(audio));
+    /* what an approver heard: POST …/approve carries it back */
+    json_object_set_new(o, "audio_hash", lc_col_is_null(st, 15) ? json_null()
+                                                                : json_string(lc_col_text(st, 15)));
     json_object_set_new(o, "audio_bytes", lc_col_is_null(st, 16) ? json_null()
                                                                  : json_integer(sqlite3_column_int64(st, 16)));
     json_object_set_new(o, "duration_s", lc_col_is_null(st, 17) ? json_null()
@@ -138,7 +141,7 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
 int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
 {
     static const char sql[] =
-        "SELECT status, kind, created_by, audio_hash, expires FROM bulletins WHERE id = ?";
+        "SELECT status, kind, created_by, audio_hash, expires, audio_by FROM bulletins WHERE id = ?";
     sqlite3_stmt *st = lc_store_stmt(s, sql);
     if (st == NULL)
         return -EIO;
@@ -151,6 +154,7 @@ int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
         snprintf(h->created_by, sizeof h->created_by, "%s", lc_col_text(st, 2));
         snprintf(h->audio_hash, sizeof h->audio_hash, "%s", lc_col_text(st, 3));
         h->expires = lc_col_is_null(st, 4) ? 0 : sqlite3_column_int64(st, 4);
+        snprintf(h->audio_by, sizeof h->audio_by, "%s", lc_col_text(st, 5));
         rc = 0;
     }
     sqlite3_reset(st);

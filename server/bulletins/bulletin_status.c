@@ -50,13 +50,13 @@ static const struct event {
 } events[LC_BEV_COUNT] = {
     [LC_BEV_RENDER_OK] = {"render ok", LC_BWHO_SERVER,
         "UPDATE bulletins SET status = ?3, audio_hash = ?6, audio_bytes = ?7, duration_s = ?8,"
-        " error = NULL, updated_at = ?4 WHERE id = ?1 AND status = ?2"},
+        " audio_by = NULL, error = NULL, updated_at = ?4 WHERE id = ?1 AND status = ?2"},
     [LC_BEV_RENDER_FAILED] = {"render fails", LC_BWHO_SERVER,
         "UPDATE bulletins SET status = ?3, error = ?5, updated_at = ?4"
         " WHERE id = ?1 AND status = ?2"},
     [LC_BEV_UPLOAD_OK] = {"upload ok", LC_BWHO_AUTHOR | LC_BWHO_ADMIN,
         "UPDATE bulletins SET status = ?3, kind = 'audio', text = NULL, audio_hash = ?6,"
-        " audio_bytes = ?7, duration_s = ?8, error = NULL, updated_at = ?4"
+        " audio_bytes = ?7, duration_s = ?8, audio_by = ?9, error = NULL, updated_at = ?4"
         " WHERE id = ?1 AND status = ?2"},
     [LC_BEV_APPROVE] = {"approve", LC_BWHO_APPROVER | LC_BWHO_ADMIN | LC_BWHO_NOT_AUTHOR,
         "UPDATE bulletins SET status = ?3, approved_by = ?9, approved_at = ?4, updated_at = ?4"
@@ -123,6 +123,10 @@ int lc_bulletin_check(const struct lc_bulletin_head *h, enum lc_bulletin_event e
                       const struct lc_req *req)
 {
     if (!may(ev, req, h->created_by))
+        return -EACCES;
+    /* two people: who uploaded the audio does not approve it either (an admin's upload into an
+     * editor's bulletin) */
+    if (ev == LC_BEV_APPROVE && req != NULL && h->audio_by[0] && strcmp(h->audio_by, req->user) == 0)
         return -EACCES;
     return find(h->status, ev) ? 0 : -EPERM;
 }

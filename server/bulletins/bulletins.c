@@ -275,6 +275,7 @@ struct review {
     struct lc_bulletin_head h;
     enum lc_bulletin_event ev;
     const char *reason;
+    const char *heard;          /* approve: the audio_hash the approver listened to */
     bool expired;
 };
 
@@ -282,6 +283,16 @@ static int review_tx(struct lc_store *s, void *arg)
 {
     struct review *r = arg;
     int64_t now = lc_now();
+    if (r->ev == LC_BEV_APPROVE) {
+        /* Approval binds what was heard: read again inside the transaction, so that an upload
+         * between the preview and the click is never approved unheard. */
+        struct lc_bulletin_head cur;
+        int rc = lc_bulletin_head(s, r->h.id, &cur);
+        if (rc < 0)
+            return rc;
+        if (strcmp(cur.audio_hash, r->heard) != 0)
+            return -ESTALE;
+    }
     if (r->ev == LC_BEV_APPROVE && r->h.expires && r->h.expires <= now) {
         struct lc_bulletin_change c = {.event = LC_BEV_EXPIRE, .req = r->req, .now = now};
         r->expired = true;
@@ -299,6 +310,7 @@ static int review_tx(struct lc_store *s, void *arg)
 static void review(struct lc_req *req, struct lc_bulletins *b, enum lc_bulletin_event ev)
 {
     static const char *const reject_fields[] = {"reason", NULL};
+    static const char *const approve_fields[] = {"audio_hash", NULL};
     struct review r = {.req = req, .ev = ev};
     json_t *body = NULL;
     int64_t id;
@@ -321,6 +333,8 @@ static void review(struct lc_req *req, struct lc_bulletins *b, enum lc_bulletin_
         if (ev == LC_BEV_WITHDRAW)
             lc_reply_error(req, 403, "forbidden",
                            "only the author, an approver or an admin withdraws a bulletin");
+        else if (ev == LC_BEV_APPROVE && strcmp(r.h.created_by, req->user) != 0)
+            lc_reply_error(req, 403, "forbidden", "nobody approves audio they supplied");
         else
             lc_reply_error(req, 403, "forbidden", "nobody approves or rejects their own bulletin");
         goto out;
@@ -329,7 +343,17 @@ static void review(struct lc_req *req, struct lc_bulletins *b, enum lc_bulletin_
         lc_reply_error(req, 409, "bad_state", "the bulletin is %s", r.h.status);
         goto out;
     }
-    if (lc_store_tx(b->store, review_tx, &r) < 0)
+    if (ev == LC_BEV_APPROVE) {
+        if ((body = lc_api_body(req, approve_fields)) == NULL)
+            goto out;
+        if (lc_api_string(req, body, "audio_hash", true, 64, &r.heard) < 0)
+            goto out;
+    }
+    rc = lc_store_tx(b->store, review_tx, &r);
+    if (rc == -ESTALE)
+        lc_reply_error(req, 409, "audio_changed",
+                       "the audio changed since it was heard: listen to it again, then approve");
+    else if (rc < 0)
         lc_reply_internal(req, "bulletins: review");
     else if (r.expired)
         lc_reply_error(req, 409, "bad_state", "the bulletin has expired");
@@ -368,7 +392,7 @@ int lc_bulletins_routes(struct lc_bulletins *b, struct lc_router *r)
         {HTTP_GET, "/api/v1/bulletins", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletins},
         {HTTP_POST, "/api/v1/bulletins", WRITERS, LC_BODY_JSON, post_bulletin},
         {HTTP_GET, "/api/v1/bulletins/{id}", LC_ROLES_STAFF, LC_BODY_NONE, get_bulletin},
-        {HTTP_POST, "/api/v1/bulletins/{id}/approve", REVIEWERS, LC_BODY_NONE, post_approve},
+        {HTTP_POST, "/api/v1/bulletins/{id}/approve", REVIEWERS, LC_BODY_JSON, post_approve},
         {HTTP_POST, "/api/v1/bulletins/{id}/reject", REVIEWERS, LC_BODY_JSON, post_reject},
         {HTTP_POST, "/api/v1/bulletins/{id}/withdraw", WRITERS | LC_ROLE_APPROVER, LC_BODY_NONE,
          post_withdraw},

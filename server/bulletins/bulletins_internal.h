@@ -47,6 +47,7 @@ struct lc_bulletin_head {
     char kind[8];
     char created_by[65];
     char audio_hash[65];
+    char audio_by[65];      /* who uploaded the audio; "" for the server's speech */
     int64_t expires;        /* 0 = none */
 };
 /* 0, -ENOENT, or -EIO. */

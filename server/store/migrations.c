@@ -233,6 +233,9 @@ const struct lc_migration lc_migrations[] = {
      "   d.reconnections, d.bulletins_whole, COALESCE(p.updated_at, d.updated_at) AS updated_at"
      "  FROM deliveries d LEFT JOIN delivery_progress p"
      "   ON p.session = d.session AND d.anchor_g IS NOT NULL AND p.granule > d.anchor_g);"},
+    /* Who supplied a bulletin's audio (an upload's user; NULL for the server's speech of the
+     * author's text): nobody approves audio they supplied. */
+    {32, "bulletins.audio_by", "ALTER TABLE bulletins ADD COLUMN audio_by TEXT;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -50,7 +50,7 @@ class Station:
         check(r.status == 202, r)
         b = self.s.wait_status(self.editor, r.json()["id"], ("pending", "failed"))
         check(b["status"] == "pending", b)
-        r = self.s.post("/api/v1/bulletins/%d/approve" % b["id"], {}, self.approver)
+        r = self.s.approve(b["id"], self.approver)
         check(r.status == 200, r)
         return r.json()
 

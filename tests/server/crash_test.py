@@ -19,7 +19,7 @@ def main():
                                          "communes": ["quang-phu"]}, editor)
         bid = r.json()["id"]
         s.wait_status(editor, bid, ("pending",))
-        r = s.post("/api/v1/bulletins/%d/approve" % bid, None, approver)
+        r = s.approve(bid, approver)
         check(r.status == 200, r)
         r = s.post("/api/v1/bulletins", {"title": "Sau", "text": "Thông báo thứ hai, dài hơn một chút. " * 20,
                                          "communes": ["*"]}, editor)

@@ -197,6 +197,13 @@ class Server:
         assert r.status == 201, r
         return self.login(name, password)
 
+    def approve(self, bid, token, heard=None):
+        """POST …/approve with the audio the approver heard (the bulletin's current audio_hash
+        unless heard is given): an approval binds the exact audio."""
+        if heard is None:
+            heard = self.get("/api/v1/bulletins/%d" % bid, token).json().get("audio_hash") or ""
+        return self.post("/api/v1/bulletins/%d/approve" % bid, {"audio_hash": heard}, token)
+
     def wait_status(self, token, bid, statuses, timeout=90):
         seen = [None]
 

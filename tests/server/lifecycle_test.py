@@ -68,16 +68,16 @@ def main():
         check(r.status == 202, r)
         own = r.json()["id"]
         s.wait_status(admin, own, ("pending",))
-        r = s.post("/api/v1/bulletins/%d/approve" % own, None, admin)
+        r = s.approve(own, admin)
         check(r.status == 403, r)
         check(s.get("/api/v1/bulletins/%d" % own, admin).json()["status"] == "pending", "changed")
 
         # approve
-        r = s.post("/api/v1/bulletins/%d/approve" % bid, None, approver)
+        r = s.approve(bid, approver)
         check(r.status == 200, r)
         b = r.json()
         check(b["status"] == "approved" and b["approved_by"] == "anh" and b["approved_at"], b)
-        r = s.post("/api/v1/bulletins/%d/approve" % bid, None, approver)
+        r = s.approve(bid, approver)
         check(r.status == 409, r)
         r = s.post("/api/v1/bulletins/%d/reject" % bid, {"reason": "late"}, approver)
         check(r.status == 409, r)
@@ -100,7 +100,7 @@ def main():
         wd = r.json()["id"]
         r = s.post("/api/v1/bulletins/%d/withdraw" % wd, None, editor)
         check(r.status == 200 and r.json()["status"] == "withdrawn", r)
-        r = s.post("/api/v1/bulletins/%d/approve" % wd, None, approver)
+        r = s.approve(wd, approver)
         check(r.status == 409, r)
 
         # text with nothing to speak fails with the renderer's message; a recording then fixes it
@@ -109,7 +109,7 @@ def main():
         fl = r.json()["id"]
         b = s.wait_status(editor, fl, ("pending", "failed"))
         check(b["status"] == "failed" and b["error"] and b["audio"] is None, b)
-        check(s.post("/api/v1/bulletins/%d/approve" % fl, None, approver).status == 409, "approved a failure")
+        check(s.approve(fl, approver).status == 409, "approved a failure")
         check(s.get("/api/v1/bulletins/%d/audio" % fl, editor).status == 404, "audio of a failure")
         r = s.request("PUT", "/api/v1/bulletins/%d/audio" % fl, wav_bytes(0.5), editor)
         check(r.status == 200 and r.json()["status"] == "pending" and r.json()["error"] is None, r)
@@ -128,8 +128,31 @@ def main():
         with open(path, "wb") as f:
             f.write(r.body)
         check(ffprobe(path)[0] == "opus" and decodes(path), "upload does not play")
+        heard = r.headers["etag"].strip('"')
+        check(heard == b["audio_hash"], (heard, b["audio_hash"]))
+        # approval binds what was heard: the author replaces the recording after the preview,
+        # the approver's click on what they heard is refused (before: the new audio was approved)
+        r = s.request("PUT", "/api/v1/bulletins/%d/audio" % rec, wav_bytes(2.5, 16000, 660), editor,
+                      headers={"Content-Type": "audio/wav"})
+        check(r.status == 200 and r.json()["audio_hash"] != heard, r)
+        r = s.approve(rec, approver, heard=heard)
+        check(r.status == 409 and r.json()["error"] == "audio_changed", r)
+        check(s.get("/api/v1/bulletins/%d" % rec, approver).json()["status"] == "pending", "changed")
         r = s.post("/api/v1/bulletins/%d/approve" % rec, None, approver)
+        check(r.status == 400, r)   # what was heard must be said
+        r = s.approve(rec, approver)  # heard again: the current audio
         check(r.status == 200, r)
+
+        # nobody approves audio they supplied: an admin uploads into an editor's bulletin and may
+        # not approve it alone; an approver may
+        r = s.post("/api/v1/bulletins", {"title": "Ghi âm 2", "communes": ["quang-phu"]}, editor)
+        up = r.json()["id"]
+        r = s.request("PUT", "/api/v1/bulletins/%d/audio" % up, wav_bytes(1.0), admin,
+                      headers={"Content-Type": "audio/wav"})
+        check(r.status == 200, r)
+        r = s.approve(up, admin)
+        check(r.status == 403 and "supplied" in r.json()["message"], r)
+        check(s.approve(up, approver).status == 200, "an approver may approve the admin's upload")
 
         # the audit log tells who did what
         r = s.get("/api/v1/audit?limit=1000", admin)

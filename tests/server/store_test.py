@@ -1,5 +1,5 @@
 """The database: WAL and foreign keys are on; an older schema is migrated at start (here a
-version-1 database gains the columns of migrations 2 and 31 and keeps its rows); a database newer than the
+version-1 database gains the columns of migrations 2, 31 and 32 and keeps its rows); a database newer than the
 program is refused with a message instead of being touched; a damaged page (PRAGMA quick_check)
 and a zero-length database file stop the start with a message; audio files are named by content."""
 import hashlib
@@ -31,12 +31,13 @@ def main():
         h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
         with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
             check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
-        # back to schema 1: the columns that later migrations add (2, 31) go, the rows stay
+        # back to schema 1: the columns that later migrations add (2, 31, 32) go, the rows stay
         db.execute("ALTER TABLE clusters DROP COLUMN status")
         db.execute("ALTER TABLE clusters DROP COLUMN status_at")
         db.execute("DROP VIEW deliveries_current")
         db.execute("ALTER TABLE deliveries DROP COLUMN anchor_g")
         db.execute("ALTER TABLE deliveries DROP COLUMN anchor_bytes")
+        db.execute("ALTER TABLE bulletins DROP COLUMN audio_by")
         db.execute("PRAGMA user_version = 1")
         db.commit()
         db.close()

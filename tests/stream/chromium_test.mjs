@@ -65,7 +65,7 @@ async function main() {
     const put = await fetch(`${server.url}/api/v1/bulletins/${bid}/audio`, {
       method: 'PUT', headers: {Authorization: 'Bearer ' + editor, 'Content-Type': 'audio/wav'}, body: wav(30, 440)});
     check(put.status === 200, 'upload ' + put.status);
-    r = await server.api('POST', `/api/v1/bulletins/${bid}/approve`, undefined, approver);
+    r = await server.approve(bid, approver);
     check(r.status === 200, r);
 
     const start = Math.floor(Date.now() / 1000) + 5;

@@ -34,7 +34,7 @@ def main():
         r = s.request("PUT", "/api/v1/bulletins/%d/audio" % bid, noise_wav(12), st.editor,
                       headers={"Content-Type": "audio/wav"})
         check(r.status == 200, r)
-        check(s.post("/api/v1/bulletins/%d/approve" % bid, None, st.approver).status == 200, "approve")
+        check(s.approve(bid, st.approver).status == 200, "approve")
         start, sess = st.session(3, minutes=1)
         K.wait_held(s)
         readers = []

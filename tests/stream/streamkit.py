@@ -58,7 +58,7 @@ class Setup:
                       headers={"Content-Type": "audio/wav"})
         check(r.status == 200 and r.json()["status"] == "pending", r)
         if approve:
-            r = s.post("/api/v1/bulletins/%d/approve" % bid, None, self.approver)
+            r = s.approve(bid, self.approver)
             check(r.status == 200, r)
         return bid
 

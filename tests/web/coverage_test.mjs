@@ -24,7 +24,7 @@ await run(async (server) => {
     communes: ['quang-phu']}, eva);
   check(b.status === 202, b);
   await server.rendered(b.json.id, eva);
-  check((await server.api('POST', `/api/v1/bulletins/${b.json.id}/approve`, {}, anh)).status === 200, 'approve');
+  check((await server.approve(b.json.id, anh)).status === 200, 'approve');
 
   // a session 3 s ahead; the receiver connects now (held until the start) and reads to the end
   const start = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3000).toISOString();

@@ -155,6 +155,13 @@ export class Server {
     }, 90000, `bulletin ${id} rendered`, 100)).json;
   }
 
+  // Approves with the audio the approver heard (the bulletin's current audio_hash): an approval
+  // binds the exact audio.
+  async approve(id, token) {
+    const b = await this.api('GET', '/api/v1/bulletins/' + id, undefined, token);
+    return this.api('POST', `/api/v1/bulletins/${id}/approve`, {audio_hash: b.json.audio_hash}, token);
+  }
+
   async makeUser(adminToken, username, role) {
     const r = await this.api('POST', '/api/v1/users', {username, password: username + '-password', role}, adminToken);
     check(r.status === 201, r);

@@ -30,7 +30,7 @@ await run(async (server) => {
     text: 'Sáng mai, xã tổ chức tiêm phòng cho gia súc, gia cầm tại nhà văn hoá các thôn.', communes: ['quang-phu'], repeat: 100}, eva);
   check(b.status === 202, b);
   await server.rendered(b.json.id, eva);
-  check((await server.api('POST', `/api/v1/bulletins/${b.json.id}/approve`, {}, anh)).status === 200, 'approve');
+  check((await server.approve(b.json.id, anh)).status === 200, 'approve');
 
   const problems = [];
   const {ctx, close} = await launch(pw);

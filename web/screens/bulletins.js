@@ -173,7 +173,7 @@ export function render(view, ctx) {
 
     const actions = [];
     if (can.approve(me.role) && b.status === 'pending' && !mine) {
-      actions.push(h('button', {class: 'primary', id: 'approve', onclick: () => act(b, 'approve')}, t('bul.approve')));
+      actions.push(h('button', {class: 'primary', id: 'approve', onclick: () => act(b, 'approve', {audio_hash: b.audio_hash})}, t('bul.approve')));
       actions.push(h('button', {class: 'danger', id: 'reject', onclick: () => reject(b)}, t('bul.reject')));
     }
     const canWithdraw = ['draft', 'rendering', 'pending', 'failed', 'approved'].includes(b.status) &&
