@@ -53,7 +53,8 @@ static sf_count_t vio_tell(void *u)
     return ((struct memfile *)u)->pos;
 }
 
-int lc_decode_mem(const void *data, size_t len, struct lc_pcm *out, struct lc_err *err)
+int lc_decode_mem(const void *data, size_t len, double max_s, struct lc_pcm *out,
+                  struct lc_err *err)
 {
     SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
     struct memfile m = {data, (sf_count_t)len, 0};
@@ -77,6 +78,15 @@ int lc_decode_mem(const void *data, size_t len, struct lc_pcm *out, struct lc_er
                         info.samplerate);
         goto out;
     }
+    /* The length the header announces is refused before anything is decoded (20 hours of
+     * silence in an 11 MB FLAC must not become 3 GB of samples); a length it does not announce is
+     * bounded while decoding, below. */
+    double limit = max_s > 0 ? max_s * info.samplerate : 0;
+    if (limit > 0 && info.frames > 0 && info.frames != SF_COUNT_MAX && (double)info.frames > limit) {
+        rc = lc_err_set(err, -EFBIG, "the recording lasts %.0f s; a bulletin lasts at most %.0f s",
+                        (double)info.frames / info.samplerate, max_s);
+        goto out;
+    }
     /* Float reads of integer formats come back in [-1, 1). */
     sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
     enum { CHUNK = 4096 };
@@ -98,6 +108,11 @@ int lc_decode_mem(const void *data, size_t len, struct lc_pcm *out, struct lc_er
         }
         if (lc_pcm_append(&tmp, mono, (size_t)got) < 0) {
             rc = lc_err_set(err, -ENOMEM, "out of memory");
+            goto out;
+        }
+        if (limit > 0 && (double)tmp.n > limit) {
+            rc = lc_err_set(err, -EFBIG, "the recording lasts more than %.0f s, the longest a "
+                            "bulletin may last", max_s);
             goto out;
         }
     }

@@ -13,7 +13,11 @@
 #include "codecs/pcm.h"
 
 /* Decodes data[0..len) into *out (zeroed by caller) at the file's own rate. Data that libsndfile
- * cannot read, or that holds no samples, is -EINVAL with a message. */
-int lc_decode_mem(const void *data, size_t len, struct lc_pcm *out, struct lc_err *err);
+ * cannot read, or that holds no samples, is -EINVAL with a message. Audio longer than max_s
+ * seconds (0: no bound) is -EFBIG with a message: refused from the header's length before
+ * decoding when the header has one, else as soon as the decoded samples pass it, so memory never
+ * grows past the bound. */
+int lc_decode_mem(const void *data, size_t len, double max_s, struct lc_pcm *out,
+                  struct lc_err *err);
 
 #endif

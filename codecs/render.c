@@ -83,6 +83,8 @@ int lc_render_opts_resolve(struct lc_render_opts *o, struct lc_err *err)
         o->loudness_lufs = LC_RENDER_DEFAULT_LUFS;
     if (o->ceiling_dbtp == 0)
         o->ceiling_dbtp = LC_RENDER_DEFAULT_CEILING_DBTP;
+    if (o->max_s <= 0)
+        o->max_s = LC_RENDER_DEFAULT_MAX_S;
     int rc = lc_tts_check_voice(o->voice, err);
     if (rc < 0)
         return rc;
@@ -460,7 +462,7 @@ int lc_render_text(struct lc_renderer *r, const struct lc_render_opts *opts,
     rc = lc_normalize(lex, text, len, &spoken, err);
     if (rc < 0)
         return rc;
-    rc = lc_tts_speak(r->tts, o.voice, o.rate_wpm, spoken, &pcm, err);
+    rc = lc_tts_speak(r->tts, o.voice, o.rate_wpm, spoken, o.max_s, &pcm, err);
     free(spoken);
     if (rc < 0) {
         lc_pcm_free(&pcm);
@@ -477,7 +479,7 @@ int lc_render_audio(struct lc_renderer *r, const struct lc_render_opts *opts, co
     int rc = lc_render_opts_resolve(&o, err);
     if (rc < 0)
         return rc;
-    rc = lc_decode_mem(data, len, &pcm, err);
+    rc = lc_decode_mem(data, len, o.max_s, &pcm, err);
     if (rc < 0)
         return rc;
     return render_pcm(r, &o, &pcm, out, err);

@@ -32,6 +32,7 @@ struct lc_lexicon;
 #define LC_RENDER_DEFAULT_COMPLEXITY 10
 #define LC_RENDER_DEFAULT_LUFS (-16.0)
 #define LC_RENDER_DEFAULT_CEILING_DBTP (-1.0)
+#define LC_RENDER_DEFAULT_MAX_S (30 * 60.0)   /* a bulletin lasts at most 30 minutes */
 
 /* Zero or negative fields mean "the default" (except loudness_lufs: 0 means default too, since
  * 0 LUFS is never a sensible target). */
@@ -43,6 +44,8 @@ struct lc_render_opts {
     double loudness_lufs;   /* integrated loudness target, -40..-5 */
     double ceiling_dbtp;    /* true-peak ceiling of the decoded output */
     const char *title;      /* OpusTags TITLE; NULL for none */
+    double max_s;           /* the longest bulletin, in seconds (0 = the default, 30 minutes):
+                             * longer speech or recordings are -EFBIG, stopped as they pass it */
 };
 
 /* Fills every unset field of o with its default and checks ranges; an out-of-range field or an

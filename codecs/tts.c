@@ -25,6 +25,9 @@ struct request {
     struct lc_err *err;
     int done;
     int oom;  /* set by the callback if an append failed */
+    size_t max_samples;     /* 0: no bound; past it the synthesis is aborted (too_long) */
+    double max_s;
+    int too_long;
     pthread_cond_t cv;
 };
 
@@ -61,6 +64,10 @@ static int on_samples(short *wav, int n, espeak_EVENT *events)
         req->oom = 1;
         return 1; /* abort synthesis */
     }
+    if (req->max_samples && req->out->n > req->max_samples) {
+        req->too_long = 1;
+        return 1; /* abort: memory never grows past the bound */
+    }
     return 0;
 }
 
@@ -72,11 +79,15 @@ static void speak(struct lc_tts *t, struct request *req)
     }
     espeak_SetParameter(espeakRATE, req->rate_wpm, 0);
     req->out->rate = t->rate;
+    req->max_samples = req->max_s > 0 ? (size_t)(req->max_s * t->rate) + req->out->n : 0;
     size_t len = strlen(req->text) + 1;
     espeak_ERROR e = espeak_Synth(req->text, len, 0, POS_CHARACTER, 0,
                                   espeakCHARS_UTF8 | espeakENDPAUSE, NULL, req);
     if (req->oom)
         req->rc = lc_err_set(req->err, -ENOMEM, "out of memory during synthesis");
+    else if (req->too_long)
+        req->rc = lc_err_set(req->err, -EFBIG, "the text would be spoken for more than %.0f s, "
+                             "the longest a bulletin may last: shorten it", req->max_s);
     else if (e != EE_OK)
         req->rc = lc_err_set(req->err, -EIO, "espeak-ng failed to synthesise (error %d)", (int)e);
     else if (req->out->n == 0)
@@ -169,7 +180,7 @@ void lc_tts_close(struct lc_tts *t)
 }
 
 int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
-                 struct lc_pcm *out, struct lc_err *err)
+                 double max_s, struct lc_pcm *out, struct lc_err *err)
 {
     int rc = lc_tts_check_voice(voice, err);
     if (rc < 0)
@@ -185,6 +196,7 @@ int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *
 
     struct request req = {
         .voice = voice, .rate_wpm = rate_wpm, .text = text, .out = out, .err = err,
+        .max_s = max_s,
     };
     pthread_cond_init(&req.cv, NULL);
     pthread_mutex_lock(&t->mu);

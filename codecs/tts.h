@@ -26,8 +26,9 @@ void lc_tts_close(struct lc_tts *t);
 
 /* Speaks UTF-8 text with voice at rate_wpm into out (appended; out->rate is set to the
  * synthesiser's rate, 22050 Hz). Lines of text are spoken with espeak-ng's punctuation pauses.
- * Empty text or an unknown voice is -EINVAL with a message. */
+ * Empty text or an unknown voice is -EINVAL with a message. Speech longer than max_s seconds
+ * (0: no bound) is -EFBIG with a message: the synthesis is stopped as it passes the bound. */
 int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
-                 struct lc_pcm *out, struct lc_err *err);
+                 double max_s, struct lc_pcm *out, struct lc_err *err);
 
 #endif

@@ -48,6 +48,7 @@ static const struct key keys[] = {
     {"audio", "loudness_lufs", T_DOUBLE, F(loudness_lufs), -40, -5, "EBU R128 target"},
     {"audio", "lexicon", T_STR, F(lexicon), 0, 0, "the station's lexicon (TSV)"},
     {"audio", "render_workers", T_INT, F(render_workers), 1, 64, "bulletins rendered at once"},
+    {"audio", "max_bulletin_s", T_INT, F(max_bulletin_s), 10, 4 * 3600, "the longest bulletin, in seconds"},
     {"stream", "burst_s", T_INT, F(stream_burst_s), 0, 30, "audio sent at once to a receiver joining on air"},
     {"stream", "backlog_s", T_INT, F(stream_backlog_s), 2, 600, "unsent audio past which a receiver is dropped"},
     {"stream", "page_ms", T_INT, F(stream_page_ms), 100, 2000, "audio per Ogg page (multiple of 20)"},
@@ -83,6 +84,7 @@ void lc_config_defaults(struct lc_config *c)
     c->bitrate_kbps = 24;
     c->loudness_lufs = -16;
     c->render_workers = 2;
+    c->max_bulletin_s = 1800;
     c->stream_burst_s = 3;
     c->stream_backlog_s = 10;
     c->stream_page_ms = 1000;

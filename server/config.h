@@ -34,6 +34,7 @@ struct lc_config {
     double loudness_lufs;
     char lexicon[PATH_MAX];   /* "" = built-in lexicon only */
     int render_workers;
+    int max_bulletin_s;
     /* [stream] (issue 6, server/stream/stream.h) */
     int stream_burst_s;              /* audio sent at once to a receiver joining on air */
     int stream_backlog_s;            /* unsent audio past which a receiver is dropped */

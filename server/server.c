@@ -379,9 +379,9 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         goto out;
     struct lc_bulletins_deps bd = {
         .loop = &s->loop, .store = app->store, .render_pool = app->render_pool,
-        .renderer = app->renderer,
-        .lexicon = app->lexicon, .audio_dir = app->audio_dir, .bitrate_kbps = cfg->bitrate_kbps,
-        .loudness_lufs = cfg->loudness_lufs, .renders_ok = &app->metrics.renders_ok,
+        .renderer = app->renderer, .lexicon = app->lexicon, .audio_dir = app->audio_dir,
+        .bitrate_kbps = cfg->bitrate_kbps, .loudness_lufs = cfg->loudness_lufs,
+        .max_bulletin_s = cfg->max_bulletin_s, .renders_ok = &app->metrics.renders_ok,
         .renders_failed = &app->metrics.renders_failed,
         .render_seconds = &app->metrics.render_seconds};
     if ((rc = lc_bulletins_open(&app->bulletins, &bd)) < 0) {

@@ -142,7 +142,9 @@ static void upload_done(const struct lc_render_out *out, int cancelled, void *ar
     }
     count(u->b, out);
     if (out->rc < 0) {
-        if (out->rc == -EINVAL || out->rc == -ENODATA)
+        if (out->rc == -EFBIG)
+            lc_reply_error(req, 422, "invalid", "%s", lc_err_msg(out->err));
+        else if (out->rc == -EINVAL || out->rc == -ENODATA)
             lc_reply_error(req, 415, "unsupported_media",
                            "the upload is not audio loacast can read (WAV, FLAC, Ogg, MP3): %s",
                            lc_err_msg(out->err));

@@ -31,6 +31,7 @@ struct render_job {
     char voice[32];
     int rate, bitrate;
     double lufs;
+    double max_s;
     char audio_dir[PATH_MAX];
     lc_render_done_cb done;
     void *arg;
@@ -54,7 +55,7 @@ static void on_work(struct lc_job *job)
     struct render_job *j = (struct render_job *)job;
     struct lc_render_opts o = {.voice = j->voice, .rate_wpm = j->rate, .bitrate_kbps = j->bitrate,
                                .complexity = LC_RENDER_DEFAULT_COMPLEXITY,
-                               .loudness_lufs = j->lufs, .title = j->title};
+                               .loudness_lufs = j->lufs, .title = j->title, .max_s = j->max_s};
     struct lc_rendered out = {0};
     uint64_t t0 = uv_hrtime();
     j->rc = lc_render_opts_resolve(&o, &j->err);
@@ -105,6 +106,7 @@ int lc_bulletins_render(struct lc_bulletins *b, const struct lc_render_in *in, b
     j->rate = in->rate_wpm;
     j->bitrate = b->bitrate_kbps;
     j->lufs = b->loudness_lufs;
+    j->max_s = b->max_bulletin_s;
     snprintf(j->audio_dir, sizeof j->audio_dir, "%s", b->audio_dir);
     j->done = done;
     j->arg = arg;

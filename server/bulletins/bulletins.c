@@ -42,6 +42,7 @@ int lc_bulletins_open(struct lc_bulletins **out, const struct lc_bulletins_deps 
     b->lexicon = d->lexicon;
     b->bitrate_kbps = d->bitrate_kbps;
     b->loudness_lufs = d->loudness_lufs;
+    b->max_bulletin_s = d->max_bulletin_s;
     b->renders_ok = d->renders_ok;
     b->renders_failed = d->renders_failed;
     b->render_seconds = d->render_seconds;

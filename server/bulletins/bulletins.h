@@ -69,6 +69,7 @@ struct lc_bulletins_deps {
     const char *audio_dir;              /* copied */
     int bitrate_kbps;                   /* Opus bitrate of rendered audio */
     double loudness_lufs;               /* loudness target of rendered audio */
+    int max_bulletin_s;                 /* longer speech or recordings fail (render: -EFBIG) */
     /* Where bulletin renders are counted (the server's metrics); each may be NULL. */
     uint64_t *renders_ok, *renders_failed;
     double *render_seconds;

@@ -30,6 +30,7 @@ struct lc_bulletins {
     const struct lc_lexicon *lexicon;
     int bitrate_kbps;
     double loudness_lufs;
+    int max_bulletin_s;
     uint64_t *renders_ok, *renders_failed;
     double *render_seconds;
     char audio_dir[PATH_MAX];

@@ -294,13 +294,26 @@ out:
     json_decref(body);
 }
 
+void lc_registry_on_revoke(struct lc_registry *reg, lc_cluster_revoked_cb cb, void *ctx)
+{
+    reg->revoked = cb;
+    reg->revoked_ctx = ctx;
+}
+
+/* Tells the listener (if any) that cluster's credentials ended. */
+static void revoked(struct lc_registry *reg, const char *cluster, const char *why)
+{
+    if (reg->revoked != NULL)
+        reg->revoked(reg->revoked_ctx, cluster, why);
+}
+
 static void delete_cluster(struct lc_req *req, void *ctx)
 {
     struct lc_registry *reg = ctx;
     lc_res_delete(req, reg->d.store, &clusters, req->params[0]);
     /* Gone (the delete committed): its open stream ends now. */
     if (lc_cluster_check_token(reg->d.store, req->params[0], "") == -ENOENT)
-        lc_registry_revoked(reg, req->params[0], "the cluster was deleted");
+        revoked(reg, req->params[0], "the cluster was deleted");
 }
 
 /* POST /api/v1/clusters/{id}/token: a new token (w->arg), the old one stops working at once. */
@@ -337,7 +350,7 @@ static void post_token(struct lc_req *req, void *ctx)
     /* The new token is the cluster's (the change committed): a stream opened with the old one
      * ends now, and the box must come back with the new one. */
     if (lc_cluster_check_token(reg->d.store, req->params[0], token) == 0)
-        lc_registry_revoked(reg, req->params[0], "its token was rotated");
+        revoked(reg, req->params[0], "its token was rotated");
     sodium_memzero(token, sizeof token);
 }
 

@@ -12,18 +12,6 @@ int lc_registry_open(struct lc_registry **out, const struct lc_registry_deps *de
     return 0;
 }
 
-void lc_registry_on_revoke(struct lc_registry *reg, lc_cluster_revoked_cb cb, void *ctx)
-{
-    reg->revoked = cb;
-    reg->revoked_ctx = ctx;
-}
-
-void lc_registry_revoked(struct lc_registry *reg, const char *cluster, const char *why)
-{
-    if (reg->revoked != NULL)
-        reg->revoked(reg->revoked_ctx, cluster, why);
-}
-
 void lc_registry_free(struct lc_registry *reg)
 {
     free(reg);

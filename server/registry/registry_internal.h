@@ -14,8 +14,6 @@ struct lc_registry {
     void *revoked_ctx;
 };
 
-/* Tells the listener (if any) that cluster's credentials ended. */
-void lc_registry_revoked(struct lc_registry *reg, const char *cluster, const char *why);
 
 /* The writers' roles. */
 #define LC_REGISTRY_WRITERS (LC_ROLE_ADMIN | LC_ROLE_OPERATOR)

@@ -35,9 +35,9 @@ int main(void)
 
     const char junk[] = "this is a text file, not a recording\n";
     struct lc_pcm d = {0};
-    CHECK(lc_decode_mem(junk, sizeof junk, &d, &err) == -EINVAL);
+    CHECK(lc_decode_mem(junk, sizeof junk, 0, &d, &err) == -EINVAL);
     CHECK(strstr(err.msg, "not audio") != NULL);
-    CHECK(lc_decode_mem(junk, 0, &d, &err) == -EINVAL);
+    CHECK(lc_decode_mem(junk, 0, 0, &d, &err) == -EINVAL);
     CHECK(d.n == 0);
 
     lc_pcm_free(&in);

@@ -16,7 +16,7 @@ struct req {
 static void *speak_thread(void *arg)
 {
     struct req *r = arg;
-    r->rc = lc_tts_speak(tts, r->voice, 150, "Xin chào bà con. Hôm nay trời nắng.", &r->pcm, NULL);
+    r->rc = lc_tts_speak(tts, r->voice, 150, "Xin chào bà con. Hôm nay trời nắng.", 0, &r->pcm, NULL);
     return NULL;
 }
 
@@ -26,22 +26,22 @@ int main(void)
     CHECK(lc_tts_open(&tts, &err) == 0);
 
     struct lc_pcm p = {0};
-    CHECK(lc_tts_speak(tts, "vi", 150, "Đài truyền thanh xã kính chào bà con.", &p, &err) == 0);
+    CHECK(lc_tts_speak(tts, "vi", 150, "Đài truyền thanh xã kính chào bà con.", 0, &p, &err) == 0);
     CHECK(p.rate == 22050);
     CHECKF(lc_pcm_seconds(&p) > 1.0 && lc_pcm_seconds(&p) < 6.0, "%.2f s", lc_pcm_seconds(&p));
 
     /* Faster speech is shorter. */
     struct lc_pcm fast = {0};
-    CHECK(lc_tts_speak(tts, "vi", 300, "Đài truyền thanh xã kính chào bà con.", &fast, &err) == 0);
+    CHECK(lc_tts_speak(tts, "vi", 300, "Đài truyền thanh xã kính chào bà con.", 0, &fast, &err) == 0);
     CHECK(fast.n < p.n * 3 / 4);
 
     /* Errors. */
     struct lc_pcm q = {0};
-    CHECK(lc_tts_speak(tts, "en", 150, "hello", &q, &err) == -EINVAL);
+    CHECK(lc_tts_speak(tts, "en", 150, "hello", 0, &q, &err) == -EINVAL);
     CHECK(strstr(err.msg, "unknown voice 'en'") != NULL);
-    CHECK(lc_tts_speak(tts, "vi", 150, "  \n\t ", &q, &err) == -EINVAL);
+    CHECK(lc_tts_speak(tts, "vi", 150, "  \n\t ", 0, &q, &err) == -EINVAL);
     CHECK(strstr(err.msg, "empty") != NULL);
-    CHECK(lc_tts_speak(tts, "vi", 20, "Xin chào", &q, &err) == -EINVAL);
+    CHECK(lc_tts_speak(tts, "vi", 20, "Xin chào", 0, &q, &err) == -EINVAL);
     CHECK(q.n == 0);
 
     /* Six threads, three voices, at once: each gets its own whole utterance. */
