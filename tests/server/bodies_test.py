@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lcserver import Server, check, wait_for, wav_bytes  # noqa: E402
+from lcserver import Server, check, rss_kb, wait_for, wav_bytes  # noqa: E402
 
 CONFIG = """
 [limits]
@@ -26,14 +26,6 @@ max_bodies_bytes = 2000000
 body_timeout_ms = 20000
 idle_timeout_ms = 1500
 """
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def read_answer(sock, timeout=10):

@@ -10,20 +10,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lcserver import Server, check, wav_bytes  # noqa: E402
+from lcserver import Server, check, rss_kb, wav_bytes  # noqa: E402
 
 CONFIG = """
 [audio]
 max_bulletin_s = 60
 """
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def main():

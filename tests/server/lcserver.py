@@ -245,6 +245,15 @@ def wav_bytes(seconds=1.0, rate=16000, freq=440.0):
     return buf.getvalue()
 
 
+def rss_kb(pid):
+    """The resident memory of process pid, in kB (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
