@@ -7,6 +7,7 @@
 #include "codecs/pool.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -112,7 +113,8 @@ void lc_pool_batch_destroy(struct lc_pool_batch *b)
     pthread_mutex_destroy(&b->mu);
 }
 
-int lc_pool_submit(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn, void *arg)
+static int submit(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn, void *arg,
+                  bool first)
 {
     struct job *j = malloc(sizeof *j);
     if (j == NULL)
@@ -125,14 +127,30 @@ int lc_pool_submit(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn
     b->pending++;
     pthread_mutex_unlock(&b->mu);
     pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = j;
-    else
+    if (first) {
+        j->next = p->head;
         p->head = j;
-    p->tail = j;
+        if (p->tail == NULL)
+            p->tail = j;
+    } else if (p->tail) {
+        p->tail->next = j;
+        p->tail = j;
+    } else {
+        p->head = p->tail = j;
+    }
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->mu);
     return 0;
+}
+
+int lc_pool_submit(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn, void *arg)
+{
+    return submit(p, b, fn, arg, false);
+}
+
+int lc_pool_submit_first(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn, void *arg)
+{
+    return submit(p, b, fn, arg, true);
 }
 
 void lc_pool_batch_wait(struct lc_pool_batch *b)

@@ -29,6 +29,9 @@ void lc_pool_batch_init(struct lc_pool_batch *b);
 void lc_pool_batch_destroy(struct lc_pool_batch *b);
 /* Queues fn(arg) as part of batch b. -ENOMEM leaves nothing queued. */
 int lc_pool_submit(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn, void *arg);
+/* The same, ahead of every job waiting (an emergency's render does not wait behind long ones). */
+int lc_pool_submit_first(struct lc_pool *p, struct lc_pool_batch *b, lc_pool_job_cb fn,
+                         void *arg);
 /* Waits until every job of b has returned. */
 void lc_pool_batch_wait(struct lc_pool_batch *b);
 

@@ -244,13 +244,15 @@ static void on_encode_job(void *arg)
 }
 
 /* Runs fn on every segment on the pool and waits; the first failure's code, or 0. */
-static int run_phase(struct lc_renderer *r, struct segment *segs, size_t k, lc_pool_job_cb fn)
+static int run_phase(struct lc_renderer *r, struct segment *segs, size_t k, lc_pool_job_cb fn,
+                     bool urgent)
 {
     struct lc_pool_batch batch;
     int rc = 0;
     lc_pool_batch_init(&batch);
     for (size_t i = 0; i < k && rc == 0; i++)
-        rc = lc_pool_submit(r->pool, &batch, fn, &segs[i]);
+        rc = urgent ? lc_pool_submit_first(r->pool, &batch, fn, &segs[i])
+                    : lc_pool_submit(r->pool, &batch, fn, &segs[i]);
     lc_pool_batch_wait(&batch);
     lc_pool_batch_destroy(&batch);
     for (size_t i = 0; i < k && rc == 0; i++)
@@ -356,7 +358,7 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
         meters[i] = segs[i].meter;
     }
 
-    rc = run_phase(r, segs, nseg, on_measure_job);
+    rc = run_phase(r, segs, nseg, on_measure_job, o->urgent);
     if (rc < 0) {
         lc_err_set(err, rc, "loudness measurement failed");
         goto out;
@@ -379,7 +381,7 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
     for (int pass = 0; pass < LOUDNESS_PASSES; pass++) {
         for (size_t i = 0; i < nseg; i++)
             segs[i].gain = pow(10.0, gain_db / 20.0);
-        rc = run_phase(r, segs, nseg, on_limit_job);
+        rc = run_phase(r, segs, nseg, on_limit_job, o->urgent);
         if (rc < 0) {
             lc_err_set(err, rc, "loudness measurement failed");
             goto out;
@@ -398,7 +400,7 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
         gain_db += miss / slope;
     }
 
-    rc = run_phase(r, segs, nseg, on_encode_job);
+    rc = run_phase(r, segs, nseg, on_encode_job, o->urgent);
     if (rc < 0) {
         for (size_t i = 0; i < nseg; i++)
             if (segs[i].rc < 0 && err) {
@@ -462,7 +464,8 @@ int lc_render_text(struct lc_renderer *r, const struct lc_render_opts *opts,
     rc = lc_normalize(lex, text, len, &spoken, err);
     if (rc < 0)
         return rc;
-    rc = lc_tts_speak(r->tts, o.voice, o.rate_wpm, spoken, o.max_s, &pcm, err);
+    rc = (o.urgent ? lc_tts_speak_first : lc_tts_speak)(r->tts, o.voice, o.rate_wpm, spoken, o.max_s,
+                                                        &pcm, err);
     free(spoken);
     if (rc < 0) {
         lc_pcm_free(&pcm);

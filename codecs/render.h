@@ -17,6 +17,7 @@
 #ifndef LC_CODECS_RENDER_H
 #define LC_CODECS_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ struct lc_render_opts {
     const char *title;      /* OpusTags TITLE; NULL for none */
     double max_s;           /* the longest bulletin, in seconds (0 = the default, 30 minutes):
                              * longer speech or recordings are -EFBIG, stopped as they pass it */
+    bool urgent;            /* an emergency: its synthesis and encoding go ahead of every other
+                             * render's waiting work */
 };
 
 /* Fills every unset field of o with its default and checks ranges; an out-of-range field or an

@@ -10,6 +10,7 @@
 
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +80,6 @@ static void speak(struct lc_tts *t, struct request *req)
     }
     espeak_SetParameter(espeakRATE, req->rate_wpm, 0);
     req->out->rate = t->rate;
-    req->max_samples = req->max_s > 0 ? (size_t)(req->max_s * t->rate) + req->out->n : 0;
     size_t len = strlen(req->text) + 1;
     espeak_ERROR e = espeak_Synth(req->text, len, 0, POS_CHARACTER, 0,
                                   espeakCHARS_UTF8 | espeakENDPAUSE, NULL, req);
@@ -90,8 +90,6 @@ static void speak(struct lc_tts *t, struct request *req)
                              "the longest a bulletin may last: shorten it", req->max_s);
     else if (e != EE_OK)
         req->rc = lc_err_set(req->err, -EIO, "espeak-ng failed to synthesise (error %d)", (int)e);
-    else if (req->out->n == 0)
-        req->rc = lc_err_set(req->err, -ENODATA, "espeak-ng produced no audio for this text");
     else
         req->rc = 0;
 }
@@ -179,8 +177,32 @@ void lc_tts_close(struct lc_tts *t)
     free(t);
 }
 
-int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
-                 double max_s, struct lc_pcm *out, struct lc_err *err)
+/* Queues req (at the head when first) and waits for the synthesis thread to run it. */
+static int queue_and_wait(struct lc_tts *t, struct request *req, bool first)
+{
+    pthread_cond_init(&req->cv, NULL);
+    pthread_mutex_lock(&t->mu);
+    if (first) {
+        req->next = t->head;
+        t->head = req;
+        if (t->tail == NULL)
+            t->tail = req;
+    } else if (t->tail) {
+        t->tail->next = req;
+        t->tail = req;
+    } else {
+        t->head = t->tail = req;
+    }
+    pthread_cond_signal(&t->work);
+    while (!req->done)
+        pthread_cond_wait(&req->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+    pthread_cond_destroy(&req->cv);
+    return req->rc;
+}
+
+static int speak_queued(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
+                        double max_s, bool first, struct lc_pcm *out, struct lc_err *err)
 {
     int rc = lc_tts_check_voice(voice, err);
     if (rc < 0)
@@ -194,21 +216,42 @@ int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *
         return lc_err_set(err, -EINVAL, "speaking rate %d is outside 80..450 words per minute",
                           rate_wpm);
 
-    struct request req = {
-        .voice = voice, .rate_wpm = rate_wpm, .text = text, .out = out, .err = err,
-        .max_s = max_s,
-    };
-    pthread_cond_init(&req.cv, NULL);
-    pthread_mutex_lock(&t->mu);
-    if (t->tail)
-        t->tail->next = &req;
-    else
-        t->head = &req;
-    t->tail = &req;
-    pthread_cond_signal(&t->work);
-    while (!req.done)
-        pthread_cond_wait(&req.cv, &t->mu);
-    pthread_mutex_unlock(&t->mu);
-    pthread_cond_destroy(&req.cv);
-    return req.rc;
+    /* The text goes to the synthesis thread a chunk of lines at a time (about CHUNK bytes), so
+     * that an urgent request waits for one chunk of another's text at most, not for all of it. */
+    enum { CHUNK = 2000 };
+    size_t base = out->n;
+    size_t limit = max_s > 0 ? base + (size_t)(max_s * t->rate) : 0;
+    rc = 0;
+    for (const char *c = text; rc == 0 && *c;) {
+        size_t n = strlen(c);
+        if (n > CHUNK) {
+            const char *nl = strchr(c + CHUNK, '\n');
+            n = nl ? (size_t)(nl - c) + 1 : n;
+        }
+        char *chunk = strndup(c, n);
+        if (chunk == NULL)
+            return lc_err_set(err, -ENOMEM, "out of memory");
+        c += n;
+        struct request req = {
+            .voice = voice, .rate_wpm = rate_wpm, .text = chunk, .out = out, .err = err,
+            .max_s = max_s, .max_samples = limit,
+        };
+        rc = queue_and_wait(t, &req, first);
+        free(chunk);
+    }
+    if (rc == 0 && out->n == base)
+        rc = lc_err_set(err, -ENODATA, "espeak-ng produced no audio for this text");
+    return rc;
+}
+
+int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
+                 double max_s, struct lc_pcm *out, struct lc_err *err)
+{
+    return speak_queued(t, voice, rate_wpm, text, max_s, false, out, err);
+}
+
+int lc_tts_speak_first(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
+                       double max_s, struct lc_pcm *out, struct lc_err *err)
+{
+    return speak_queued(t, voice, rate_wpm, text, max_s, true, out, err);
 }

@@ -30,5 +30,8 @@ void lc_tts_close(struct lc_tts *t);
  * (0: no bound) is -EFBIG with a message: the synthesis is stopped as it passes the bound. */
 int lc_tts_speak(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
                  double max_s, struct lc_pcm *out, struct lc_err *err);
+/* The same, ahead of every request waiting (an emergency). */
+int lc_tts_speak_first(struct lc_tts *t, const char *voice, int rate_wpm, const char *text,
+                       double max_s, struct lc_pcm *out, struct lc_err *err);
 
 #endif

@@ -40,6 +40,7 @@ struct app {
     struct lc_http *http;
     struct lc_workers *render_pool;    /* bulletin rendering (blocking lc_render_*) */
     struct lc_workers *auth_pool;      /* Argon2id hashing and verification */
+    struct lc_workers *urgent_pool;    /* emergencies' renders: one thread, never busy with others */
     struct lc_renderer *renderer;
     struct lc_lexicon *lexicon;
     struct lc_accounts *accounts;   /* users, login, audit (server/accounts/accounts.h) */
@@ -216,6 +217,8 @@ static void stop_modules(struct app *app)
     app->render_pool = NULL;
     lc_workers_close(app->auth_pool);
     app->auth_pool = NULL;
+    lc_workers_close(app->urgent_pool);
+    app->urgent_pool = NULL;
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
@@ -346,7 +349,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     }
     loop_ok = true;
     if ((rc = lc_workers_open(&app->render_pool, &s->loop, cfg->render_workers)) < 0 ||
-        (rc = lc_workers_open(&app->auth_pool, &s->loop, 2)) < 0) {
+        (rc = lc_workers_open(&app->auth_pool, &s->loop, 2)) < 0 ||
+        (rc = lc_workers_open(&app->urgent_pool, &s->loop, 1)) < 0) {
         lc_err_set(err, rc, "cannot start worker threads");
         goto out;
     }
@@ -379,7 +383,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         goto out;
     struct lc_bulletins_deps bd = {
         .loop = &s->loop, .store = app->store, .render_pool = app->render_pool,
-        .renderer = app->renderer, .lexicon = app->lexicon, .audio_dir = app->audio_dir,
+        .urgent_pool = app->urgent_pool, .renderer = app->renderer, .lexicon = app->lexicon, .audio_dir = app->audio_dir,
         .bitrate_kbps = cfg->bitrate_kbps, .loudness_lufs = cfg->loudness_lufs,
         .max_bulletin_s = cfg->max_bulletin_s, .renders_ok = &app->metrics.renders_ok,
         .renders_failed = &app->metrics.renders_failed,

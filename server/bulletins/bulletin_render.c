@@ -32,6 +32,7 @@ struct render_job {
     int rate, bitrate;
     double lufs;
     double max_s;
+    bool urgent;                    /* an emergency: ahead of other renders' work in codecs */
     char audio_dir[PATH_MAX];
     lc_render_done_cb done;
     void *arg;
@@ -55,7 +56,8 @@ static void on_work(struct lc_job *job)
     struct render_job *j = (struct render_job *)job;
     struct lc_render_opts o = {.voice = j->voice, .rate_wpm = j->rate, .bitrate_kbps = j->bitrate,
                                .complexity = LC_RENDER_DEFAULT_COMPLEXITY,
-                               .loudness_lufs = j->lufs, .title = j->title, .max_s = j->max_s};
+                               .loudness_lufs = j->lufs, .title = j->title, .max_s = j->max_s,
+                               .urgent = j->urgent};
     struct lc_rendered out = {0};
     uint64_t t0 = uv_hrtime();
     j->rc = lc_render_opts_resolve(&o, &j->err);
@@ -107,11 +109,15 @@ int lc_bulletins_render(struct lc_bulletins *b, const struct lc_render_in *in, b
     j->bitrate = b->bitrate_kbps;
     j->lufs = b->loudness_lufs;
     j->max_s = b->max_bulletin_s;
+    j->urgent = first;
     snprintf(j->audio_dir, sizeof j->audio_dir, "%s", b->audio_dir);
     j->done = done;
     j->arg = arg;
-    int rc = first ? lc_workers_submit_first(b->render_pool, &j->job)
-                   : lc_workers_submit(b->render_pool, &j->job);
+    /* An emergency never waits for a render worker: it has its own (urgent_pool), and its
+     * synthesis and encoding go ahead of the other renders' waiting work. */
+    int rc = !first ? lc_workers_submit(b->render_pool, &j->job)
+             : b->urgent_pool ? lc_workers_submit_first(b->urgent_pool, &j->job)
+                              : lc_workers_submit_first(b->render_pool, &j->job);
     if (rc < 0)
         job_free(j);
     return rc;

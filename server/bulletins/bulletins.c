@@ -38,6 +38,7 @@ int lc_bulletins_open(struct lc_bulletins **out, const struct lc_bulletins_deps 
     b->loop = d->loop;
     b->store = d->store;
     b->render_pool = d->render_pool;
+    b->urgent_pool = d->urgent_pool;
     b->renderer = d->renderer;
     b->lexicon = d->lexicon;
     b->bitrate_kbps = d->bitrate_kbps;
@@ -59,7 +60,7 @@ void lc_bulletins_free(struct lc_bulletins *b)
 void lc_bulletins_stop(struct lc_bulletins *b)
 {
     if (b)
-        b->render_pool = NULL;
+        b->render_pool = b->urgent_pool = NULL;
 }
 
 /* ---- create -------------------------------------------------------------------------------- */

@@ -64,6 +64,8 @@ struct lc_bulletins_deps {
     uv_loop_t *loop;                    /* the preview's file reads go to its thread pool */
     struct lc_store *store;
     struct lc_workers *render_pool;     /* closed by the caller, after lc_bulletins_stop() */
+    struct lc_workers *urgent_pool;     /* reserved for emergencies (one thread), likewise; NULL:
+                                         * they go first on the render pool */
     struct lc_renderer *renderer;
     const struct lc_lexicon *lexicon;
     const char *audio_dir;              /* copied */

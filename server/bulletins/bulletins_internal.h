@@ -26,6 +26,7 @@ struct lc_bulletins {
     uv_loop_t *loop;
     struct lc_store *store;
     struct lc_workers *render_pool;     /* NULL once stopped */
+    struct lc_workers *urgent_pool;     /* NULL once stopped, or none */
     struct lc_renderer *renderer;
     const struct lc_lexicon *lexicon;
     int bitrate_kbps;
