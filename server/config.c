@@ -62,6 +62,7 @@ static const struct key keys[] = {
     {"coverage", "offline_after_s", T_INT, F(offline_after_s), 1, 366 * 86400, "a cluster not seen for this long is offline"},
     {"coverage", "unreached_sessions", T_INT, F(unreached_sessions), 1, 1000, "flag clusters reached in none of the last N sessions"},
     {"coverage", "retention_days", T_INT, F(retention_days), 1, 3650, "delivery rows kept this long"},
+    {"auth", "audit_days", T_INT, F(audit_days), 1, 3650, "audit entries kept this long"},
     {"schedules", "hold_s", T_INT, F(hold_s), 0, 600, "programme frozen, receivers held before a session"},
     {"schedules", "gap_ms", T_INT, F(gap_ms), 0, 60000, "silence between programme items"},
 };
@@ -98,6 +99,7 @@ void lc_config_defaults(struct lc_config *c)
     c->offline_after_s = 86400;
     c->unreached_sessions = 3;
     c->retention_days = 400;
+    c->audit_days = 730;
     c->gap_ms = 2000;
 }
 

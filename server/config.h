@@ -50,6 +50,7 @@ struct lc_config {
     int offline_after_s;             /* a cluster not seen for longer is offline */
     int unreached_sessions;          /* flagged when reached in none of the last N sessions */
     int retention_days;              /* delivery rows older than this are pruned */
+    int audit_days;                  /* audit entries older than this are pruned */
     /* [schedules] (issue 5) */
     int hold_s;                      /* receivers are held this long before a session */
     int gap_ms;                      /* silence between the items of a programme */

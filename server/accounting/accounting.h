@@ -53,6 +53,7 @@ struct lc_accounting_deps {
                                      * bump them through their own deps */
     struct lc_workers *render_pool; /* its queue length is shown; NULL: 0 */
     int retention_days;             /* [coverage] retention_days: older delivery rows go */
+    int audit_days;                 /* [auth] audit_days: older audit entries go */
 };
 
 /* Creates the handle in *out (freed with lc_accounting_free()); deps are copied. 0 or -ENOMEM. */

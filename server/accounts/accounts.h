@@ -93,5 +93,8 @@ void lc_token_hash(const char *token, char hex[LC_TOKEN_HASH_LEN]);
  * detail (may be NULL) is stolen. Returns 0 or -EIO. */
 int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor, const char *action,
              const char *target, json_t *detail);
+/* Retention: deletes at most batch audit entries older than cutoff (Unix s). Returns how many,
+ * or -EIO. */
+int lc_audit_prune(struct lc_store *store, int64_t cutoff, int batch);
 
 #endif

@@ -1,5 +1,5 @@
 """Bad input to the coverage and health routes gets a 4xx and changes nothing; roles; retention
-prunes old delivery rows in small batches at start and keeps recent ones."""
+prunes old delivery rows and old audit entries in small batches at start and keeps recent ones."""
 import json
 import os
 import sqlite3
@@ -77,6 +77,10 @@ def main():
         db.executemany("INSERT INTO deliveries (session, cluster, commune, session_start, session_end,"
                        " connected_at, disconnected_at, audio_s, programme_s, bytes, reconnections,"
                        " bulletins_whole, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        # audit entries older than [auth] audit_days (730) go too; the recent ones stay
+        recent_audit = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        db.executemany("INSERT INTO audit (at, actor, action, target) VALUES (?,?,?,?)",
+                       [(now - 800 * 86400, "ghost", "login_failed", "ghost")] * 1200)
         db.commit()
         db.close()
         s.start()
@@ -84,6 +88,9 @@ def main():
                  lambda: "pruning: %d rows left" % db_rows(s, "SELECT COUNT(*) FROM deliveries")[0][0],
                  interval=0.2)
         check(db_rows(s, "SELECT MIN(session_start) FROM deliveries")[0][0] == new, "a recent row was pruned")
+        wait_for(lambda: db_rows(s, "SELECT COUNT(*) FROM audit WHERE actor = 'ghost'")[0][0] == 0, 20,
+                 "old audit entries pruned", interval=0.2)
+        check(db_rows(s, "SELECT COUNT(*) FROM audit")[0][0] >= recent_audit, "recent audit pruned")
         s.stop()
     print("ok")
 
