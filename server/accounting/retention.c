@@ -37,14 +37,7 @@ int lc_retention_prune(struct lc_store *store, int64_t cutoff, int batch)
     static const char sql[] =
         "DELETE FROM deliveries WHERE (session, cluster) IN"
         " (SELECT session, cluster FROM deliveries WHERE session_start < ?1 LIMIT ?2)";
-    sqlite3_stmt *st = lc_store_stmt(store, sql);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, cutoff);
-    sqlite3_bind_int(st, 2, batch);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(sqlite3_db_handle(st)) : -EIO;
-    sqlite3_reset(st);
-    return rc;
+    return lc_store_prune(store, sql, cutoff, batch);
 }
 
 static void on_tick(uv_timer_t *t)

@@ -14,14 +14,7 @@ int lc_audit_prune(struct lc_store *store, int64_t cutoff, int batch)
 {
     static const char sql[] =
         "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 ORDER BY id LIMIT ?2)";
-    sqlite3_stmt *st = lc_store_stmt(store, sql);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, cutoff);
-    sqlite3_bind_int(st, 2, batch);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? lc_store_changes(store) : -EIO;
-    sqlite3_reset(st);
-    return rc;
+    return lc_store_prune(store, sql, cutoff, batch);
 }
 
 int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor, const char *action,

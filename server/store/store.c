@@ -213,6 +213,18 @@ int lc_store_tx(struct lc_store *s, lc_store_tx_fn fn, void *arg)
     return rc;
 }
 
+int lc_store_prune(struct lc_store *s, const char *sql, int64_t cutoff, int batch)
+{
+    sqlite3_stmt *st = lc_store_stmt(s, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, cutoff);
+    sqlite3_bind_int(st, 2, batch);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) : -EIO;
+    sqlite3_reset(st);
+    return rc;
+}
+
 int lc_store_changes(struct lc_store *s)
 {
     return sqlite3_changes(s->db);

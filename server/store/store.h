@@ -56,6 +56,10 @@ int lc_store_tx(struct lc_store *s, lc_store_tx_fn fn, void *arg);
 
 /* Number of rows the last statement changed; rowid of the last insert. */
 int lc_store_changes(struct lc_store *s);
+
+/* Retention: runs sql, a DELETE of at most ?2 rows older than ?1, with cutoff and batch bound.
+ * Returns the rows deleted, or -EIO. */
+int lc_store_prune(struct lc_store *s, const char *sql, int64_t cutoff, int batch);
 int64_t lc_store_last_id(struct lc_store *s);
 
 /* Text of column i (never NULL: "" for NULL) and NULL-aware helpers. */
