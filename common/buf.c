@@ -64,3 +64,14 @@ unsigned char *lc_buf_steal(struct lc_buf *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+void *lc_grow(void *items, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = realloc(items, c * elem);
+    if (p != NULL)
+        *cap = c;
+    return p;
+}

@@ -24,4 +24,9 @@ void lc_buf_free(struct lc_buf *b);
 /* Hands the data to the caller (who frees it with free()) and empties b. */
 unsigned char *lc_buf_steal(struct lc_buf *b, size_t *len);
 
+/* Makes room for one more element in an array of n used elements of elem bytes each, *cap
+ * allocated (0: none yet, then `first` are allocated), doubling. Returns the array, moved or not,
+ * or NULL when out of memory (the old array is then untouched and still owned by the caller). */
+void *lc_grow(void *items, size_t n, size_t *cap, size_t elem, size_t first);
+
 #endif

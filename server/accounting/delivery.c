@@ -89,14 +89,10 @@ int lc_dlv_add(struct lc_dlv *d, uint64_t g0, uint64_t g1)
             return 0;
         }
     }
-    if (d->nrng == d->caprng) {
-        uint32_t cap = d->caprng ? d->caprng * 2 : 2;
-        struct lc_dlv_range *n = realloc(d->rng, cap * sizeof *n);
-        if (n == NULL)
-            return -ENOMEM;
-        d->rng = n;
-        d->caprng = cap;
-    }
+    struct lc_dlv_range *n = lc_grow(d->rng, d->nrng, &d->caprng, sizeof *n, 2);
+    if (n == NULL)
+        return -ENOMEM;
+    d->rng = n;
     d->rng[d->nrng++] = (struct lc_dlv_range){g0, g1};
     /* a new connection's burst may overlap what an earlier one got: sort and merge */
     qsort(d->rng, d->nrng, sizeof *d->rng, cmp_range);

@@ -73,7 +73,8 @@ struct lc_dlv {
     bool row;                       /* the row exists: later batches UPDATE it (cheaper) */
     bool whole_saved;               /* the row has the cached bulletins_whole text */
     struct lc_dlv_range *rng;
-    uint32_t nrng, caprng;
+    uint32_t nrng;
+    size_t caprng;
     double base_audio_s;            /* from before a restart */
     uint64_t base_bytes;
     int base_reconnections;

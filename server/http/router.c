@@ -9,6 +9,8 @@
 
 #include <http_parser.h>
 
+#include "common/buf.h"
+
 struct lc_router {
     struct lc_route *routes;
     size_t n, cap;
@@ -32,14 +34,10 @@ static int add(struct lc_router *r, const struct lc_route *rt)
 {
     if (rt->pattern[0] != '/' || rt->fn == NULL)
         return -EINVAL;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 32;
-        struct lc_route *p = realloc(r->routes, cap * sizeof *p);
-        if (p == NULL)
-            return -ENOMEM;
-        r->routes = p;
-        r->cap = cap;
-    }
+    struct lc_route *p = lc_grow(r->routes, r->n, &r->cap, sizeof *p, 32);
+    if (p == NULL)
+        return -ENOMEM;
+    r->routes = p;
     r->routes[r->n++] = *rt;
     return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+
 /* ---- segments ------------------------------------------------------------------------------ */
 
 /* Inserts seg at index at (taking over its clip reference). */
@@ -96,14 +98,10 @@ int lc_prog_interrupt(struct lc_prog *p, const struct lc_onair_item *items,
 
 static int add_airing(struct lc_prog *p, int64_t bulletin, uint64_t g0, uint64_t g1)
 {
-    if (p->nair == p->aircap) {
-        size_t cap = p->aircap ? p->aircap * 2 : 16;
-        struct lc_airing *n = realloc(p->air, cap * sizeof *n);
-        if (n == NULL)
-            return -ENOMEM;
-        p->air = n;
-        p->aircap = cap;
-    }
+    struct lc_airing *n = lc_grow(p->air, p->nair, &p->aircap, sizeof *n, 16);
+    if (n == NULL)
+        return -ENOMEM;
+    p->air = n;
     p->air[p->nair++] = (struct lc_airing){bulletin, g0, g1};
     return 0;
 }
