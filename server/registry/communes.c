@@ -24,20 +24,28 @@ static json_t *commune_json(sqlite3_stmt *st)
     "SELECT id, name, population, created_at,"                                                    \
     " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id) FROM communes"
 
-/* DELETE refuses while clusters or bulletins refer to the commune. */
+/* DELETE refuses while a session of the commune is on air (the scheduler's broadcasts, read),
+ * or while clusters or bulletins refer to it. */
 static int delete_check(struct lc_res_write *w)
 {
     static const char used[] =
         "SELECT (SELECT count(*) FROM clusters WHERE commune = ?1)"
-        " + (SELECT count(*) FROM bulletin_communes WHERE commune = ?1)";
+        " + (SELECT count(*) FROM bulletin_communes WHERE commune = ?1),"
+        " (SELECT count(*) FROM broadcasts WHERE commune = ?1 AND status = 'on_air')";
     sqlite3_stmt *st = lc_store_stmt(w->store, used);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
-    long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    bool row = sqlite3_step(st) == SQLITE_ROW;
+    long long n = row ? sqlite3_column_int64(st, 0) : -1;
+    long long on_air = row ? sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);
     if (n < 0)
         return -EIO;
+    if (on_air > 0) {
+        lc_reply_error(w->req, 409, "conflict", "a session of the commune is on air now");
+        return LC_ANSWERED;
+    }
     if (n > 0) {
         lc_reply_error(w->req, 409, "conflict",
                        "the commune still has clusters or bulletins; remove those first");

@@ -236,6 +236,40 @@ const struct lc_migration lc_migrations[] = {
     /* Who supplied a bulletin's audio (an upload's user; NULL for the server's speech of the
      * author's text): nobody approves audio they supplied. */
     {32, "bulletins.audio_by", "ALTER TABLE bulletins ADD COLUMN audio_by TEXT;"},
+    /* Session ids are never used twice: deliveries and coverage name sessions by id, and a
+     * deleted commune's last id taken again by another commune's session mixed their rows.
+     * AUTOINCREMENT needs the table made anew (same columns, same order, same indexes). */
+    {33, "broadcasts ids never reused",
+     "CREATE TABLE broadcasts_new ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  commune TEXT NOT NULL REFERENCES communes(id) ON DELETE CASCADE,"
+     "  kind TEXT NOT NULL CHECK (kind IN ('slot','adhoc','emergency')),"
+     "  start_at INTEGER NOT NULL,"
+     "  end_at INTEGER NOT NULL CHECK (end_at >= start_at),"
+     "  status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN"
+     "    ('scheduled','on_air','done','interrupted','missed')),"
+     "  programme TEXT,"
+     "  frozen_at INTEGER,"
+     "  aired_at_ms INTEGER,"
+     "  ended_at_ms INTEGER,"
+     "  host INTEGER,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL);"
+     "INSERT INTO broadcasts_new SELECT * FROM broadcasts;"
+     /* a commune deleted before this migration may have left higher ids in deliveries */
+     "INSERT INTO sqlite_sequence (name, seq) SELECT 'broadcasts_new',"
+     "  max(coalesce((SELECT max(id) FROM broadcasts), 0),"
+     "      coalesce((SELECT max(session) FROM deliveries), 0))"
+     "  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'broadcasts_new');"
+     "UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT max(session) FROM deliveries), 0))"
+     "  WHERE name = 'broadcasts_new';"
+     "DROP TABLE broadcasts;"
+     "ALTER TABLE broadcasts_new RENAME TO broadcasts;"
+     "CREATE UNIQUE INDEX broadcasts_slot ON broadcasts(commune, start_at) WHERE kind = 'slot';"
+     "CREATE INDEX broadcasts_commune ON broadcasts(commune, start_at);"
+     "CREATE INDEX broadcasts_status ON broadcasts(status);"
+     "CREATE INDEX broadcasts_start ON broadcasts(start_at);"
+     "CREATE INDEX broadcasts_host ON broadcasts(host) WHERE host IS NOT NULL;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];
