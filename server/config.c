@@ -44,6 +44,11 @@ static const struct key keys[] = {
     {"limits", "header_timeout_ms", T_INT, F(header_timeout_ms), 100, 600000, "headers complete within"},
     {"limits", "body_timeout_ms", T_INT, F(body_timeout_ms), 100, 600000, "body makes progress within"},
     {"limits", "idle_timeout_ms", T_INT, F(idle_timeout_ms), 100, 3600000, "idle keep-alive connection"},
+    {"limits", "min_body_rate", T_INT, F(min_body_rate), 0, 1 << 30, "bytes/s a request body must average (0: no overall deadline)"},
+    {"limits", "reserve_staff", T_INT, F(reserve_staff), 0, 100000, "connections only staff may take"},
+    {"limits", "reserve_receivers_percent", T_INT, F(reserve_receivers_percent), 0, 90, "of max_connections, kept from clients without a token"},
+    {"limits", "max_anonymous_per_address", T_INT, F(max_anonymous_per_address), 0, 1000000, "connections without a token per client address (0: no bound)"},
+    {"limits", "probation_ms", T_INT, F(probation_ms), 100, 600000, "a connection past the anonymous bounds must show a token within"},
     {"audio", "bitrate_kbps", T_INT, F(bitrate_kbps), 12, 64, "Opus bitrate"},
     {"audio", "loudness_lufs", T_DOUBLE, F(loudness_lufs), -40, -5, "EBU R128 target"},
     {"audio", "lexicon", T_STR, F(lexicon), 0, 0, "the station's lexicon (TSV)"},
@@ -82,6 +87,11 @@ void lc_config_defaults(struct lc_config *c)
     c->header_timeout_ms = 10000;
     c->body_timeout_ms = 30000;
     c->idle_timeout_ms = 60000;
+    c->min_body_rate = 4096;
+    c->reserve_staff = 32;
+    c->reserve_receivers_percent = 50;
+    c->max_anonymous_per_address = 64;
+    c->probation_ms = 3000;
     c->bitrate_kbps = 24;
     c->loudness_lufs = -16;
     c->render_workers = 2;

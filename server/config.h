@@ -29,6 +29,11 @@ struct lc_config {
     int header_timeout_ms;
     int body_timeout_ms;
     int idle_timeout_ms;
+    int min_body_rate;               /* bytes/s a body must average (its overall deadline) */
+    int reserve_staff;               /* connections only staff may take */
+    int reserve_receivers_percent;   /* of max_connections, not for anonymous clients */
+    int max_anonymous_per_address;   /* connections without a token, per address (0: no bound) */
+    int probation_ms;                /* a connection past those bounds shows a token within */
     /* [audio] */
     int bitrate_kbps;
     double loudness_lufs;

@@ -103,6 +103,7 @@ static int authorize(struct app *app, struct lc_req *req, const struct lc_route 
         lc_reply_internal(req, "authentication");
         return -1;
     }
+    lc_req_vouch(req, LC_CONN_STAFF);
     if ((rt->roles & req->role) == 0) {
         lc_reply_error(req, 403, "forbidden", "the role '%s' may not do this",
                        lc_role_name(req->role));
@@ -428,6 +429,11 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         .body_timeout_ms = (unsigned)cfg->body_timeout_ms,
         .idle_timeout_ms = (unsigned)cfg->idle_timeout_ms,
         .max_body_bytes_total = (size_t)cfg->max_bodies_bytes,
+        .min_body_rate = (unsigned)cfg->min_body_rate,
+        .reserve_staff = cfg->reserve_staff,
+        .reserve_receivers = (int)((long long)max_conn * cfg->reserve_receivers_percent / 100),
+        .max_anonymous_per_address = cfg->max_anonymous_per_address,
+        .probation_ms = (unsigned)cfg->probation_ms,
     };
     struct lc_http_callbacks cbs = {on_headers, on_request, on_response, app};
     if ((rc = lc_http_listen(&app->http, &s->loop, cfg->listen_host, cfg->listen_port, &limits,

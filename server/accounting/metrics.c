@@ -65,10 +65,25 @@ static void get_metrics(struct lc_req *req, void *ctx)
                 (unsigned long long)m->status[s]);
     one(&b, "loacast_http_connections", "gauge", "Open HTTP connections.",
         (unsigned long long)hs.open);
+    head(&b, "loacast_http_connections_by_kind", "gauge",
+         "Open HTTP connections by what their token proved (probation: past the anonymous bounds).");
+    put(&b, "loacast_http_connections_by_kind{kind=\"anonymous\"} %d\n", hs.anonymous);
+    put(&b, "loacast_http_connections_by_kind{kind=\"probation\"} %d\n", hs.probation);
+    put(&b, "loacast_http_connections_by_kind{kind=\"staff\"} %d\n", hs.staff);
+    put(&b, "loacast_http_connections_by_kind{kind=\"receiver\"} %d\n", hs.receivers);
     one(&b, "loacast_http_connections_total", "counter", "Accepted HTTP connections.",
         hs.accepted);
-    one(&b, "loacast_http_rejected_total", "counter", "Connections refused over max_connections.",
-        hs.rejected);
+    one(&b, "loacast_http_rejected_total", "counter",
+        "Connections refused (over max_connections, or an address over its bound).", hs.rejected);
+    one(&b, "loacast_http_probation_closed_total", "counter",
+        "Connections admitted on probation and closed without showing a token.",
+        hs.probation_closed);
+    one(&b, "loacast_http_evicted_total", "counter",
+        "Idle connections without a token closed for a newcomer when every connection was taken.",
+        hs.evicted);
+    one(&b, "loacast_http_receivers_refused_total", "counter",
+        "Receiver requests refused because receivers held all but the staff's reserve.",
+        hs.receivers_refused);
     one(&b, "loacast_http_timeouts_total", "counter",
         "Connections closed for slowness or idleness.", hs.timeouts);
     one(&b, "loacast_http_bad_requests_total", "counter",

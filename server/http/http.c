@@ -28,6 +28,7 @@
  */
 #include "server/http/http.h"
 #include "server/http/http_internal.h"
+#include "server/http/http_admit.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,6 +70,12 @@ struct lc_http_conn {
     size_t queued;
     lc_http_closed_cb on_close;     /* streaming takeover: told once when the connection closes */
     void *close_arg;
+    enum lc_conn_kind kind;         /* anonymous until a token vouched for it (http_admit.h) */
+    bool admitted;                  /* counted in srv->admit: let go when closing */
+    bool probation;                 /* its first request must carry a token */
+    struct lc_http_conn *uprev, *unext; /* srv's unvouched list: admitted, no token shown yet */
+    bool unvouched;
+    uint64_t body_deadline;         /* loop time (ms) by which the body must be complete */
     char addr[64];
 };
 
@@ -79,6 +86,8 @@ struct lc_http {
     struct lc_http_callbacks cb;
     struct lc_http_conn *conns;
     struct lc_http_stats stats;
+    struct lc_admit admit;
+    struct lc_http_conn *uhead, *utail; /* unvouched connections, oldest first (eviction) */
     bool listening;
     bool stopping;
     bool close_requested;
@@ -98,10 +107,57 @@ static void drive(struct lc_http_conn *c);
 static void close_conn(struct lc_http_conn *c);
 static void on_timer(uv_timer_t *t);
 
+static void unvouched_remove(struct lc_http_conn *c)
+{
+    struct lc_http *h = c->srv;
+    if (!c->unvouched)
+        return;
+    c->unvouched = false;
+    if (c->uprev)
+        c->uprev->unext = c->unext;
+    else
+        h->uhead = c->unext;
+    if (c->unext)
+        c->unext->uprev = c->uprev;
+    else
+        h->utail = c->uprev;
+    c->uprev = c->unext = NULL;
+}
+
+static void unvouched_append(struct lc_http_conn *c)
+{
+    struct lc_http *h = c->srv;
+    c->unvouched = true;
+    c->uprev = h->utail;
+    c->unext = NULL;
+    if (h->utail)
+        h->utail->unext = c;
+    else
+        h->uhead = c;
+    h->utail = c;
+}
+
+/* Every connection is taken: closes the oldest one that never showed a token and is only
+ * waiting (idle, or still sending its headers), for a newcomer. Returns true if one was closed. */
+static bool evict_unvouched(struct lc_http *h)
+{
+    int looked = 0;
+    for (struct lc_http_conn *c = h->uhead; c != NULL && looked < 64; c = c->unext, looked++) {
+        if (c->state == ST_IDLE || c->state == ST_HEADERS) {
+            h->stats.evicted++;
+            close_conn(c);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void maybe_free_server(struct lc_http *h)
 {
-    if (h->close_requested && !h->listening && h->conns == NULL)
+    if (h->close_requested && !h->listening && h->conns == NULL) {
+        lc_admit_free(&h->admit);
         free(h);
+    }
 }
 
 /* ---- requests ------------------------------------------------------------------------------ */
@@ -218,6 +274,10 @@ static void finish_request(struct lc_http_conn *c, bool close)
 {
     if (c->closing)
         return;
+    if (c->probation && c->kind == LC_CONN_ANON) {
+        c->srv->stats.probation_closed++;
+        close = true; /* admitted past the anonymous bounds on the promise of a token */
+    }
     if (close || c->state != ST_HANDLING) {
         /* Answered before the request was complete (an error), or no keep-alive. */
         c->state = ST_DONE;
@@ -246,7 +306,9 @@ int lc_http_respond(struct lc_req *req, int status, const char *ctype, const cha
     struct lc_http_conn *c = req->conn;
     if (c == NULL || c->closing)
         return -ECONNRESET;
-    bool close = !c->keep_alive || c->srv->stopping || c->state != ST_HANDLING;
+    /* a probation connection that showed no token is answered once, then closed */
+    bool close = !c->keep_alive || c->srv->stopping || c->state != ST_HANDLING ||
+                 (c->probation && c->kind == LC_CONN_ANON);
     char head[1024], clen[48] = "";
     if (status != 204 && status != 304) /* RFC 9110: these carry no Content-Length */
         snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", len);
@@ -529,6 +591,14 @@ static int on_headers_complete(http_parser *p)
             return -1;
     }
     c->state = ST_BODY;
+    unsigned rate = c->srv->limits.min_body_rate;
+    if (rate > 0) {
+        uint64_t size = (p->flags & F_CONTENTLENGTH) ? p->content_length : limit;
+        c->body_deadline = uv_now(c->srv->loop) + c->srv->limits.body_timeout_ms +
+                           size * 1000 / rate;
+    } else {
+        c->body_deadline = UINT64_MAX;
+    }
     return 0;
 }
 
@@ -580,6 +650,22 @@ static void dispatch(struct lc_http_conn *c)
     lc_req_release(r);
 }
 
+/* A timeout of the limits, shortened for a connection on probation. */
+static uint64_t timeout_ms(const struct lc_http_conn *c, unsigned ms)
+{
+    unsigned p = c->srv->limits.probation_ms;
+    return c->probation && c->kind == LC_CONN_ANON && p > 0 && p < ms ? p : ms;
+}
+
+/* The body must progress every body_timeout_ms and be whole by its deadline. */
+static uint64_t body_timeout(const struct lc_http_conn *c)
+{
+    uint64_t ms = timeout_ms(c, c->srv->limits.body_timeout_ms);
+    uint64_t now = uv_now(c->srv->loop);
+    uint64_t left = c->body_deadline > now ? c->body_deadline - now : 1;
+    return left < ms ? left : ms;
+}
+
 /* Arms the timer that belongs to the connection's state. */
 static void arm_timer(struct lc_http_conn *c, enum state prev)
 {
@@ -588,11 +674,13 @@ static void arm_timer(struct lc_http_conn *c, enum state prev)
         return;
     switch (c->state) {
     case ST_IDLE:
-        uv_timer_start(&c->timer, on_timer, l->idle_timeout_ms, 0);
+        uv_timer_start(&c->timer, on_timer, timeout_ms(c, l->idle_timeout_ms), 0);
         c->idle_armed = true;
         break;
-    case ST_HEADERS: uv_timer_start(&c->timer, on_timer, l->header_timeout_ms, 0); break;
-    case ST_BODY: uv_timer_start(&c->timer, on_timer, l->body_timeout_ms, 0); break;
+    case ST_HEADERS:
+        uv_timer_start(&c->timer, on_timer, timeout_ms(c, l->header_timeout_ms), 0);
+        break;
+    case ST_BODY: uv_timer_start(&c->timer, on_timer, body_timeout(c), 0); break;
     case ST_DONE: case ST_LINGER: break;
     default: uv_timer_stop(&c->timer); break;
     }
@@ -686,7 +774,7 @@ static void drive(struct lc_http_conn *c)
             c->reading = false;
         }
         if (c->state == ST_IDLE && c->in.len == 0 && !c->idle_armed) {
-            uv_timer_start(&c->timer, on_timer, c->srv->limits.idle_timeout_ms, 0);
+            uv_timer_start(&c->timer, on_timer, timeout_ms(c, c->srv->limits.idle_timeout_ms), 0);
             c->idle_armed = true;
         }
     }
@@ -704,6 +792,8 @@ static void on_timer(uv_timer_t *t)
         break;
     case ST_IDLE:
         c->srv->stats.timeouts++;
+        if (c->probation && c->kind == LC_CONN_ANON)
+            c->srv->stats.probation_closed++;
         close_conn(c);
         break;
     default:
@@ -741,6 +831,10 @@ static void close_conn(struct lc_http_conn *c)
         return;
     c->closing = true;
     uncount_body(c);
+    if (c->admitted)
+        lc_admit_leave(&c->srv->admit, c->addr, c->probation, c->kind);
+    c->admitted = false;
+    unvouched_remove(c);
     if (c->on_close != NULL) {
         lc_http_closed_cb cb = c->on_close;
         c->on_close = NULL;
@@ -787,11 +881,17 @@ static void on_connection(uv_stream_t *ls, int status)
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     c->state = ST_IDLE;
-    if (h->stats.open > h->limits.max_connections || h->stopping) {
+    enum lc_admit_verdict v = h->stopping ? LC_ADMIT_REFUSE : lc_admit_arrive(&h->admit, c->addr);
+    if (v == LC_ADMIT_FULL && evict_unvouched(h))
+        v = lc_admit_arrive(&h->admit, c->addr);
+    if (v == LC_ADMIT_REFUSE || v == LC_ADMIT_FULL) {
         h->stats.rejected++;
         protocol_error(c, 503, "busy", "too many connections; try again later");
         return;
     }
+    c->admitted = true;
+    c->probation = v == LC_ADMIT_PROBATION;
+    unvouched_append(c);
     drive(c);
 }
 
@@ -811,6 +911,7 @@ int lc_http_listen(struct lc_http **out, uv_loop_t *loop, const char *host, int 
         return -ENOMEM;
     h->loop = loop;
     h->limits = *limits;
+    lc_admit_init(&h->admit, limits);
     h->cb = *cb;
     uv_tcp_init(loop, &h->listener);
     h->listener.data = h;
@@ -873,4 +974,26 @@ int lc_http_port(const struct lc_http *h)
                                           : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st) { *st = h->stats; }
+void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st)
+{
+    *st = h->stats;
+    st->anonymous = h->admit.anonymous;
+    st->probation = h->admit.probation;
+    st->staff = h->admit.staff;
+    st->receivers = h->admit.receivers;
+}
+
+int lc_req_vouch(struct lc_req *req, enum lc_conn_kind kind)
+{
+    struct lc_http_conn *c = req->conn;
+    if (c == NULL || c->closing || !c->admitted || c->kind != LC_CONN_ANON || kind == LC_CONN_ANON)
+        return 0;
+    if (lc_admit_vouch(&c->srv->admit, c->addr, c->probation, kind) < 0) {
+        c->srv->stats.receivers_refused++;
+        return -EBUSY;
+    }
+    c->kind = kind;
+    c->probation = false;
+    unvouched_remove(c);
+    return 0;
+}

@@ -25,7 +25,15 @@
  *   - headers must be complete header_timeout_ms after a request's first byte (slow-loris),
  *     a body must make progress every body_timeout_ms, and an idle keep-alive connection is
  *     closed after idle_timeout_ms (408 when a request was under way, silence otherwise);
- *   - at most max_connections at once; beyond that new clients get 503 and are closed.
+ *   - at most max_connections at once; beyond that a newcomer closes the oldest idle connection
+ *     that never showed a token, or gets 503 and is closed;
+ *   - a body has an overall deadline too: body_timeout_ms plus its size (Content-Length, else
+ *     the route's limit) at min_body_rate bytes per second, so a trickle cannot hold it forever;
+ *   - admission by kind (http_admit.h): a connection is anonymous until one of its requests
+ *     carries a valid token (lc_req_vouch); anonymous ones leave reserve_staff and
+ *     reserve_receivers free and each address holds at most max_anonymous_per_address; past
+ *     those a connection is admitted on probation: its first request must carry a token within
+ *     probation_ms, else it is answered and closed.
  * After any protocol error the connection answers once and closes ("lingering": it stops
  * writing, keeps discarding input for a moment, so that the client can read the answer).
  */
@@ -89,7 +97,15 @@ struct lc_http_limits {
     /* Bytes of request bodies being received, all connections together; past it a body is
      * refused with 503 (0: no bound). A body counts until its request is complete. */
     size_t max_body_bytes_total;
+    unsigned min_body_rate;         /* bytes per second a body must average (0: no deadline) */
+    int reserve_staff;              /* connections only staff may take */
+    int reserve_receivers;          /* connections anonymous clients may not take */
+    int max_anonymous_per_address;  /* 0: no bound per address */
+    unsigned probation_ms;          /* a probation connection's first request comes within */
 };
+
+/* What a connection was proven to be by a token (http_admit.h). */
+enum lc_conn_kind { LC_CONN_ANON, LC_CONN_STAFF, LC_CONN_RECEIVER };
 
 /* Called when a request's headers are complete. Returns the largest body the request may
  * carry (0 = none allowed), or responds itself (e.g. 404) and returns (size_t)-1 to stop:
@@ -109,12 +125,16 @@ struct lc_http_callbacks {
 
 struct lc_http_stats {
     uint64_t accepted;
-    uint64_t rejected;      /* over max_connections */
+    uint64_t rejected;      /* over max_connections, or an address over its bound */
+    uint64_t probation_closed;  /* probation connections closed without a token */
+    uint64_t evicted;           /* tokenless idle connections closed for a newcomer (all taken) */
+    uint64_t receivers_refused; /* receiver requests over what the staff's reserve leaves */
     uint64_t timeouts;
     uint64_t bad_requests;  /* protocol errors: parse errors, oversize, ... */
     uint64_t bodies_refused;    /* over max_body_bytes_total */
     size_t body_bytes;      /* bytes of bodies being received now */
     int open;               /* connections open now */
+    int anonymous, probation, staff, receivers;     /* of them, by kind (http_admit.h) */
 };
 
 /* Binds host:port and starts listening on loop. *out is owned by the caller until
@@ -138,6 +158,11 @@ void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st);
 const char *lc_req_header(const struct lc_req *req, const char *name);
 /* Query parameter by name, percent-decoded into buf (size n); NULL if absent. */
 const char *lc_req_query(const struct lc_req *req, const char *name, char *buf, size_t n);
+
+/* The request carried a valid token of this kind (the auth layer calls it): its connection counts
+ * as staff or receiver from now on. Returns 0, or -EBUSY for a receiver while receivers hold all
+ * but the staff's reserve (answer 503 then). A connection already vouched for stays as it is. */
+int lc_req_vouch(struct lc_req *req, enum lc_conn_kind kind);
 
 void lc_req_hold(struct lc_req *req);
 void lc_req_release(struct lc_req *req);

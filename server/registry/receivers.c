@@ -44,6 +44,11 @@ int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *clu
         lc_reply_internal(req, "receiver auth");
         return -1;
     }
+    if (lc_req_vouch(req, LC_CONN_RECEIVER) < 0) {
+        lc_reply_error_headers(req, 503, "Retry-After: 30\r\n", "busy",
+                               "receivers hold every connection the station allows; retry later");
+        return -1;
+    }
     return 0;
 }
 

@@ -277,7 +277,9 @@ int main(void)
     CHECK(lc_store_open(&store, db, NULL) == 0);
     CHECK(lc_onair_new(&onair) == 0);
     CHECK(uv_loop_init(&loop) == 0);
-    struct lc_http_limits lim = {8192, 100, 5000, 5000, 5000, 0};
+    struct lc_http_limits lim = {.max_header_bytes = 8192, .max_connections = 100,
+                                 .header_timeout_ms = 5000, .body_timeout_ms = 5000,
+                                 .idle_timeout_ms = 5000};
     struct lc_http_callbacks cbs = {on_headers, on_request, NULL, NULL};
     CHECK(lc_http_listen(&srv, &loop, "127.0.0.1", 0, &lim, &cbs) == 0);
     port = lc_http_port(srv);
