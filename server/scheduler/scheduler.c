@@ -25,9 +25,10 @@
  *   from \ at   | start − hold      | start              | programme end / window end
  *   ------------+-------------------+--------------------+---------------------------
  *   (slot)      | row, frozen:      |                    |
- *   scheduled   |   PREPARE         | on_air: OPEN,      |
- *               |                   |   airings counted  |
+ *   scheduled   |   PREPARE         | on_air: OPEN       |
  *   on_air      |                   |                    | done: CLOSE
+ *   done, interrupted, missed: its airings counted from what receivers were sent, once the
+ *               accounting is final (airings.c);
  *   at a start: on_air and window open → OPEN (resume); window over → interrupted;
  *               scheduled and window over → missed.
  *
@@ -156,7 +157,7 @@ static void close_session(struct lc_scheduler *s, struct active *a, int64_t now)
 }
 
 /* OPEN: on time, late, or (resume, aired_ms != 0) the continuation of a session on air before
- * a restart. The event goes out first; the row (on_air, aired_at_ms, airings) is written by
+ * a restart. The event goes out first; the row (on_air, aired_at_ms) is written by
  * store_opened() after every session due at this instant has been published, in one
  * transaction, so that twenty communes opening at 06:00 do not wait for twenty commits. Should
  * the process die in between, the session is still `scheduled`: the next start opens it again,
@@ -218,13 +219,11 @@ static int opened_tx(struct lc_store *store, void *arg)
         sqlite3_bind_int64(st, 2, a->aired_ms);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
         sqlite3_reset(st);
-        if (rc == 0)
-            rc = lc_airings_count(store, a->commune, a->programme);
     }
     return rc;
 }
 
-/* Writes the sessions opened since the last call: on_air, aired_at_ms, their airings. */
+/* Writes the sessions opened since the last call: on_air, aired_at_ms. */
 static void store_opened(struct lc_scheduler *s)
 {
     struct opened_tx t = {s, false};
@@ -401,6 +400,7 @@ static void on_timer(uv_timer_t *t)
     plan(s, now, &next);
     if (now >= s->next_expiry_check) {
         expire_bulletins(s, now);
+        lc_airings_settle(s->store, now); /* a failure is logged; tried again in a second */
         s->next_expiry_check = now + 1000;
     }
     now = lc_wall_ms();

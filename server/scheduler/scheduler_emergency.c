@@ -64,8 +64,8 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
 {
     static const char ins[] =
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
-        " aired_at_ms, host, created_by, created_at)"
-        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5)";
+        " aired_at_ms, host, created_by, created_at, airings_counted)"
+        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, 1)";
     if (s->stopped)
         return -ESHUTDOWN;
     json_t *prog = lc_programme_single(s->store, bulletin);

@@ -93,6 +93,11 @@ json_t *lc_programme_single(struct lc_store *store, int64_t bulletin);
  * 0 or -EIO. */
 int lc_airings_count(struct lc_store *store, const char *commune, json_t *programme);
 
+/* Counts the airings of the sessions that ended and whose accounting is final, from what their
+ * receivers were sent whole (airings.c). Returns how many ended sessions still wait (> 0: call
+ * again soon), or -EIO. */
+int lc_airings_settle(struct lc_store *store, int64_t now_ms);
+
 /* Unix ms now, from the wall clock (CLOCK_REALTIME). */
 int64_t lc_wall_ms(void);
 

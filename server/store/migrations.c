@@ -270,6 +270,14 @@ const struct lc_migration lc_migrations[] = {
      "CREATE INDEX broadcasts_status ON broadcasts(status);"
      "CREATE INDEX broadcasts_start ON broadcasts(start_at);"
      "CREATE INDEX broadcasts_host ON broadcasts(host) WHERE host IS NOT NULL;"},
+    /* A session's bulletins count as aired when its accounting is final, from what receivers
+     * were sent (server/scheduler/airings.c); sessions that went on air before this counted on
+     * opening. */
+    {34, "broadcasts.airings_counted",
+     "ALTER TABLE broadcasts ADD COLUMN airings_counted INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE broadcasts SET airings_counted = 1 WHERE status <> 'scheduled';"
+     "CREATE INDEX broadcasts_uncounted ON broadcasts(id)"
+     "  WHERE airings_counted = 0 AND status IN ('done', 'interrupted', 'missed');"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];
