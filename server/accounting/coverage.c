@@ -68,7 +68,7 @@ static int query_commune(struct lc_req *req, struct lc_store *store, char *buf, 
                          const char **out)
 {
     *out = lc_req_query(req, "commune", buf, n);
-    if (*out != NULL && !lc_commune_exists(store, *out)) {
+    if (*out != NULL && !lc_commune_recorded(store, *out)) {
         lc_reply_error(req, 404, "not_found", "no commune '%.64s'", *out);
         return -1;
     }
@@ -267,9 +267,11 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
 {
     static const char sql[] =
         "SELECT b.id, b.commune, b.start_at, b.end_at,"
-        "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
+        "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at"
+        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
         "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
-        "     WHERE c.commune = b.commune AND c.created_at <= b.end_at),"
+        "     WHERE c.commune = b.commune AND c.created_at <= b.end_at"
+        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
         "  (SELECT COUNT(*) FROM deliveries_current d JOIN clusters c ON c.id = d.cluster"
         "     WHERE d.session = b.id AND d.reached = 1),"
         "  (SELECT COALESCE(SUM(c.population), 0) FROM deliveries_current d"

@@ -111,9 +111,15 @@ struct lc_resource {
     unsigned writers;       /* the roles of POST, PATCH, DELETE */
     lc_res_audit_fn audit;  /* writes the entries of lc_res_write's action and of lc_res_delete */
     const char *delete_sql; /* lc_res_delete: deletes the row whose key is ?1 */
-    /* lc_res_delete: runs first in the transaction (NULL: nothing): 0, or LC_ANSWERED / -errno */
+    /* lc_res_delete: runs first in the transaction (NULL: nothing): 0 (delete), LC_RES_RETIRE
+     * (the row has history: retire it instead), or LC_ANSWERED / -errno */
     int (*delete_check)(struct lc_res_write *w);
+    /* Rows with history are retired, not deleted: retire_sql sets retired_at = ?2 of row ?1
+     * (static storage); the DELETE then answers 200 with the row, audited "<noun>_retire".
+     * list_sql takes ?1: 1 to list retired rows too (the query ?retired=true), else 0. */
+    const char *retire_sql;
 };
+#define LC_RES_RETIRE 1
 
 /* A resource's handlers (each gets the module's handle); NULL: no such route. */
 struct lc_res_handlers {
@@ -124,7 +130,9 @@ struct lc_res_handlers {
 int lc_res_routes(struct lc_router *r, const struct lc_resource *res,
                   const struct lc_res_handlers *h, void *ctx);
 
-/* GET of the list: 200 {"<plural>": [row, ...]}, or 500. */
+/* ?retired=true|1 → 1, false|0 or absent → 0; anything else answers 400 and returns -1. */
+int lc_api_query_retired(struct lc_req *req);
+/* GET of the list: 200 {"<plural>": [row, ...]}, or 500 (also when a step fails midway). */
 void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resource *res);
 /* The row of key as JSON (a new reference), or NULL if there is none. */
 json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key);

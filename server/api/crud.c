@@ -11,22 +11,47 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <http_parser.h>
 
 #include "server/store/store.h"
 
+/* ?retired=true|1 lists retired rows too; false|0 or absent: not. -1 after answering 400. */
+int lc_api_query_retired(struct lc_req *req)
+{
+    char v[8];
+    const char *q = lc_req_query(req, "retired", v, sizeof v);
+    if (q == NULL || strcmp(q, "false") == 0 || strcmp(q, "0") == 0)
+        return 0;
+    if (strcmp(q, "true") == 0 || strcmp(q, "1") == 0)
+        return 1;
+    lc_reply_error(req, 400, "bad_query", "retired must be true or false");
+    return -1;
+}
+
 void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resource *res)
 {
+    int retired = res->retire_sql ? lc_api_query_retired(req) : 0;
+    if (retired < 0)
+        return;
     sqlite3_stmt *st = lc_store_stmt(s, res->list_sql);
     if (st == NULL) {
         lc_reply_internal(req, res->plural);
         return;
     }
+    if (res->retire_sql)
+        sqlite3_bind_int(st, 1, retired);
     json_t *list = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(list, res->row_json(st));
     sqlite3_reset(st);
+    if (rc != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */
+        json_decref(list);
+        lc_reply_internal(req, res->plural);
+        return;
+    }
     lc_reply_json(req, 200, json_pack("{s:o}", res->plural, list));
 }
 
@@ -134,7 +159,19 @@ int lc_res_update_key(struct lc_res_write *w, const char *sql)
 static int delete_row(struct lc_res_write *w)
 {
     int rc = w->res->delete_check ? w->res->delete_check(w) : 0;
-    return rc < 0 ? rc : lc_res_update_key(w, w->res->delete_sql);
+    if (rc < 0)
+        return rc;
+    if (rc == LC_RES_RETIRE && w->res->retire_sql != NULL) {
+        sqlite3_stmt *st = lc_store_stmt(w->store, w->res->retire_sql);
+        if (st != NULL) {
+            sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, lc_now());
+        }
+        w->what = "retire";   /* the audit entry "<noun>_retire" */
+        w->status = 200;      /* answered with the row: its retired_at says what happened */
+        return lc_res_update(w, st);
+    }
+    return lc_res_update_key(w, w->res->delete_sql);
 }
 
 void lc_res_delete(struct lc_req *req, struct lc_store *s, const struct lc_resource *res,

@@ -12,7 +12,7 @@
 #include "server/http/http.h"
 #include "server/store/store.h"
 
-#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at"
+#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at"
 
 
 static json_t *nullable_real(sqlite3_stmt *st, int i)
@@ -34,7 +34,40 @@ static json_t *cluster_json(sqlite3_stmt *st)
     json_object_set_new(o, "status", status ? status : json_null());
     json_object_set_new(o, "status_at", lc_col_is_null(st, 11) ? json_null()
                                                                : lc_time_json(sqlite3_column_int64(st, 11)));
+    json_object_set_new(o, "retired_at", lc_col_is_null(st, 12) ? json_null()
+                                                                : lc_time_json(sqlite3_column_int64(st, 12)));
     return o;
+}
+
+/* DELETE: a cluster with history is retired (its token stops working, its id and history stay:
+ * coverage still counts it in the sessions it was there for, reached or not); one without is
+ * deleted. History: it reported or received (last_seen, a status, deliveries), or a session of
+ * its commune aired while it existed. */
+static int delete_check(struct lc_res_write *w)
+{
+    static const char sql[] =
+        "SELECT c.retired_at IS NOT NULL, c.last_seen IS NOT NULL OR c.status IS NOT NULL"
+        "  OR EXISTS (SELECT 1 FROM deliveries WHERE cluster = ?1)"
+        "  OR EXISTS (SELECT 1 FROM broadcasts b WHERE b.commune = c.commune"
+        "     AND b.status IN ('on_air', 'done', 'interrupted') AND b.end_at >= c.created_at)"
+        " FROM clusters c WHERE c.id = ?1";
+    sqlite3_stmt *st = lc_store_stmt(w->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    bool retired = step == SQLITE_ROW && sqlite3_column_int(st, 0);
+    bool history = step == SQLITE_ROW && sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return lc_res_not_found(w->req, w->res, w->key);
+    if (step != SQLITE_ROW)
+        return -EIO;
+    if (retired) {
+        lc_reply_error(w->req, 409, "conflict", "the cluster is retired already");
+        return LC_ANSWERED;
+    }
+    return history ? LC_RES_RETIRE : 0;
 }
 
 /* The listing is get_clusters() (filters, flags), not list_sql. */
@@ -43,21 +76,31 @@ static const struct lc_resource clusters = {
     .one_sql = "SELECT " COLS " FROM clusters WHERE id = ?1",
     .row_json = cluster_json, .path = "/api/v1/clusters", .item_path = "/api/v1/clusters/{id}",
     .readers = LC_ROLES_STAFF, .writers = LC_REGISTRY_WRITERS, .audit = lc_audit,
-    .delete_sql = "DELETE FROM clusters WHERE id = ?1",
+    .delete_sql = "DELETE FROM clusters WHERE id = ?1", .delete_check = delete_check,
+    /* token_hash is UNIQUE: each retired one gets its own value, which no token hashes to */
+    .retire_sql = "UPDATE clusters SET retired_at = ?2, token_hash = 'retired:' || id"
+                  " WHERE id = ?1 AND retired_at IS NULL",
 };
 
 int lc_cluster_check_token(struct lc_store *store, const char *cluster, const char *token)
 {
-    static const char sql[] = "SELECT token_hash FROM clusters WHERE id = ?";
+    static const char sql[] =
+        "SELECT token_hash FROM clusters WHERE id = ? AND retired_at IS NULL";
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
-    int rc = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st), rc = -EIO;
+    if (step == SQLITE_DONE) {
+        rc = -ENOENT;
+    } else if (step == SQLITE_ROW) {
         char th[LC_TOKEN_HASH_LEN];
         lc_token_hash(token, th);
-        rc = sodium_memcmp(th, lc_col_text(st, 0), LC_TOKEN_HASH_LEN - 1) == 0 ? 0 : -EACCES;
+        const char *have = lc_col_text(st, 0);
+        rc = strlen(have) == LC_TOKEN_HASH_LEN - 1 &&
+                     sodium_memcmp(th, have, LC_TOKEN_HASH_LEN - 1) == 0
+                 ? 0
+                 : -EACCES;
     }
     sqlite3_reset(st);
     return rc;
@@ -96,7 +139,7 @@ static void get_clusters(struct lc_req *req, void *ctx)
     static const char sql[] =
         "SELECT " COLS " FROM clusters WHERE (?1 IS NULL OR commune = ?1)"
         " AND (?2 IS NULL OR (?2 = 'offline') = (last_seen IS NULL OR last_seen < ?3))"
-        " ORDER BY commune, id";
+        " AND (retired_at IS NULL OR ?4 = 1) ORDER BY commune, id";
     struct lc_registry *reg = ctx;
     char status[16];
     const char *want = lc_req_query(req, "status", status, sizeof status);
@@ -104,6 +147,9 @@ static void get_clusters(struct lc_req *req, void *ctx)
         lc_reply_error(req, 400, "bad_query", "status must be online or offline");
         return;
     }
+    int retired = lc_api_query_retired(req);
+    if (retired < 0)
+        return;
     int64_t since = lc_now() - reg->d.offline_after_s;
     sqlite3_stmt *st = lc_store_stmt(reg->d.store, sql);
     if (st == NULL) {
@@ -114,14 +160,21 @@ static void get_clusters(struct lc_req *req, void *ctx)
     if (want != NULL)
         sqlite3_bind_text(st, 2, want, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, since);
+    sqlite3_bind_int(st, 4, retired);
     json_t *list = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = cluster_json(st);
         bool online = !lc_col_is_null(st, 8) && sqlite3_column_int64(st, 8) >= since;
         json_object_set_new(o, "online", json_boolean(online));
         json_array_append_new(list, o);
     }
     sqlite3_reset(st);
+    if (step != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */
+        json_decref(list);
+        lc_reply_internal(req, "clusters");
+        return;
+    }
     /* The flags need other statements: after the listing statement is reset. */
     size_t i;
     json_t *o;
@@ -229,7 +282,8 @@ static int update_cluster(struct lc_res_write *w)
     static const char upd[] =
         "UPDATE clusters SET commune = coalesce(?2, commune), name = coalesce(?3, name),"
         " lat = CASE WHEN ?4 THEN ?5 ELSE lat END, lon = CASE WHEN ?6 THEN ?7 ELSE lon END,"
-        " speakers = coalesce(?8, speakers), population = coalesce(?9, population) WHERE id = ?1";
+        " speakers = coalesce(?8, speakers), population = coalesce(?9, population)"
+        " WHERE id = ?1 AND retired_at IS NULL";
     const struct fields *f = w->arg;
     w->detail = json_deep_copy(f->body);
     return lc_res_update(w, bind_fields(w, upd, f));
@@ -246,8 +300,13 @@ static int free_id(struct lc_store *store, const char *commune, char id[80])
         snprintf(id, 80, "%.60s-%d", commune, n);
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) != SQLITE_ROW)
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
             break;
+        if (step != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return -EIO;
+        }
     }
     sqlite3_reset(st);
     return 0;
@@ -311,15 +370,16 @@ static void delete_cluster(struct lc_req *req, void *ctx)
 {
     struct lc_registry *reg = ctx;
     lc_res_delete(req, reg->d.store, &clusters, req->params[0]);
-    /* Gone (the delete committed): its open stream ends now. */
+    /* Gone or retired (the change committed): its open stream ends now. */
     if (lc_cluster_check_token(reg->d.store, req->params[0], "") == -ENOENT)
-        revoked(reg, req->params[0], "the cluster was deleted");
+        revoked(reg, req->params[0], "the cluster was deleted or retired");
 }
 
 /* POST /api/v1/clusters/{id}/token: a new token (w->arg), the old one stops working at once. */
 static int token_tx(struct lc_res_write *w)
 {
-    static const char upd[] = "UPDATE clusters SET token_hash = ?2, token_issued_at = ?3 WHERE id = ?1";
+    static const char upd[] = "UPDATE clusters SET token_hash = ?2, token_issued_at = ?3"
+                              " WHERE id = ?1 AND retired_at IS NULL";
     const char *token = w->arg;
     char th[LC_TOKEN_HASH_LEN];
     lc_token_hash(token, th);

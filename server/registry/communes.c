@@ -14,59 +14,76 @@
 
 static json_t *commune_json(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:I,s:o,s:I}", "id", lc_col_text(st, 0), "name", lc_col_text(st, 1),
-                     "population", (json_int_t)sqlite3_column_int64(st, 2), "created_at",
-                     lc_time_json(sqlite3_column_int64(st, 3)), "clusters",
-                     (json_int_t)sqlite3_column_int64(st, 4));
+    return json_pack("{s:s,s:s,s:I,s:o,s:I,s:o}", "id", lc_col_text(st, 0), "name",
+                     lc_col_text(st, 1), "population", (json_int_t)sqlite3_column_int64(st, 2),
+                     "created_at", lc_time_json(sqlite3_column_int64(st, 3)), "clusters",
+                     (json_int_t)sqlite3_column_int64(st, 4), "retired_at",
+                     lc_col_is_null(st, 5) ? json_null() : lc_time_json(sqlite3_column_int64(st, 5)));
 }
 
 #define SELECT_COMMUNES                                                                           \
     "SELECT id, name, population, created_at,"                                                    \
-    " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id) FROM communes"
+    " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id AND c.retired_at IS NULL),"  \
+    " retired_at FROM communes"
 
-/* DELETE refuses while a session of the commune is on air (the scheduler's broadcasts, read),
- * or while clusters or bulletins refer to it. */
+/* DELETE: refused while a session of the commune is on air (the scheduler's broadcasts, read)
+ * or while it has clusters in service; a commune with history (sessions aired, deliveries,
+ * bulletins or clusters that named it) is retired, one without is deleted. */
 static int delete_check(struct lc_res_write *w)
 {
     static const char used[] =
-        "SELECT (SELECT count(*) FROM clusters WHERE commune = ?1)"
-        " + (SELECT count(*) FROM bulletin_communes WHERE commune = ?1),"
-        " (SELECT count(*) FROM broadcasts WHERE commune = ?1 AND status = 'on_air')";
+        "SELECT retired_at IS NOT NULL,"
+        " (SELECT count(*) FROM clusters WHERE commune = ?1 AND retired_at IS NULL),"
+        " EXISTS (SELECT 1 FROM broadcasts WHERE commune = ?1 AND status = 'on_air'),"
+        " EXISTS (SELECT 1 FROM broadcasts WHERE commune = ?1 AND status <> 'scheduled')"
+        "  OR EXISTS (SELECT 1 FROM deliveries WHERE commune = ?1)"
+        "  OR EXISTS (SELECT 1 FROM bulletin_communes WHERE commune = ?1)"
+        "  OR EXISTS (SELECT 1 FROM clusters WHERE commune = ?1)"
+        " FROM communes WHERE id = ?1";
     sqlite3_stmt *st = lc_store_stmt(w->store, used);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, w->key, -1, SQLITE_TRANSIENT);
-    bool row = sqlite3_step(st) == SQLITE_ROW;
-    long long n = row ? sqlite3_column_int64(st, 0) : -1;
-    long long on_air = row ? sqlite3_column_int64(st, 1) : 0;
+    int step = sqlite3_step(st);
+    bool retired = step == SQLITE_ROW && sqlite3_column_int(st, 0);
+    long long clusters = step == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    bool on_air = step == SQLITE_ROW && sqlite3_column_int(st, 2);
+    bool history = step == SQLITE_ROW && sqlite3_column_int(st, 3);
     sqlite3_reset(st);
-    if (n < 0)
+    if (step == SQLITE_DONE)
+        return lc_res_not_found(w->req, w->res, w->key);
+    if (step != SQLITE_ROW)
         return -EIO;
-    if (on_air > 0) {
+    if (retired) {
+        lc_reply_error(w->req, 409, "conflict", "the commune is retired already");
+        return LC_ANSWERED;
+    }
+    if (on_air) {
         lc_reply_error(w->req, 409, "conflict", "a session of the commune is on air now");
         return LC_ANSWERED;
     }
-    if (n > 0) {
+    if (clusters > 0) {
         lc_reply_error(w->req, 409, "conflict",
-                       "the commune still has clusters or bulletins; remove those first");
+                       "the commune still has %lld clusters in service; remove or move them first",
+                       clusters);
         return LC_ANSWERED;
     }
-    return 0;
+    return history ? LC_RES_RETIRE : 0;
 }
 
 static const struct lc_resource communes = {
     .noun = "commune", .key_chars = 64, .plural = "communes",
-    .list_sql = SELECT_COMMUNES " ORDER BY id",
+    .list_sql = SELECT_COMMUNES " WHERE retired_at IS NULL OR ?1 = 1 ORDER BY id",
     .one_sql = SELECT_COMMUNES " WHERE id = ?1",
     .row_json = commune_json,
     .path = "/api/v1/communes", .item_path = "/api/v1/communes/{id}",
     .readers = LC_ROLES_STAFF, .writers = LC_REGISTRY_WRITERS, .audit = lc_audit,
     .delete_sql = "DELETE FROM communes WHERE id = ?1", .delete_check = delete_check,
+    .retire_sql = "UPDATE communes SET retired_at = ?2 WHERE id = ?1 AND retired_at IS NULL",
 };
 
-bool lc_commune_exists(struct lc_store *store, const char *id)
+static bool commune_row(struct lc_store *store, const char *sql, const char *id)
 {
-    static const char sql[] = "SELECT 1 FROM communes WHERE id = ?";
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return false;
@@ -74,6 +91,16 @@ bool lc_commune_exists(struct lc_store *store, const char *id)
     bool ok = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return ok;
+}
+
+bool lc_commune_exists(struct lc_store *store, const char *id)
+{
+    return commune_row(store, "SELECT 1 FROM communes WHERE id = ? AND retired_at IS NULL", id);
+}
+
+bool lc_commune_recorded(struct lc_store *store, const char *id)
+{
+    return commune_row(store, "SELECT 1 FROM communes WHERE id = ?", id);
 }
 
 static void get_communes(struct lc_req *req, void *ctx)
@@ -115,7 +142,7 @@ static int update_commune(struct lc_res_write *w)
 {
     static const char upd[] =
         "UPDATE communes SET name = coalesce(?2, name), population = coalesce(?3, population)"
-        " WHERE id = ?1";
+        " WHERE id = ?1 AND retired_at IS NULL";
     const struct fields *f = w->arg;
     sqlite3_stmt *st = lc_store_stmt(w->store, upd);
     if (st == NULL)

@@ -53,8 +53,10 @@ int lc_registry_routes(struct lc_registry *reg, struct lc_router *r);
  * 401/404. */
 int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster);
 
-/* True if the commune exists. */
+/* True if the commune exists and is in service (not retired). */
 bool lc_commune_exists(struct lc_store *store, const char *id);
+/* True if the commune is on record, in service or retired (reports of its history). */
+bool lc_commune_recorded(struct lc_store *store, const char *id);
 
 /* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
  * cluster, -EACCES if the token is wrong. */

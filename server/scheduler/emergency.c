@@ -73,7 +73,7 @@ static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body
             return -1;
         }
     if (json_array_size(list) == 1 && strcmp(json_string_value(json_array_get(list, 0)), "*") == 0) {
-        static const char sql[] = "SELECT id FROM communes ORDER BY id";
+        static const char sql[] = "SELECT id FROM communes WHERE retired_at IS NULL ORDER BY id";
         size_t cap = 0;
         t->all = true;
         sqlite3_stmt *st = lc_store_stmt(store, sql);

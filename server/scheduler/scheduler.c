@@ -347,7 +347,7 @@ out:
 
 static void plan(struct lc_scheduler *s, int64_t now, int64_t *next)
 {
-    static const char sql[] = "SELECT id FROM communes ORDER BY id";
+    static const char sql[] = "SELECT id FROM communes WHERE retired_at IS NULL ORDER BY id";
     char (*ids)[65] = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = lc_store_stmt(s->store, sql);

@@ -278,6 +278,11 @@ const struct lc_migration lc_migrations[] = {
      "UPDATE broadcasts SET airings_counted = 1 WHERE status <> 'scheduled';"
      "CREATE INDEX broadcasts_uncounted ON broadcasts(id)"
      "  WHERE airings_counted = 0 AND status IN ('done', 'interrupted', 'missed');"},
+    /* Communes and clusters with history are retired, not deleted (server/registry/): their
+     * rows, ids and history stay; lists, schedules and receivers ignore them. */
+    {35, "communes and clusters retired_at",
+     "ALTER TABLE communes ADD COLUMN retired_at INTEGER;"
+     "ALTER TABLE clusters ADD COLUMN retired_at INTEGER;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

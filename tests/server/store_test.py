@@ -31,13 +31,18 @@ def main():
         h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
         with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
             check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
-        # back to schema 1: the columns that later migrations add (2, 31, 32) go, the rows stay
+        # back to schema 1: the columns that later migrations add (2, 31, 32, 34, 35) go, the
+        # rows stay
         db.execute("ALTER TABLE clusters DROP COLUMN status")
         db.execute("ALTER TABLE clusters DROP COLUMN status_at")
         db.execute("DROP VIEW deliveries_current")
         db.execute("ALTER TABLE deliveries DROP COLUMN anchor_g")
         db.execute("ALTER TABLE deliveries DROP COLUMN anchor_bytes")
         db.execute("ALTER TABLE bulletins DROP COLUMN audio_by")
+        db.execute("DROP INDEX broadcasts_uncounted")
+        db.execute("ALTER TABLE broadcasts DROP COLUMN airings_counted")
+        db.execute("ALTER TABLE communes DROP COLUMN retired_at")
+        db.execute("ALTER TABLE clusters DROP COLUMN retired_at")
         db.execute("PRAGMA user_version = 1")
         db.commit()
         db.close()
