@@ -68,10 +68,8 @@ static int query_commune(struct lc_req *req, struct lc_store *store, char *buf, 
                          const char **out)
 {
     *out = lc_req_query(req, "commune", buf, n);
-    if (*out != NULL && !lc_commune_recorded(store, *out)) {
-        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", *out);
+    if (*out != NULL && lc_commune_require_recorded(req, store, *out, 404) < 0)
         return -1;
-    }
     return 0;
 }
 
@@ -129,9 +127,12 @@ static void get_deliveries(struct lc_req *req, void *ctx)
             return;
         }
         sqlite3_bind_text(k, 1, cluster, -1, SQLITE_TRANSIENT);
-        int found = sqlite3_step(k) == SQLITE_ROW;
-        sqlite3_reset(k);
-        if (!found) {
+        int step = sqlite3_step(k);
+        if (lc_store_done(k) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+            lc_reply_internal(req, "deliveries");
+            return;
+        }
+        if (step != SQLITE_ROW) {
             lc_reply_error(req, 404, "not_found", "no cluster '%.64s'", cluster);
             return;
         }
@@ -166,7 +167,11 @@ static void get_deliveries(struct lc_req *req, void *ctx)
         if (whole != NULL && !json_is_array(whole))
             json_decref(whole);
     }
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0) { /* never a shorter list */
+        json_decref(rows);
+        lc_reply_internal(req, "deliveries");
+        return;
+    }
     char fname[64], d[11];
     lc_date_format(date, d);
     snprintf(fname, sizeof fname, "deliveries-%s.csv", d);
@@ -243,7 +248,10 @@ static int add_bulletins(struct lc_store *store, int64_t t0, int64_t t1, const c
                                     json_integer(sqlite3_column_int64(st, 3)));
             }
         }
-        sqlite3_reset(st);
+        if (lc_store_done(st) < 0) {
+            json_decref(by_session);
+            return -EIO;
+        }
     }
     size_t i;
     json_t *row;
@@ -298,7 +306,8 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
                             (json_int_t)pr, "percent_clusters", percent(cr, ct),
                             "percent_population", percent(pr, pt)));
     }
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0)
+        goto fail;
     if (with_bulletins && add_bulletins(store, t0, t1, commune, rows) < 0)
         goto fail;
     return rows;
@@ -387,9 +396,12 @@ static void get_summary(struct lc_req *req, void *ctx)
                                 round(10 * a.sum_p / a.n) / 10, "worst_session_start",
                                 a.worst_start));
     }
-    if (st != NULL)
-        sqlite3_reset(st);
     json_decref(rows);
+    if (st == NULL || lc_store_done(st) < 0) {
+        json_decref(communes);
+        lc_reply_internal(req, "coverage summary");
+        return;
+    }
     char f[11], t[11], fname[64];
     range_names("coverage-summary", from, to, f, t, fname, sizeof fname);
     json_t *body = json_pack(

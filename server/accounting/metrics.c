@@ -16,6 +16,7 @@
 #include "server/api/api.h"
 #include "common/workers.h"
 #include "server/http/http.h"
+#include "server/store/store.h"
 
 static void put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -101,6 +102,9 @@ static void get_metrics(struct lc_req *req, void *ctx)
     by_result(&b, "loacast_logins_total", "limited", m->logins_limited);
     one(&b, "loacast_start_time_seconds", "gauge", "Start of the server, Unix time.",
         m->start_time);
+    one(&b, "loacast_store_corrupt", "gauge",
+        "1 once SQLite reported the database corrupt (restore it from a backup).",
+        lc_store_corrupt() ? 1 : 0);
     if (a->source)
         a->source(a->source_ctx, &b); /* receivers, bytes sent, sessions on air, drops */
     lc_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
@@ -110,9 +114,9 @@ static void get_metrics(struct lc_req *req, void *ctx)
 static void get_healthz(struct lc_req *req, void *ctx)
 {
     const struct lc_accounting *a = ctx;
-    lc_reply_json(req, a->stopping ? 503 : 200,
-                  json_pack("{s:s,s:s}", "status", a->stopping ? "stopping" : "ok", "version",
-                            LOACAST_VERSION));
+    const char *status = a->stopping ? "stopping" : lc_store_corrupt() ? "database_corrupt" : "ok";
+    lc_reply_json(req, strcmp(status, "ok") == 0 ? 200 : 503,
+                  json_pack("{s:s,s:s}", "status", status, "version", LOACAST_VERSION));
 }
 
 int lc_metrics_routes(struct lc_accounting *a, struct lc_router *r)

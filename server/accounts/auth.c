@@ -302,23 +302,27 @@ out:
 }
 
 /* The user's id, role and password hash into p (user_known), or the dummy hash: an unknown name
- * costs the same Argon2id as a known one, no timing oracle for names. */
-static void find_user(struct lc_accounts *a, struct pw_job *p, const char *username)
+ * costs the same Argon2id as a known one, no timing oracle for names. 0, or -EIO when the users
+ * cannot be read (a failed read is never "no such user": the login answers 500). */
+static int find_user(struct lc_accounts *a, struct pw_job *p, const char *username)
 {
     static const char sql[] = "SELECT id, role, pwhash FROM users WHERE username = ?";
     sqlite3_stmt *st = lc_store_stmt(a->d.store, sql);
-    if (st != NULL) {
-        sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            p->user_known = true;
-            p->user_id = sqlite3_column_int64(st, 0);
-            p->role = lc_role_parse(lc_col_text(st, 1));
-            snprintf(p->hash, sizeof p->hash, "%s", lc_col_text(st, 2));
-        }
-        sqlite3_reset(st);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        p->user_known = true;
+        p->user_id = sqlite3_column_int64(st, 0);
+        p->role = lc_role_parse(lc_col_text(st, 1));
+        snprintf(p->hash, sizeof p->hash, "%s", lc_col_text(st, 2));
     }
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        return -EIO;
     if (!p->user_known)
         snprintf(p->hash, sizeof p->hash, "%s", a->dummy_hash);
+    return 0;
 }
 
 /* Refused logins (429) cost no durable write each: one audit entry per client address and
@@ -375,7 +379,11 @@ static void post_login(struct lc_req *req, void *ctx)
     }
     p->verify = true;
     snprintf(p->username, sizeof p->username, "%s", username);
-    find_user(a, p, username);
+    if (find_user(a, p, username) < 0) {
+        lc_reply_internal(req, "login: users");
+        pw_free(p);
+        goto out;
+    }
     if (pw_submit(p) < 0) {
         lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
         pw_free(p);
@@ -397,8 +405,12 @@ static void post_logout(struct lc_req *req, void *ctx)
         return;
     }
     sqlite3_bind_text(st, 1, th, -1, SQLITE_TRANSIENT);
-    sqlite3_step(st);
+    int step = sqlite3_step(st);
     sqlite3_reset(st);
+    if (step != SQLITE_DONE) {
+        lc_reply_internal(req, "logout");
+        return;
+    }
     lc_audit(a->d.store, req, NULL, "logout", req->user, NULL);
     lc_reply_no_content(req);
 }
@@ -418,14 +430,15 @@ int lc_auth_request(struct lc_accounts *a, struct lc_req *req)
         return -EIO;
     sqlite3_bind_text(st, 1, th, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, lc_now());
-    int rc = -EACCES;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = -EACCES, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
         req->user_id = sqlite3_column_int64(st, 0);
         snprintf(req->user, sizeof req->user, "%s", lc_col_text(st, 1));
         req->role = lc_role_parse(lc_col_text(st, 2));
         rc = 0;
     }
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        rc = -EIO; /* a failed read is a 500, never "unknown token" */
     return rc;
 }
 

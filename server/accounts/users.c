@@ -1,5 +1,6 @@
 /* server/accounts/users.c — staff accounts API; see accounts.h. Password hashing goes to the auth
  * pool; the row is written when the hash comes back, re-checking what may have changed meanwhile. */
+#define LC_LOG_MODULE "accounts"
 #include "server/accounts/accounts_internal.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include <http_parser.h>
 
+#include "common/log.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
 #include "server/store/store.h"
@@ -44,8 +46,7 @@ static int count_admins(struct lc_store *store, const char *name)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);   /* NULL binds NULL */
     int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_reset(st);
-    return n;
+    return lc_store_done(st) < 0 ? -1 : n;
 }
 
 /* DELETE: not one's own account, nor the last admin. */
@@ -97,7 +98,8 @@ static void end_sessions(struct lc_store *store, const char *name)
     if (st == NULL)
         return;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    sqlite3_step(st);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        lc_log(LC_LOG_ERR, "cannot end the sessions of '%s'", name);
     sqlite3_reset(st);
 }
 

@@ -134,7 +134,9 @@ int lc_res_routes(struct lc_router *r, const struct lc_resource *res,
 int lc_api_query_retired(struct lc_req *req);
 /* GET of the list: 200 {"<plural>": [row, ...]}, or 500 (also when a step fails midway). */
 void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resource *res);
-/* The row of key as JSON (a new reference), or NULL if there is none. */
+/* The row of key as JSON (a new reference) in *out: 0, -ENOENT (no such row) or -EIO. */
+int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *key, json_t **out);
+/* The same, NULL for either failure (after a write, when the row must be there). */
 json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key);
 /* GET of one row: 200 the row, or 404. */
 void lc_res_get(struct lc_req *req, struct lc_store *s, const struct lc_resource *res,

@@ -46,8 +46,7 @@ void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resourc
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(list, res->row_json(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */
+    if (lc_store_done(st) < 0 || rc != SQLITE_DONE) { /* never a shorter list */
         json_decref(list);
         lc_reply_internal(req, res->plural);
         return;
@@ -55,14 +54,28 @@ void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resourc
     lc_reply_json(req, 200, json_pack("{s:o}", res->plural, list));
 }
 
-json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key)
+int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *key, json_t **out)
 {
+    *out = NULL;
     sqlite3_stmt *st = lc_store_stmt(s, res->one_sql);
     if (st == NULL)
-        return NULL;
+        return -EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    json_t *o = sqlite3_step(st) == SQLITE_ROW ? res->row_json(st) : NULL;
-    sqlite3_reset(st);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = res->row_json(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+        json_decref(*out);
+        *out = NULL;
+        return -EIO;
+    }
+    return step == SQLITE_ROW ? 0 : -ENOENT;
+}
+
+json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key)
+{
+    json_t *o;
+    lc_res_find(s, res, key, &o);
     return o;
 }
 
@@ -76,12 +89,14 @@ int lc_res_not_found(struct lc_req *req, const struct lc_resource *res, const ch
 void lc_res_get(struct lc_req *req, struct lc_store *s, const struct lc_resource *res,
                 const char *key)
 {
-    json_t *o = lc_res_load(s, res, key);
-    if (o == NULL) {
+    json_t *o;
+    int rc = lc_res_find(s, res, key, &o);
+    if (rc == -ENOENT)
         lc_res_not_found(req, res, key);
-        return;
-    }
-    lc_reply_json(req, 200, o);
+    else if (rc < 0)
+        lc_reply_internal(req, res->plural);
+    else
+        lc_reply_json(req, 200, o);
 }
 
 static int run_write(struct lc_store *s, void *arg)

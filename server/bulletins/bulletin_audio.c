@@ -106,7 +106,7 @@ void lc_bulletins_resume(struct lc_bulletins *b)
                                     sqlite3_column_int(st, 4)) == 0)
             n++;
     }
-    sqlite3_reset(st);
+    lc_store_done(st); /* a failed read is logged; what was read is queued */
     if (n > 0)
         lc_log(LC_LOG_INFO, "%d bulletin(s) left rendering by the last run queued again", n);
 }

@@ -90,15 +90,29 @@ static json_t *bulletin_json(sqlite3_stmt *st)
     return o;
 }
 
-json_t *lc_bulletin_load(struct lc_store *s, int64_t id)
+int lc_bulletin_find(struct lc_store *s, int64_t id, json_t **out)
 {
     static const char sql[] = "SELECT " COLS " FROM bulletins b WHERE b.id = ?";
+    *out = NULL;
     sqlite3_stmt *st = lc_store_stmt(s, sql);
     if (st == NULL)
-        return NULL;
+        return -EIO;
     sqlite3_bind_int64(st, 1, id);
-    json_t *o = sqlite3_step(st) == SQLITE_ROW ? bulletin_json(st) : NULL;
-    sqlite3_reset(st);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *out = bulletin_json(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+        json_decref(*out);
+        *out = NULL;
+        return -EIO;
+    }
+    return step == SQLITE_ROW ? 0 : -ENOENT;
+}
+
+json_t *lc_bulletin_load(struct lc_store *s, int64_t id)
+{
+    json_t *o;
+    lc_bulletin_find(s, id, &o);
     return o;
 }
 
@@ -127,8 +141,7 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         json_array_append_new(list, bulletin_json(st));
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    if (lc_store_done(st) < 0 || rc != SQLITE_DONE) {
         json_decref(list);
         return -EIO;
     }
@@ -146,8 +159,8 @@ int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
-    int rc = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = -ENOENT, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
         h->id = id;
         snprintf(h->status, sizeof h->status, "%s", lc_col_text(st, 0));
         snprintf(h->kind, sizeof h->kind, "%s", lc_col_text(st, 1));
@@ -157,7 +170,8 @@ int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
         snprintf(h->audio_by, sizeof h->audio_by, "%s", lc_col_text(st, 5));
         rc = 0;
     }
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        rc = -EIO; /* never "no such bulletin" for a read that failed */
     return rc;
 }
 

@@ -197,9 +197,9 @@ int lc_bulletin_aired(struct lc_store *s, int64_t id, int64_t now)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return 0;
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        return lc_store_done(st) < 0 || step != SQLITE_DONE ? -EIO : 0;
     }
     int repeat = sqlite3_column_int(st, 0);
     bool approved = strcmp(lc_col_text(st, 1), "approved") == 0;
@@ -215,7 +215,7 @@ int lc_bulletin_aired(struct lc_store *s, int64_t id, int64_t now)
         return -EIO;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, min_aired);
-    int step = sqlite3_step(st);
+    step = sqlite3_step(st);
     sqlite3_reset(st);
     return step == SQLITE_DONE ? 0 : -EIO;
 }
@@ -243,7 +243,7 @@ void lc_bulletins_expire_due(struct lc_store *s, int64_t now)
     sqlite3_bind_int64(st, 1, now);
     while (n < 100 && sqlite3_step(st) == SQLITE_ROW)
         ids[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    lc_store_done(st); /* a failed read is logged; tried again at the next tick */
     for (int i = 0; i < n; i++) {
         struct expiry e = {ids[i], {.event = LC_BEV_EXPIRE, .now = now}};
         if (lc_store_tx(s, expire_one, &e) < 0)

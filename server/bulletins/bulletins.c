@@ -146,10 +146,12 @@ static int read_create(struct lc_req *req, struct lc_store *store, json_t *body,
             c->all = true;
             continue;
         }
-        if (!lc_slug_ok(s) || !lc_commune_exists(store, s)) {
+        if (!lc_slug_ok(s)) {
             lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", s);
             return -1;
         }
+        if (lc_commune_require(req, store, s, 422) < 0)
+            return -1;
         for (size_t k = 0; k < i; k++)
             if (strcmp(json_string_value(json_array_get(c->communes, k)), s) == 0) {
                 lc_reply_error(req, 422, "invalid", "commune '%.64s' is listed twice", s);
@@ -260,12 +262,14 @@ static void get_bulletin(struct lc_req *req, void *ctx)
     int64_t id;
     if (lc_bulletin_id_param(req, &id) < 0)
         return;
-    json_t *o = lc_bulletin_load(b->store, id);
-    if (o == NULL) {
+    json_t *o;
+    int rc = lc_bulletin_find(b->store, id, &o);
+    if (rc == -ENOENT)
         lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
-        return;
-    }
-    lc_reply_json(req, 200, o);
+    else if (rc < 0)
+        lc_reply_internal(req, "bulletins");
+    else
+        lc_reply_json(req, 200, o);
 }
 
 /* ---- review -------------------------------------------------------------------------------- */

@@ -41,6 +41,8 @@ struct lc_bulletins {
 
 /* The bulletin as its API object, or NULL if there is none. */
 json_t *lc_bulletin_load(struct lc_store *s, int64_t id);
+/* The same in *out: 0, -ENOENT (no such bulletin) or -EIO (a failed read, never "none"). */
+int lc_bulletin_find(struct lc_store *s, int64_t id, json_t **out);
 
 /* The fields of a bulletin the handlers check before acting. */
 struct lc_bulletin_head {

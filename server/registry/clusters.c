@@ -58,7 +58,8 @@ static int delete_check(struct lc_res_write *w)
     int step = sqlite3_step(st);
     bool retired = step == SQLITE_ROW && sqlite3_column_int(st, 0);
     bool history = step == SQLITE_ROW && sqlite3_column_int(st, 1);
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0)
+        return -EIO;
     if (step == SQLITE_DONE)
         return lc_res_not_found(w->req, w->res, w->key);
     if (step != SQLITE_ROW)
@@ -102,7 +103,8 @@ int lc_cluster_check_token(struct lc_store *store, const char *cluster, const ch
                  ? 0
                  : -EACCES;
     }
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0)
+        rc = -EIO;
     return rc;
 }
 
@@ -128,7 +130,7 @@ static bool unreached_recently(struct lc_store *store, const char *cluster, cons
     bool flag = false;
     if (sqlite3_step(st) == SQLITE_ROW)
         flag = sqlite3_column_int(st, 0) >= n && sqlite3_column_int(st, 1) == 0;
-    sqlite3_reset(st);
+    lc_store_done(st); /* a failed read is logged: the flag stays off */
     return flag;
 }
 
@@ -169,8 +171,7 @@ static void get_clusters(struct lc_req *req, void *ctx)
         json_object_set_new(o, "online", json_boolean(online));
         json_array_append_new(list, o);
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */
+    if (lc_store_done(st) < 0 || step != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */
         json_decref(list);
         lc_reply_internal(req, "clusters");
         return;
@@ -220,10 +221,8 @@ static int read_fields(struct lc_req *req, struct lc_store *store, json_t *body,
         lc_reply_error(req, 422, "invalid", "name must not be empty");
         return -1;
     }
-    if (f->commune != NULL && !lc_commune_exists(store, f->commune)) {
-        lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", f->commune);
+    if (f->commune != NULL && lc_commune_require(req, store, f->commune, 422) < 0)
         return -1;
-    }
     return 0;
 }
 
@@ -304,7 +303,7 @@ static int free_id(struct lc_store *store, const char *commune, char id[80])
         if (step == SQLITE_DONE)
             break;
         if (step != SQLITE_ROW) {
-            sqlite3_reset(st);
+            lc_store_done(st);
             return -EIO;
         }
     }

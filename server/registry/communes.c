@@ -49,7 +49,8 @@ static int delete_check(struct lc_res_write *w)
     long long clusters = step == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
     bool on_air = step == SQLITE_ROW && sqlite3_column_int(st, 2);
     bool history = step == SQLITE_ROW && sqlite3_column_int(st, 3);
-    sqlite3_reset(st);
+    if (lc_store_done(st) < 0)
+        return -EIO;
     if (step == SQLITE_DONE)
         return lc_res_not_found(w->req, w->res, w->key);
     if (step != SQLITE_ROW)
@@ -82,25 +83,43 @@ static const struct lc_resource communes = {
     .retire_sql = "UPDATE communes SET retired_at = ?2 WHERE id = ?1 AND retired_at IS NULL",
 };
 
-static bool commune_row(struct lc_store *store, const char *sql, const char *id)
+/* 1 if sql (one row for ?1) finds a row, 0 if none, -EIO if the read failed. */
+static int commune_row(struct lc_store *store, const char *sql, const char *id)
 {
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
-        return false;
+        return -EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    bool ok = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return ok;
+    int step = sqlite3_step(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        return -EIO;
+    return step == SQLITE_ROW;
 }
 
-bool lc_commune_exists(struct lc_store *store, const char *id)
+static int require(struct lc_req *req, struct lc_store *store, const char *sql, const char *id,
+                   int missing)
 {
-    return commune_row(store, "SELECT 1 FROM communes WHERE id = ? AND retired_at IS NULL", id);
+    int found = strlen(id) > 64 ? 0 : commune_row(store, sql, id);
+    if (found > 0)
+        return 0;
+    if (found < 0)
+        lc_reply_internal(req, "communes");
+    else
+        lc_reply_error(req, missing, missing == 404 ? "not_found" : "invalid", "%s commune '%.64s'",
+                       missing == 404 ? "no" : "unknown", id);
+    return -1;
 }
 
-bool lc_commune_recorded(struct lc_store *store, const char *id)
+int lc_commune_require(struct lc_req *req, struct lc_store *store, const char *id, int missing)
 {
-    return commune_row(store, "SELECT 1 FROM communes WHERE id = ?", id);
+    return require(req, store, "SELECT 1 FROM communes WHERE id = ? AND retired_at IS NULL", id,
+                   missing);
+}
+
+int lc_commune_require_recorded(struct lc_req *req, struct lc_store *store, const char *id,
+                                int missing)
+{
+    return require(req, store, "SELECT 1 FROM communes WHERE id = ?", id, missing);
 }
 
 static void get_communes(struct lc_req *req, void *ctx)

@@ -53,10 +53,13 @@ int lc_registry_routes(struct lc_registry *reg, struct lc_router *r);
  * 401/404. */
 int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster);
 
-/* True if the commune exists and is in service (not retired). */
-bool lc_commune_exists(struct lc_store *store, const char *id);
-/* True if the commune is on record, in service or retired (reports of its history). */
-bool lc_commune_recorded(struct lc_store *store, const char *id);
+/* The commune id must exist and be in service (not retired): 0; otherwise answers `missing`
+ * (404 "no commune", or 422 "unknown commune") — or 500 when the read failed, never taken for
+ * "no such commune" — and returns -1. */
+int lc_commune_require(struct lc_req *req, struct lc_store *store, const char *id, int missing);
+/* The same for a commune on record, in service or retired (reports of its history). */
+int lc_commune_require_recorded(struct lc_req *req, struct lc_store *store, const char *id,
+                                int missing);
 
 /* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
  * cluster, -EACCES if the token is wrong. */

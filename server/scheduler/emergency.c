@@ -91,7 +91,8 @@ static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body
             }
             snprintf(t->v[t->n++], 65, "%s", lc_col_text(st, 0));
         }
-        sqlite3_reset(st);
+        if (lc_store_done(st) < 0) /* never a shorter list of targets */
+            goto internal;
         if (t->n == 0) {
             lc_reply_error(req, 422, "invalid", "there is no commune yet");
             targets_free(t);
@@ -104,8 +105,7 @@ static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body
         goto internal;
     json_array_foreach(list, i, v) {
         const char *id = json_string_value(v);
-        if (strlen(id) > 64 || !lc_commune_exists(store, id)) {
-            lc_reply_error(req, 422, "invalid", "unknown commune '%.64s'", id);
+        if (lc_commune_require(req, store, id, 422) < 0) {
             targets_free(t);
             return -1;
         }

@@ -312,16 +312,18 @@ json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *c
     return p;
 }
 
-json_t *lc_programme_single(struct lc_store *store, int64_t bulletin)
+int lc_programme_single(struct lc_store *store, int64_t bulletin, json_t **prog)
 {
     static const char sql[] = "SELECT title, coalesce(duration_s, 0), audio_hash FROM bulletins"
                               " WHERE id = ? AND audio_hash IS NOT NULL";
+    *prog = NULL;
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
-        return NULL;
+        return -EIO;
     sqlite3_bind_int64(st, 1, bulletin);
     json_t *out = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
         char audio[LC_AUDIO_HASH_LEN + 8];
         snprintf(audio, sizeof audio, "%s.opus", lc_col_text(st, 2));
         json_int_t dur = (json_int_t)(sqlite3_column_double(st, 1) * 1000.0 + 0.5);
@@ -330,8 +332,14 @@ json_t *lc_programme_single(struct lc_store *store, int64_t bulletin)
                                  (json_int_t)0, "duration_ms", dur);
         out = json_pack("{s:[o],s:[],s:I}", "items", item, "not_fitting", "length_ms", dur);
     }
-    sqlite3_reset(st);
-    return out;
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+        json_decref(out);
+        return -EIO;
+    }
+    if (step == SQLITE_DONE)
+        return -ENOENT;
+    *prog = out;
+    return out != NULL ? 0 : -ENOMEM;
 }
 
 /* ---- airings -------------------------------------------------------------------------------- */

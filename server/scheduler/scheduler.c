@@ -363,7 +363,7 @@ static void plan(struct lc_scheduler *s, int64_t now, int64_t *next)
         }
         snprintf(ids[n++], 65, "%s", lc_col_text(st, 0));
     }
-    sqlite3_reset(st);
+    lc_store_done(st); /* a failed read is logged; planned again within a second */
     for (size_t i = 0; i < n; i++)
         plan_commune(s, ids[i], now, next);
     free(ids);

@@ -68,12 +68,13 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
         " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, 1)";
     if (s->stopped)
         return -ESHUTDOWN;
-    json_t *prog = lc_programme_single(s->store, bulletin);
+    json_t *prog;
     char *text = NULL;
     struct pending *p = NULL;
-    int rc = -EIO;
-    if (prog == NULL)
-        return -ENOENT;
+    int rc = lc_programme_single(s->store, bulletin, &prog);
+    if (rc < 0)
+        return rc;
+    rc = -EIO;
     int64_t now = lc_wall_ms(), len = lc_sched_length_ms(prog);
     struct active *host = lc_sched_on_air_in(s, commune);
     if ((text = json_dumps(prog, JSON_COMPACT)) == NULL || (p = calloc(1, sizeof *p)) == NULL) {

@@ -84,9 +84,9 @@ json_t *lc_programme_make(struct lc_cands *cs, int gap_ms, const char *commune, 
 json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *commune,
                                int64_t start, int64_t end);
 
-/* Programme JSON for one item (frozen form) from an emergency bulletin: NULL if the bulletin
- * has no audio. */
-json_t *lc_programme_single(struct lc_store *store, int64_t bulletin);
+/* Programme JSON for one item (frozen form) from an emergency bulletin, in *prog: 0, -ENOENT
+ * (no such bulletin, or it has no audio), -EIO or -ENOMEM. */
+int lc_programme_single(struct lc_store *store, int64_t bulletin, json_t **prog);
 
 /* Counts one airing of each item of programme in commune; bulletins that have now aired `repeat`
  * times in every target commune become `done` (audited). Inside the caller's transaction.

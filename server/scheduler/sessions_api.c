@@ -55,10 +55,8 @@ static void get_programme(struct lc_req *req, void *ctx)
         lc_reply_error(req, 400, "bad_query", "date must be YYYY-MM-DD");
         return;
     }
-    if (!lc_commune_exists(s->store, commune)) {
-        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (lc_commune_require(req, s->store, commune, 404) < 0)
         return;
-    }
     if (lc_cands_load(s->store, commune, &cs) < 0)
         goto fail;
     int64_t d0 = lc_days_from_civil(today), d1 = lc_days_from_civil(date);
@@ -191,10 +189,8 @@ static void post_session(struct lc_req *req, void *ctx)
         lc_reply_error(req, 422, "invalid", "start must be an RFC 3339 time, e.g. 2026-11-24T06:00:00+07:00");
         goto out;
     }
-    if (!lc_commune_exists(s->store, commune)) {
-        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (lc_commune_require(req, s->store, commune, 404) < 0)
         goto out;
-    }
     int64_t end = start + minutes * 60;
     if (end * 1000 <= lc_wall_ms()) {
         lc_reply_error(req, 422, "invalid", "the session would be over already");

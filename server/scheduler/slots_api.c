@@ -52,10 +52,8 @@ static void get_slots(struct lc_req *req, void *ctx)
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
     size_t n;
-    if (!lc_commune_exists(s->store, commune)) {
-        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (lc_commune_require(req, s->store, commune, 404) < 0)
         return;
-    }
     if (lc_slots_load(s->store, commune, v, &n) < 0) {
         lc_reply_internal(req, "slots: load");
         return;
@@ -180,10 +178,8 @@ static void put_slots(struct lc_req *req, void *ctx)
         lc_reply_error(req, 400, "bad_field", "expected a list of slots");
         goto out;
     }
-    if (!lc_commune_exists(s->store, commune)) {
-        lc_reply_error(req, 404, "not_found", "no commune '%.64s'", commune);
+    if (lc_commune_require(req, s->store, commune, 404) < 0)
         goto out;
-    }
     if (json_array_size(list) > LC_SLOTS_MAX) {
         lc_reply_error(req, 422, "invalid", "at most %d slots", LC_SLOTS_MAX);
         goto out;

@@ -4,6 +4,8 @@
 #include "server/store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +93,45 @@ static int check_pages(sqlite3 *db, const char *path, struct lc_err *err)
     return 0;
 }
 
+static atomic_bool corrupt_seen;
+
+/* SQLite's error log (SQLITE_CONFIG_LOG): every failure of any connection passes here, so that a
+ * corrupt page is noticed wherever a statement met it. */
+static void on_sqlite_log(void *arg, int code, const char *msg)
+{
+    (void)arg;
+    int primary = code & 0xff;
+    if (primary != SQLITE_CORRUPT && primary != SQLITE_NOTADB)
+        return;
+    if (!atomic_exchange(&corrupt_seen, true))
+        lc_log(LC_LOG_ERR, "THE DATABASE IS CORRUPT (%s): requests that read the damaged pages "
+               "fail; stop loacast and restore loacast.db from a backup (docs/server.md)", msg);
+}
+
+bool lc_store_corrupt(void)
+{
+    return atomic_load(&corrupt_seen);
+}
+
+int lc_store_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_reset(st);
+    if (rc == SQLITE_OK)
+        return 0;
+    lc_log(LC_LOG_ERR, "a read failed: %s (%s)", sqlite3_errstr(rc), sqlite3_sql(st));
+    return -EIO;
+}
+
+static void config_log_once(void)
+{
+    /* Before any connection exists (sqlite3_config must precede sqlite3_initialize). */
+    sqlite3_config(SQLITE_CONFIG_LOG, on_sqlite_log, NULL);
+}
+
 int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, config_log_once);
     /* An empty file is not a database: SQLite would make a fresh one of it, and a station whose
      * disk lost the file's content would start as a new install with no error. The operator who
      * wants a fresh install removes the file. */

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include <sqlite3.h>
 
 #include "common/err.h"
@@ -61,6 +63,17 @@ int lc_store_changes(struct lc_store *s);
  * Returns the rows deleted, or -EIO. */
 int lc_store_prune(struct lc_store *s, const char *sql, int64_t cutoff, int batch);
 int64_t lc_store_last_id(struct lc_store *s);
+
+/* The end of a read: resets st and tells whether its steps ended well (every row read, or the
+ * ones wanted) or failed (I/O, corruption: never to be taken for "no more rows"). 0, or -EIO.
+ * Use it instead of sqlite3_reset() after stepping a SELECT. */
+int lc_store_done(sqlite3_stmt *st);
+
+/* True once SQLite reported the database corrupt (SQLITE_CORRUPT, SQLITE_NOTADB) in this
+ * process: logged once, loudly; /healthz then answers 503 and /metrics says
+ * loacast_store_corrupt 1. The server goes on (what is on air keeps playing from its files);
+ * requests that touch the damaged pages answer 500. */
+bool lc_store_corrupt(void);
 
 /* Text of column i (never NULL: "" for NULL) and NULL-aware helpers. */
 const char *lc_col_text(sqlite3_stmt *st, int i);

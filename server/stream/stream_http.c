@@ -36,11 +36,12 @@ static int cluster_commune(struct lc_store *store, const char *cluster, char *ou
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, cluster, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
-    if (rc == 0)
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
         snprintf(out, n, "%s", lc_col_text(st, 0));
-    sqlite3_reset(st);
-    return rc;
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        return -EIO;
+    return step == SQLITE_ROW ? 0 : -ENOENT;
 }
 
 static void off_air(struct lc_req *req, struct lc_streams *e, const char *commune)
