@@ -442,9 +442,52 @@ int lc_auth_request(struct lc_accounts *a, struct lc_req *req)
     return rc;
 }
 
+/* POST /api/v1/users/{name}/unlock (admin): lifts the failed-login locks of that user name, from
+ * every address (someone sharing the user's office address kept failing as them). Audited. */
+static void post_unlock(struct lc_req *req, void *ctx)
+{
+    static const char sql[] = "SELECT 1 FROM users WHERE username = ?";
+    struct lc_accounts *a = ctx;
+    const char *name = req->params[0];
+    sqlite3_stmt *st = lc_store_stmt(a->d.store, sql);
+    if (st == NULL) {
+        lc_reply_internal(req, "unlock");
+        return;
+    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+        lc_reply_internal(req, "unlock");
+        return;
+    }
+    if (step == SQLITE_DONE) {
+        lc_reply_error(req, 404, "not_found", "no user '%.64s'", name);
+        return;
+    }
+    /* the counters of this name end in "|<name>" (keys_for) */
+    size_t nlen = strlen(name);
+    int cleared = 0;
+    for (int i = 0; i < LC_LOGIN_SLOTS; i++) {
+        struct lc_login_counter *c = &a->counters[i];
+        size_t klen = strlen(c->key);
+        if (c->key[0] == 'u' && klen > nlen && c->key[klen - nlen - 1] == '|' &&
+            strcmp(c->key + klen - nlen, name) == 0) {
+            c->key[0] = '\0';
+            cleared++;
+        }
+    }
+    if (lc_audit(a->d.store, req, NULL, "user_unlock", name,
+                 json_pack("{s:i}", "cleared", cleared)) < 0) {
+        lc_reply_internal(req, "unlock: audit");
+        return;
+    }
+    lc_reply_json(req, 200, json_pack("{s:s,s:i}", "username", name, "cleared", cleared));
+}
+
 static const struct lc_api_route routes[] = {
     {HTTP_POST, "/api/v1/login", LC_ROUTE_OPEN, LC_BODY_JSON, post_login},
     {HTTP_POST, "/api/v1/logout", LC_ROLES_STAFF, LC_BODY_NONE, post_logout},
+    {HTTP_POST, "/api/v1/users/{name}/unlock", LC_ROLE_ADMIN, LC_BODY_NONE, post_unlock},
 };
 
 int lc_auth_routes(struct lc_accounts *a, struct lc_router *r)

@@ -90,6 +90,28 @@ def main():
         now = s.get("/api/v1/audit?limit=1000", admin).json()["audit"]
         added = now[:len(now) - before]   # newest first
         check(len(added) <= 1 and all(e["action"] == "login_limited" for e in added), added)
+        # an admin lifts a user's lock (someone at the user's own address kept failing as them)
+        def login_from(addr, user, pw):
+            c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30, source_address=(addr, 0))
+            c.request("POST", "/api/v1/login", json.dumps({"username": user, "password": pw}),
+                      {"Content-Type": "application/json"})
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            return r.status if user != "olga" else json.loads(body)["token"]
+        for i in range(3):
+            check(login_from("127.0.0.3", "eva", "wrong") == 401, i)
+        check(login_from("127.0.0.3", "eva", "new-password") == 429, "eva locked at .3")
+        check(s.post("/api/v1/users", {"username": "olga", "password": "olga-password",
+                                        "role": "operator"}, admin).status == 201, "olga")
+        op = login_from("127.0.0.4", "olga", "olga-password")   # .1 is locked by now
+        check(s.post("/api/v1/users/eva/unlock", None, op).status == 403, "only admins unlock")
+        check(s.post("/api/v1/users/nobody/unlock", None, admin).status == 404, "unknown user")
+        r = s.post("/api/v1/users/eva/unlock", None, admin)
+        check(r.status == 200 and r.json()["cleared"] >= 2, r)   # her locks at .1 and .3
+        check(login_from("127.0.0.3", "eva", "new-password") == 200, "eva logs in after the unlock")
+        audit = s.get("/api/v1/audit?limit=5", admin).json()["audit"]
+        check(any(e["action"] == "user_unlock" and e["target"] == "eva" for e in audit), audit)
 
         # ---- receiver tokens: shown once, stored hashed, rotation revokes
         check(s.post("/api/v1/communes", {"id": "quang-phu", "name": "Quảng Phú"}, admin).status == 201, "c")
@@ -130,7 +152,7 @@ def main():
             check(w in acts, "audit lacks %r" % (w,))
         check(acts.count(("cluster_token", "qp-thon-1")) == 2, acts)
         logins = [(e["target"], e["address"]) for e in entries if e["action"].startswith("login")]
-        check(all(a in ("127.0.0.1", "127.0.0.2") for _, a in logins), logins)
+        check(all(a in ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4") for _, a in logins), logins)
         check(("eva", "127.0.0.2") in logins and ("admin", "127.0.0.2") in logins, logins)
         s.stop()
     print("ok")

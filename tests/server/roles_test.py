@@ -39,6 +39,7 @@ ROUTES = {
     ("POST", "/api/v1/users"): ("/api/v1/users", {}, {A}, 400),
     ("PATCH", "/api/v1/users/{name}"): ("/api/v1/users/nobody", {}, {A}, None),
     ("DELETE", "/api/v1/users/{name}"): ("/api/v1/users/nobody", None, {A}, 404),
+    ("POST", "/api/v1/users/{name}/unlock"): ("/api/v1/users/nobody/unlock", None, {A}, 404),
     ("GET", "/api/v1/audit"): ("/api/v1/audit", None, {A, O}, 200),
     ("GET", "/api/v1/communes"): ("/api/v1/communes", None, STAFF, 200),
     ("POST", "/api/v1/communes"): ("/api/v1/communes", {}, {A, O}, 400),
