@@ -23,6 +23,9 @@
 #include "server/store/store.h"
 
 #define MAX_TEXT_CHARS 100000
+/* No voice speaks faster than this (450 words a minute of Vietnamese syllables, spaces
+ * included): a text longer than max_bulletin_s × this cannot fit the longest bulletin. */
+#define FASTEST_CHARS_PER_S 40
 #define MAX_TARGETS 1000
 
 /* ---- the module ---------------------------------------------------------------------------- */
@@ -73,14 +76,17 @@ struct create {
     json_t *communes;
 };
 
-static int read_create(struct lc_req *req, struct lc_store *store, json_t *body, struct create *c)
+static int read_create(struct lc_req *req, struct lc_store *store, int max_s, json_t *body,
+                       struct create *c)
 {
+    long long bound = (long long)max_s * FASTEST_CHARS_PER_S;
+    size_t max_text = bound < MAX_TEXT_CHARS ? (size_t)bound : MAX_TEXT_CHARS;
     c->voice = "vi";
     c->priority = "normal";
     c->rate = 150;
     c->repeat = 1;
     if (lc_api_string(req, body, "title", true, 200, &c->title) < 0 ||
-        lc_api_string(req, body, "text", false, MAX_TEXT_CHARS, &c->text) < 0 ||
+        lc_api_string(req, body, "text", false, max_text, &c->text) < 0 ||
         lc_api_string(req, body, "voice", false, 32, &c->voice) < 0 ||
         lc_api_int(req, body, "rate", false, 80, 450, &c->rate) < 0 ||
         lc_api_string(req, body, "priority", false, 16, &c->priority) < 0 ||
@@ -184,7 +190,7 @@ static void post_bulletin(struct lc_req *req, void *ctx)
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
         return;
-    if (read_create(req, b->store, body, &c) < 0)
+    if (read_create(req, b->store, b->max_bulletin_s, body, &c) < 0)
         goto out;
     bool text = c.text != NULL;
     struct lc_bulletin_new n = {
