@@ -87,6 +87,12 @@ int lc_decode_mem(const void *data, size_t len, double max_s, struct lc_pcm *out
                         (double)info.frames / info.samplerate, max_s);
         goto out;
     }
+    /* The header's length (when it gives one) is the buffer's size: no doubling past it. */
+    if (info.frames > 0 && info.frames != SF_COUNT_MAX &&
+        lc_pcm_reserve_exact(&tmp, (size_t)info.frames) < 0) {
+        rc = lc_err_set(err, -ENOMEM, "out of memory");
+        goto out;
+    }
     /* Float reads of integer formats come back in [-1, 1). */
     sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
     enum { CHUNK = 4096 };

@@ -23,6 +23,20 @@ static int reserve(struct lc_pcm *p, size_t extra)
     return 0;
 }
 
+int lc_pcm_reserve_exact(struct lc_pcm *p, size_t n)
+{
+    if (n <= p->cap)
+        return 0;
+    if (n > ((size_t)-1) / sizeof(float))
+        return -ENOMEM;
+    float *s = realloc(p->s, n * sizeof(float));
+    if (s == NULL)
+        return -ENOMEM;
+    p->s = s;
+    p->cap = n;
+    return 0;
+}
+
 int lc_pcm_append(struct lc_pcm *p, const float *s, size_t n)
 {
     int rc = reserve(p, n);

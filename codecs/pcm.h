@@ -17,6 +17,8 @@ struct lc_pcm {
 };
 
 int lc_pcm_append(struct lc_pcm *p, const float *s, size_t n);
+/* Makes room for exactly n samples in all (when known ahead: no doubling past it). 0/-ENOMEM. */
+int lc_pcm_reserve_exact(struct lc_pcm *p, size_t n);
 int lc_pcm_append_s16(struct lc_pcm *p, const short *s, size_t n);
 /* Appends n samples of silence. */
 int lc_pcm_append_silence(struct lc_pcm *p, size_t n);

@@ -23,6 +23,10 @@
 #include "codecs/tts.h"
 
 #define SEGMENT_MIN_S 8.0     /* shorter segments are not worth an encoder start-up */
+/* Longer segments are cut anyway (at the quietest frames within reach when there is no pause):
+ * a segment's working memory (48 kHz copies, the decoded check) then does not grow with the
+ * bulletin's length. */
+#define SEGMENT_MAX_S 30.0
 #define SEGMENTS_PER_WORKER 8 /* many per worker: balances uneven costs (re-encodes) */
 #define CUT_QUIET_RATIO 0.003f /* "quiet" is 50 dB under the bulletin's peak */
 #define MAX_SEGMENTS 256
@@ -55,7 +59,6 @@ struct lc_renderer {
 /* One stretch of a bulletin between two cuts, processed by pool jobs phase by phase. */
 struct segment {
     const float *src;   /* source-rate input (borrowed) */
-    float *dst;         /* gain and limiter applied, same rate (borrowed: a slice of one buffer) */
     size_t n;           /* samples at the source rate */
     int rate;
     int last;
@@ -148,12 +151,20 @@ static void on_measure_job(void *arg)
     s->rc = lc_loudness_meter_add(s->meter, s->src, s->n);
 }
 
+/* Gain and limiter into a buffer of the segment's own (freed after): the whole bulletin is never
+ * held twice. */
 static void on_limit_job(void *arg)
 {
     struct segment *s = arg;
-    s->peak = lc_limit(s->src, s->dst, s->n, s->gain, s->ceiling, s->rate);
+    float *dst = malloc(s->n * sizeof *dst);
+    if (dst == NULL) {
+        s->rc = -ENOMEM;
+        return;
+    }
+    s->peak = lc_limit(s->src, dst, s->n, s->gain, s->ceiling, s->rate);
     lc_loudness_meter_reset(s->meter);
-    s->rc = lc_loudness_meter_add(s->meter, s->dst, s->n);
+    s->rc = lc_loudness_meter_add(s->meter, dst, s->n);
+    free(dst);
 }
 
 /* Lowers scale[] (the limiter's per-sample ceiling) around every place where the decoded
@@ -197,10 +208,17 @@ static void on_encode_job(void *arg)
     struct lc_encode_opts eo = {
         .bitrate_kbps = s->o->bitrate_kbps, .complexity = s->o->complexity, .pad_tail = s->last,
     };
+    float *dst = malloc(s->n * sizeof *dst);
+    if (dst == NULL) {
+        s->rc = lc_err_set(&s->err, -ENOMEM, "out of memory");
+        return;
+    }
     for (int attempt = 0; attempt < PEAK_ATTEMPTS; attempt++) {
-        if (attempt > 0)
-            s->peak = lc_limit_scaled(s->src, s->dst, s->n, s->gain, s->ceiling, scale, s->rate);
-        struct lc_pcm in = {.s = s->dst, .n = s->n, .rate = s->rate}, p48 = {0};
+        if (attempt == 0) /* as the last loudness pass left it */
+            s->peak = lc_limit(s->src, dst, s->n, s->gain, s->ceiling, s->rate);
+        else
+            s->peak = lc_limit_scaled(s->src, dst, s->n, s->gain, s->ceiling, scale, s->rate);
+        struct lc_pcm in = {.s = dst, .n = s->n, .rate = s->rate}, p48 = {0};
         const struct lc_pcm *pcm = &in;
         if (s->rate != LC_OPUS_RATE) {
             s->rc = lc_resample(&in, LC_OPUS_RATE, &p48, &s->err);
@@ -241,6 +259,7 @@ static void on_encode_job(void *arg)
         s->true_peak = -HUGE_VAL;
     lc_pcm_free(&heard);
     free(scale);
+    free(dst);
 }
 
 /* Runs fn on every segment on the pool and waits; the first failure's code, or 0. */
@@ -271,6 +290,26 @@ static int frame_quiet(const float *x, size_t n, size_t frame, size_t len, float
     return 1;
 }
 
+/* The frame c in [from, to) whose three frames c-2..c hold the least energy. */
+static size_t quietest_frame(const float *x, size_t n, size_t from, size_t to, size_t flen)
+{
+    size_t best = from;
+    double best_e = HUGE_VAL;
+    for (size_t c = from < 2 ? 2 : from; c < to; c++) {
+        size_t a = (c - 2) * flen, b = (c + 1) * flen;
+        if (b > n)
+            break;
+        double e = 0;
+        for (size_t i = a; i < b; i++)
+            e += (double)x[i] * x[i];
+        if (e < best_e) {
+            best_e = e;
+            best = c;
+        }
+    }
+    return best;
+}
+
 /* Chooses cuts for x[0..n) at rate: near multiples of the ideal segment length, at a frame
  * boundary (a frame is 20 ms: rate/50 samples) with two quiet frames before it and one after,
  * "quiet" meaning 50 dB under the peak. Returns the number of segments; cuts[0] = 0 and
@@ -285,13 +324,16 @@ static size_t choose_cuts(const float *x, size_t n, int rate, int workers,
             peak = fabsf(x[i]);
     float level = peak * CUT_QUIET_RATIO;
     cuts[0] = 0;
-    double ideal_s = (double)n / rate / (workers * SEGMENTS_PER_WORKER);
+    double ideal_s = workers > 1 ? (double)n / rate / (workers * SEGMENTS_PER_WORKER)
+                                 : SEGMENT_MAX_S / 1.5;
     if (ideal_s < SEGMENT_MIN_S)
         ideal_s = SEGMENT_MIN_S;
+    if (ideal_s > SEGMENT_MAX_S / 1.5) /* a segment is at most ideal × 1.5 long */
+        ideal_s = SEGMENT_MAX_S / 1.5;
     size_t ideal = (size_t)(ideal_s * 50); /* in frames */
     size_t frames = n / flen;
     size_t f = ideal;
-    while (workers > 1 && nseg + 1 < MAX_SEGMENTS && f + ideal / 2 < frames) {
+    while (nseg + 1 < MAX_SEGMENTS && f + ideal / 2 < frames) {
         size_t found = 0;
         for (size_t c = f; c < f + ideal / 2 && c + 1 < frames; c++) {
             if (frame_quiet(x, n, c - 2, flen, level) && frame_quiet(x, n, c - 1, flen, level) &&
@@ -300,8 +342,8 @@ static size_t choose_cuts(const float *x, size_t n, int rate, int workers,
                 break;
             }
         }
-        if (found == 0)
-            break; /* no pause in reach: the rest stays one segment */
+        if (found == 0) /* no pause in reach (music, a noisy recording): the quietest frames */
+            found = quietest_frame(x, n, f, f + ideal / 2 < frames ? f + ideal / 2 : frames, flen);
         cuts[++nseg] = found * flen;
         f = found + ideal;
     }
@@ -312,7 +354,7 @@ static size_t choose_cuts(const float *x, size_t n, int rate, int workers,
 /*
  * Normalises and encodes pcm (consumed) into out, in three parallel phases over the segments:
  *   1. measure each segment's loudness (meters combine into the integrated loudness);
- *   2. gain + limiter into dst, measure again; repeat with the gain corrected by what the
+ *   2. gain + limiter (into a buffer per segment), measure again; repeat with the gain corrected by what the
  *      limiter took, until within LOUDNESS_TOLERANCE_LU (at most LOUDNESS_PASSES);
  *   3. resample each segment to 48 kHz and encode it.
  * Cuts fall on 20 ms frame boundaries at the source rate, which are frame boundaries at 48 kHz
@@ -322,7 +364,6 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
                       struct lc_rendered *out, struct lc_err *err)
 {
     struct lc_pcm src = {0};
-    float *dst = NULL;
     struct segment *segs = NULL;
     struct lc_loudness_meter **meters = NULL;
     size_t cuts[MAX_SEGMENTS + 1], nseg = 0;
@@ -341,14 +382,13 @@ static int render_pcm(struct lc_renderer *r, const struct lc_render_opts *o, str
     nseg = choose_cuts(src.s, src.n, src.rate, r->workers, cuts);
     segs = calloc(nseg, sizeof *segs);
     meters = calloc(nseg, sizeof *meters);
-    dst = malloc(src.n * sizeof *dst);
-    if (segs == NULL || meters == NULL || dst == NULL) {
+    if (segs == NULL || meters == NULL) {
         rc = lc_err_set(err, -ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < nseg; i++) {
         segs[i] = (struct segment){
-            .src = src.s + cuts[i], .dst = dst + cuts[i], .n = cuts[i + 1] - cuts[i],
+            .src = src.s + cuts[i], .n = cuts[i + 1] - cuts[i],
             .rate = src.rate, .last = i + 1 == nseg, .o = o,
         };
         if (lc_loudness_meter_new(&segs[i].meter, src.rate) < 0) {
@@ -444,7 +484,6 @@ out:
         }
     free(segs);
     free(meters);
-    free(dst);
     lc_rendered_free(&x);
     lc_pcm_free(&src);
     lc_pcm_free(pcm);
