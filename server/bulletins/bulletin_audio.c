@@ -33,9 +33,20 @@ static void count(struct lc_bulletins *b, const struct lc_render_out *out)
 
 /* ---- texts --------------------------------------------------------------------------------- */
 
+/* An outcome that could not be stored (the database was locked, the disk full) is kept and
+ * stored again every RETRY_MS, so that the bulletin leaves `rendering` as soon as the database
+ * takes writes again, not at the next start. */
+#define RETRY_MS 5000
+
 struct text_render {
     struct lc_bulletins *b;
     int64_t id;
+    /* the outcome kept for retries (out's pointers point into the fields below) */
+    struct lc_render_out out;
+    struct lc_err err;
+    char hash[72];
+    uv_timer_t timer;
+    struct text_render *next;   /* in b->retrying */
 };
 
 struct text_outcome {
@@ -63,6 +74,55 @@ static int store_text_outcome(struct lc_store *s, void *arg)
     return rc == -EPERM || rc == -ENOENT ? 0 : rc; /* withdrawn meanwhile: nothing to store */
 }
 
+static void retry_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void retry_drop(struct text_render *t)
+{
+    for (struct text_render **pp = &t->b->retrying; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            break;
+        }
+    uv_close((uv_handle_t *)&t->timer, retry_closed);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    struct text_render *t = timer->data;
+    struct text_outcome o = {t, &t->out};
+    if (lc_store_tx(t->b->store, store_text_outcome, &o) < 0)
+        return; /* again in RETRY_MS */
+    lc_log(LC_LOG_INFO, "bulletin %lld: render result stored at last", (long long)t->id);
+    retry_drop(t);
+}
+
+/* Keeps t's outcome and tries again later; false if it cannot (t is then the caller's). */
+static bool retry_later(struct text_render *t, const struct lc_render_out *out)
+{
+    t->out = *out;
+    t->err = out->err ? *out->err : (struct lc_err){0};
+    snprintf(t->hash, sizeof t->hash, "%s", out->hash ? out->hash : "");
+    t->out.err = &t->err;
+    t->out.hash = t->hash;
+    if (uv_timer_init(t->b->loop, &t->timer) < 0)
+        return false;
+    t->timer.data = t;
+    uv_timer_start(&t->timer, on_retry, RETRY_MS, RETRY_MS);
+    t->next = t->b->retrying;
+    t->b->retrying = t;
+    return true;
+}
+
+void lc_bulletins_stop_retries(struct lc_bulletins *b)
+{
+    /* left `rendering`: lc_bulletins_resume() queues them again at the next start */
+    while (b->retrying)
+        retry_drop(b->retrying);
+}
+
 /* A text render finished: `rendering` → `pending` or `failed` (unless withdrawn meanwhile). */
 static void text_done(const struct lc_render_out *out, int cancelled, void *arg)
 {
@@ -71,8 +131,12 @@ static void text_done(const struct lc_render_out *out, int cancelled, void *arg)
         goto out; /* stays `rendering`; queued again at the next start */
     count(t->b, out);
     struct text_outcome o = {t, out};
-    if (lc_store_tx(t->b->store, store_text_outcome, &o) < 0)
-        lc_log(LC_LOG_ERR, "bulletin %lld: cannot store the render result", (long long)t->id);
+    if (lc_store_tx(t->b->store, store_text_outcome, &o) < 0) {
+        lc_log(LC_LOG_ERR, "bulletin %lld: cannot store the render result; trying again every "
+               "%d s", (long long)t->id, RETRY_MS / 1000);
+        if (t->b->render_pool != NULL && retry_later(t, out))
+            return;
+    }
 out:
     free(t);
 }
@@ -83,7 +147,7 @@ int lc_bulletin_render_text(struct lc_bulletins *b, int64_t id, const char *titl
     struct text_render *t = malloc(sizeof *t);
     if (t == NULL)
         return -ENOMEM;
-    *t = (struct text_render){b, id};
+    *t = (struct text_render){.b = b, .id = id};
     struct lc_render_in in = {.title = title, .text = text, .voice = voice, .rate_wpm = rate};
     int rc = lc_bulletins_render(b, &in, false, text_done, t);
     if (rc < 0)

@@ -62,8 +62,10 @@ void lc_bulletins_free(struct lc_bulletins *b)
 
 void lc_bulletins_stop(struct lc_bulletins *b)
 {
-    if (b)
-        b->render_pool = b->urgent_pool = NULL;
+    if (b == NULL)
+        return;
+    b->render_pool = b->urgent_pool = NULL;
+    lc_bulletins_stop_retries(b);
 }
 
 /* ---- create -------------------------------------------------------------------------------- */

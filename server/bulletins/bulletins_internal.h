@@ -21,6 +21,7 @@
 #include "server/bulletins/bulletins.h"
 
 struct lc_req;
+struct text_render;
 
 struct lc_bulletins {
     uv_loop_t *loop;
@@ -35,7 +36,13 @@ struct lc_bulletins {
     uint64_t *renders_ok, *renders_failed;
     double *render_seconds;
     char audio_dir[PATH_MAX];
+    struct text_render *retrying;       /* outcomes not stored yet (bulletin_audio.c) */
 };
+
+/* ---- bulletin_audio.c ----------------------------------------------------------------------- */
+
+/* Closes the retries of render outcomes not stored yet (shutdown). */
+void lc_bulletins_stop_retries(struct lc_bulletins *b);
 
 /* ---- bulletin_data.c ------------------------------------------------------------------------ */
 
