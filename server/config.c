@@ -37,6 +37,7 @@ static const struct key keys[] = {
     {"server", "timezone", T_TZ, F(timezone), 0, 0, "IANA time zone of the station"},
     {"server", "max_connections", T_INT, F(max_connections), 0, 1000000, "open connections at most (0: as the file limit allows)"},
     {"server", "web_dir", T_STR, F(web_dir), 0, 0, "the web console's files (empty: found next to the program)"},
+    {"server", "station_name", T_STR, F(station_name), 0, 0, "the station's name, as receivers are told it"},
     {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
     {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
     {"limits", "max_upload_bytes", T_SIZE, F(max_upload_bytes), 1024, 1LL << 31, "audio upload body"},
@@ -79,6 +80,7 @@ void lc_config_defaults(struct lc_config *c)
     c->listen_port = 8480;
     snprintf(c->data_dir, sizeof c->data_dir, "./var");
     snprintf(c->timezone, sizeof c->timezone, "Asia/Ho_Chi_Minh");
+    snprintf(c->station_name, sizeof c->station_name, "loacast");
     c->max_connections = 0;
     c->max_header_bytes = 32 * 1024;
     c->max_json_bytes = 1 << 20;

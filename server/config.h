@@ -21,6 +21,7 @@ struct lc_config {
     char timezone[64];
     int max_connections;
     char web_dir[PATH_MAX];   /* "" = found next to the executable (server/http/static.h) */
+    char station_name[128];   /* GET /api/v1/station (server/station/station.h) */
     /* [limits] */
     long long max_header_bytes;
     long long max_json_bytes;

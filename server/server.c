@@ -27,6 +27,7 @@
 #include "server/http/http.h"
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
+#include "server/station/station.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
 
@@ -52,6 +53,7 @@ struct app {
     struct lc_static *web;          /* the web console's files (none when none were found) */
     struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
     struct lc_accounting *accounting; /* deliveries, coverage, metrics (accounting.h) */
+    struct lc_station *station;     /* the station key, time (server/station/station.h) */
     struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;
@@ -255,6 +257,7 @@ static int add_routes(struct app *app, struct lc_router *r)
     if (rc == 0) rc = lc_bulletins_routes(app->bulletins, r);
     if (rc == 0) rc = lc_scheduler_routes(app->scheduler, r);
     if (rc == 0) rc = lc_stream_routes(app->stream, r);
+    if (rc == 0) rc = lc_station_routes(app->station, r);
     if (rc == 0) rc = lc_static_routes(app->web, r);
     return rc;
 }
@@ -339,6 +342,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     }
     snprintf(dbpath, sizeof dbpath, "%s/loacast.db", cfg->data_dir);
     if ((rc = lc_store_open(&app->store, dbpath, err)) < 0)
+        goto out;
+    if ((rc = lc_station_open(&app->station, cfg->data_dir, cfg->station_name, err)) < 0)
         goto out;
     if ((rc = lc_onair_new(&app->onair)) < 0) {
         lc_err_set(err, rc, "out of memory");
@@ -486,6 +491,7 @@ out:
     lc_lexicon_free(app->lexicon);
     lc_registry_free(app->registry);
     lc_accounts_free(app->accounts);
+    lc_station_free(app->station);
     lc_store_close(app->store);
     free(s);
     return rc;

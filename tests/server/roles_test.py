@@ -33,6 +33,8 @@ CLUSTER, OTHER = "k1", "k2"   # the receiver caller's cluster, and another one
 ROUTES = {
     ("GET", "/metrics"): ("/metrics", None, OPEN, 200),
     ("GET", "/healthz"): ("/healthz", None, OPEN, 200),
+    ("GET", "/api/v1/station"): ("/api/v1/station", None, OPEN, 200),
+    ("GET", "/api/v1/time"): ("/api/v1/time", None, OPEN, 200),
     ("POST", "/api/v1/login"): ("/api/v1/login", {}, OPEN, 400),
     ("POST", "/api/v1/logout"): ("/api/v1/logout", None, STAFF, 204),  # with a token of its own
     ("GET", "/api/v1/users"): ("/api/v1/users", None, {A}, 200),
