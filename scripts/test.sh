@@ -1,7 +1,8 @@
 #!/bin/sh
 # The second command of the README, and what CI runs: install what is missing, build twice (plain,
-# and with AddressSanitizer + UndefinedBehaviorSanitizer), run every test in both builds, and end
-# with one line "N passed, N failed" counting the tests of both.
+# and with AddressSanitizer + UndefinedBehaviorSanitizer), run every test in both builds, run the
+# fuzz targets for a bounded time in a third build (clang, libFuzzer, the sanitizers), and end with
+# one line "N passed, N failed" counting the tests of all three.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh --test
@@ -12,10 +13,18 @@ sh scripts/install-deps.sh --test
 [ -d build ] || meson setup build >/dev/null
 [ -d build-san ] || meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fno-sanitize-recover=all >/dev/null
+# The fuzz build (docs/testing.md, "Fuzzing"): clang, every file instrumented for libFuzzer; only
+# its suite 'fuzz' runs there (each target fuzz_seconds, tests/fuzz/meson.build), and meson test
+# builds only what that suite needs.
+[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dc_args=-fno-sanitize-recover=all >/dev/null
 ninja -C build
 ninja -C build-san
 
-# A failing test must not stop the other build's run: the summary counts both.
+# A failing test must not stop the other builds' runs: the summary counts all three.
 meson test -C build --print-errorlogs --num-processes 2 || true
 meson test -C build-san --print-errorlogs --num-processes 2 || true
-exec python3 tests/summary.py build build-san
+# meson test builds build-fuzz: if that fails, an old run's log must not be counted.
+rm -f build-fuzz/meson-logs/testlog.json
+meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2 || true
+exec python3 tests/summary.py build build-san build-fuzz

@@ -26,6 +26,42 @@ void lc_reply_json(struct lc_req *req, int status, json_t *body)
     free(s);
 }
 
+/* Length of the valid UTF-8 sequence at s (strict: no overlongs, surrogates or code points past
+ * U+10FFFF), or 0 if it is not one (a bad byte, or a sequence cut short). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n <= 1)
+        return n;
+    unsigned cp = c & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* also the NUL of a sequence cut by the buffer's end */
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* Messages quote what clients sent (a query value, an id), cut to a length that may fall inside
+ * a character: a byte that does not begin a valid character becomes '?', so that the answer is
+ * always valid UTF-8 JSON (found by tests/fuzz/fuzz_api: such a message made a 500). */
+static void utf8_clean(char *msg)
+{
+    unsigned char *s = (unsigned char *)msg;
+    while (*s) {
+        size_t n = utf8_seq(s);
+        if (n == 0) {
+            *s++ = '?';
+            continue;
+        }
+        s += n;
+    }
+}
+
 void lc_reply_error(struct lc_req *req, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];
@@ -33,6 +69,7 @@ void lc_reply_error(struct lc_req *req, int status, const char *code, const char
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_clean(msg);
     lc_reply_json(req, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
 }
 
@@ -50,7 +87,10 @@ void lc_reply_no_content(struct lc_req *req)
 void lc_reply_error_headers(struct lc_req *req, int status, const char *headers, const char *code,
                             const char *message)
 {
-    json_t *o = json_pack("{s:s,s:s}", "error", code, "message", message);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", message);
+    utf8_clean(msg);
+    json_t *o = json_pack("{s:s,s:s}", "error", code, "message", msg);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     lc_http_respond(req, status, "application/json", headers, s, s ? strlen(s) : 0);

@@ -236,7 +236,7 @@ static bool find_default(char *out, size_t n)
     return false;
 }
 
-int lc_static_open(struct lc_static **out, const char *web_dir, const char *timezone,
+int lc_static_open(struct lc_static **out, const char *web_dir, const char *tz,
                    struct lc_err *err)
 {
     *out = NULL;
@@ -244,7 +244,7 @@ int lc_static_open(struct lc_static **out, const char *web_dir, const char *time
     if (s == NULL)
         return lc_err_set(err, -ENOMEM, "out of memory");
     int rc = 0;
-    snprintf(s->timezone, sizeof s->timezone, "%s", timezone);
+    snprintf(s->timezone, sizeof s->timezone, "%s", tz);
     if (web_dir[0]) {
         if (!has_index(web_dir)) {
             rc = lc_err_set(err, -ENOENT, "[server] web_dir: %s holds no index.html", web_dir);

@@ -1,11 +1,11 @@
 /*
- * tests/server/fuzz_http.c — libFuzzer driver for server/http/http.c: each input is what one client
- * sends on one connection (then it half-closes); the server parses it with the real connection
- * code on a real loopback socket, answers, and must neither crash nor leak nor hang.
+ * tests/fuzz/fuzz_http.c — libFuzzer target: server/http/http.c, the connection code. Each input
+ * is what one client sends on one connection (then it half-closes); the server parses it with the
+ * real connection code on a real loopback socket, answers, and must neither crash nor leak nor
+ * hang. The routes are stand-ins (the whole server's routes are fuzz_api's).
  *
- * Build (clang only, not by default): meson setup build-fuzz -Dc_args=... with CC=clang, then
- *   ninja -C build-fuzz tests/server/fuzz_http
- *   build-fuzz/tests/server/fuzz_http -max_total_time=60 tests/server/fuzz-corpus
+ *   ninja -C build-fuzz tests/fuzz/fuzz_http
+ *   build-fuzz/tests/fuzz/fuzz_http -max_len=32768 CORPUS_DIR tests/fuzz/corpus/fuzz_http
  */
 #include <arpa/inet.h>
 #include <errno.h>
