@@ -26,7 +26,7 @@
 /* Longer segments are cut anyway (at the quietest frames within reach when there is no pause):
  * a segment's working memory (48 kHz copies, the decoded check) then does not grow with the
  * bulletin's length. */
-#define SEGMENT_MAX_S 30.0
+#define SEGMENT_MAX_S 60.0
 #define SEGMENTS_PER_WORKER 8 /* many per worker: balances uneven costs (re-encodes) */
 #define CUT_QUIET_RATIO 0.003f /* "quiet" is 50 dB under the bulletin's peak */
 #define MAX_SEGMENTS 256
@@ -331,19 +331,23 @@ static size_t choose_cuts(const float *x, size_t n, int rate, int workers,
     if (ideal_s > SEGMENT_MAX_S / 1.5) /* a segment is at most ideal × 1.5 long */
         ideal_s = SEGMENT_MAX_S / 1.5;
     size_t ideal = (size_t)(ideal_s * 50); /* in frames */
-    size_t frames = n / flen;
+    size_t frames = n / flen, longest = (size_t)(SEGMENT_MAX_S * 50);
     size_t f = ideal;
     while (nseg + 1 < MAX_SEGMENTS && f + ideal / 2 < frames) {
-        size_t found = 0;
-        for (size_t c = f; c < f + ideal / 2 && c + 1 < frames; c++) {
+        size_t last = cuts[nseg] / flen, found = 0;
+        /* a pause near the ideal place, else any pause before the segment grows too long */
+        size_t reach = last + longest < frames ? last + longest : frames;
+        for (size_t c = f; c < reach && c + 1 < frames; c++) {
             if (frame_quiet(x, n, c - 2, flen, level) && frame_quiet(x, n, c - 1, flen, level) &&
                 frame_quiet(x, n, c, flen, level)) {
                 found = c;
                 break;
             }
         }
-        if (found == 0) /* no pause in reach (music, a noisy recording): the quietest frames */
-            found = quietest_frame(x, n, f, f + ideal / 2 < frames ? f + ideal / 2 : frames, flen);
+        if (found == 0 && frames - last <= longest)
+            break; /* no pause, and the rest is short enough to stay one segment */
+        if (found == 0) /* no pause in 60 s (music, a noisy recording): the quietest frames */
+            found = quietest_frame(x, n, f, reach, flen);
         cuts[++nseg] = found * flen;
         f = found + ideal;
     }
