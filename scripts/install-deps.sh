@@ -10,10 +10,11 @@ PACKAGES="
   libsoxr-dev libebur128-dev libsndfile1-dev
   libsqlite3-dev libhttp-parser-dev libjansson-dev libsodium-dev libinih-dev
 "
-# Tests only: independent decoders and clients; chromium for the web console's browser tests;
+# Tests only: independent decoders and clients; nginx as the cache in front of GET /media
+# (tests/media/nginx_test.py); chromium for the web console's browser tests;
 # clang, its compiler-rt (libclang_rt.fuzzer, the sanitizers' runtimes: libclang-rt-14-dev) and
 # llvm-symbolizer (llvm) for the fuzz build.
-TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm"
+TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx"
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"

@@ -17,7 +17,7 @@
 
 #include <ini.h>
 
-enum type { T_INT, T_SIZE, T_DOUBLE, T_STR, T_LISTEN, T_TZ };
+enum type { T_INT, T_SIZE, T_DOUBLE, T_STR, T_LISTEN, T_TZ, T_BOOL };
 
 struct key {
     const char *section;
@@ -71,6 +71,7 @@ static const struct key keys[] = {
     {"auth", "audit_days", T_INT, F(audit_days), 1, 3650, "audit entries kept this long"},
     {"schedules", "hold_s", T_INT, F(hold_s), 0, 600, "programme frozen, receivers held before a session"},
     {"schedules", "gap_ms", T_INT, F(gap_ms), 0, 60000, "silence between programme items"},
+    {"media", "public", T_BOOL, F(media_public), 0, 1, "GET /media/{hash}.opus without a token (for a cache in front)"},
 };
 
 void lc_config_defaults(struct lc_config *c)
@@ -244,6 +245,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
             return fail(ps, section, name, "must not be empty");
         snprintf(field, k->size, "%s", value);
         break;
+    case T_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+            *(bool *)field = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+            *(bool *)field = false;
+        else
+            return fail(ps, section, name, "expected true or false");
+        break;
     case T_LISTEN:
         if (parse_listen(ps->c, value) < 0)
             return fail(ps, section, name, "expected address:port, e.g. 127.0.0.1:8480");
@@ -301,6 +310,7 @@ void lc_config_print(const struct lc_config *c, FILE *f)
         case T_DOUBLE: fprintf(f, "%s = %g", k->name, *(const double *)field); break;
         case T_STR:
         case T_TZ: fprintf(f, "%s = %s", k->name, field); break;
+        case T_BOOL: fprintf(f, "%s = %s", k->name, *(const bool *)field ? "true" : "false"); break;
         case T_LISTEN:
             fprintf(f, strchr(c->listen_host, ':') ? "%s = [%s]:%d" : "%s = %s:%d", k->name,
                     c->listen_host, c->listen_port);

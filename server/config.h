@@ -8,6 +8,7 @@
 #define LC_SERVER_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -60,6 +61,8 @@ struct lc_config {
     /* [schedules] (issue 5) */
     int hold_s;                      /* receivers are held this long before a session */
     int gap_ms;                      /* silence between the items of a programme */
+    /* [media] (server/media/media.h) */
+    bool media_public;               /* GET /media without a token, for a cache in front */
 };
 
 /* Fills c with the embedded defaults (SPEC: 127.0.0.1:8480, ./var, Asia/Ho_Chi_Minh, ...). */

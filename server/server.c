@@ -24,7 +24,9 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/bulletins/bulletins.h"
+#include "server/feed/feed.h"
 #include "server/http/http.h"
+#include "server/media/media.h"
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
 #include "server/station/station.h"
@@ -54,6 +56,8 @@ struct app {
     struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
     struct lc_accounting *accounting; /* deliveries, coverage, metrics (accounting.h) */
     struct lc_station *station;     /* the station key, time (server/station/station.h) */
+    struct lc_media *media;         /* GET /media/{hash}.opus (server/media/media.h) */
+    struct lc_feed *feed;           /* receivers' signed schedules (server/feed/feed.h) */
     struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;
@@ -163,19 +167,28 @@ static void on_request(struct lc_req *req, void *ctx)
 
 static void on_response(struct lc_req *req, int status, size_t bytes, void *ctx)
 {
-    (void)req;
     (void)bytes;
     struct app *app = ctx;
     if (status >= 100 && status < 600) {
         app->metrics.status[status]++;
         app->metrics.requests[status / 100]++;
     }
+    /* A change made by staff (an approval, a withdrawal, a session, an emergency, a cluster's
+     * volume...) may change receivers' schedules: the waiting ones are built again. Receivers'
+     * own reports (no staff role) change none. */
+    if (req->method != HTTP_GET && req->method != HTTP_HEAD && status >= 200 && status < 300 &&
+        req->role != 0)
+        lc_feed_poke(app->feed);
 }
 
-/* The streaming engine's lines of /metrics, for accounting (which may not call stream). */
-static void stream_metrics(void *ctx, struct lc_buf *b)
+/* The lines of /metrics of the modules above accounting (which may not call them): the
+ * streaming engine's, the receivers' schedules', the media route's. */
+static void upper_metrics(void *ctx, struct lc_buf *b)
 {
-    lc_stream_metrics(ctx, b);
+    const struct app *app = ctx;
+    lc_stream_metrics(app->stream, b);
+    lc_feed_metrics(app->feed, b);
+    lc_media_metrics(app->media, b);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------ */
@@ -213,6 +226,7 @@ static void on_grace(uv_timer_t *t)
 static void stop_modules(struct app *app)
 {
     lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
+    lc_feed_stop(app->feed);
     lc_accounting_stop(app->accounting);
     lc_streams_stop(app->stream);
     lc_bulletins_stop(app->bulletins);
@@ -258,6 +272,8 @@ static int add_routes(struct app *app, struct lc_router *r)
     if (rc == 0) rc = lc_scheduler_routes(app->scheduler, r);
     if (rc == 0) rc = lc_stream_routes(app->stream, r);
     if (rc == 0) rc = lc_station_routes(app->station, r);
+    if (rc == 0) rc = lc_media_routes(app->media, r);
+    if (rc == 0) rc = lc_feed_routes(app->feed, r);
     if (rc == 0) rc = lc_static_routes(app->web, r);
     return rc;
 }
@@ -423,6 +439,18 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         goto out;
     }
     lc_registry_on_revoke(app->registry, cluster_revoked, app->stream);
+    struct lc_media_deps md = {.loop = &s->loop, .store = app->store, .accounts = app->accounts,
+                               .audio_dir = app->audio_dir, .public_media = cfg->media_public};
+    if ((rc = lc_media_open(&app->media, &md)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    struct lc_feed_deps fd = {.loop = &s->loop, .store = app->store, .scheduler = app->scheduler,
+                              .station = app->station, .onair = app->onair};
+    if ((rc = lc_feed_open(&app->feed, &fd)) < 0) {
+        lc_err_set(err, rc, "cannot start the receivers' schedules");
+        goto out;
+    }
     if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
         lc_err_set(err, rc, "cannot build the routes");
         goto out;
@@ -447,7 +475,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                    uv_strerror(rc));
         goto out;
     }
-    lc_accounting_watch(app->accounting, app->http, stream_metrics, app->stream);
+    lc_accounting_watch(app->accounting, app->http, upper_metrics, app);
     uv_signal_init(&s->loop, &s->sigint);
     uv_signal_init(&s->loop, &s->sigterm);
     s->sigint.data = s->sigterm.data = s;
@@ -480,6 +508,7 @@ out:
         if (uv_loop_close(&s->loop) != 0)
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
+    lc_feed_free(app->feed);
     lc_streams_free(app->stream);
     lc_router_free(app->router);
     lc_scheduler_free(app->scheduler);
@@ -492,6 +521,7 @@ out:
     lc_registry_free(app->registry);
     lc_accounts_free(app->accounts);
     lc_station_free(app->station);
+    lc_media_free(app->media);
     lc_store_close(app->store);
     free(s);
     return rc;

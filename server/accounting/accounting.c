@@ -25,7 +25,9 @@ void lc_accounting_free(struct lc_accounting *a)
 int lc_accounting_routes(struct lc_accounting *a, struct lc_router *r)
 {
     int rc = lc_metrics_routes(a, r);
-    return rc == 0 ? lc_coverage_routes(a, r) : rc;
+    if (rc == 0)
+        rc = lc_coverage_routes(a, r);
+    return rc == 0 ? lc_plays_routes(a, r) : rc;
 }
 
 void lc_accounting_watch(struct lc_accounting *a, struct lc_http *http,

@@ -21,11 +21,10 @@
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
-#define MAX_RANGE_DAYS 400
-
 static const char *const delivery_cols[] = {
     "cluster", "commune", "session", "session_start", "connected_at", "disconnected_at",
-    "audio_s", "programme_s", "bytes", "reconnections", "reached", "bulletins_whole", NULL,
+    "audio_s", "programme_s", "bytes", "reconnections", "reached", "bulletins_whole", "played_s",
+    "basis", NULL,
 };
 
 static const char *const coverage_cols[] = {
@@ -49,63 +48,14 @@ static double percent(long long part, long long whole)
     return whole > 0 ? round(1000.0 * (double)part / (double)whole) / 10.0 : 0.0;
 }
 
-/* Reads ?name=YYYY-MM-DD into *d; absent leaves *d. Answers 400 and returns -1 if malformed. */
-static int query_date(struct lc_req *req, const char *name, struct lc_date *d)
-{
-    char buf[32];
-    const char *v = lc_req_query(req, name, buf, sizeof buf);
-    if (v == NULL)
-        return 0;
-    if (lc_date_parse(v, d) < 0) {
-        lc_reply_error(req, 400, "bad_query", "%s must be a date YYYY-MM-DD, not '%.20s'", name, v);
-        return -1;
-    }
-    return 0;
-}
-
-/* Reads ?commune= (must exist) into buf; *out NULL if absent. Answers 404 and returns -1. */
-static int query_commune(struct lc_req *req, struct lc_store *store, char *buf, size_t n,
-                         const char **out)
-{
-    *out = lc_req_query(req, "commune", buf, n);
-    if (*out != NULL && lc_commune_require_recorded(req, store, *out, 404) < 0)
-        return -1;
-    return 0;
-}
-
-/* [from, to] inclusive local dates → [*t0, *t1) Unix seconds. Default: the 30 days to today.
- * Answers 400/422 and returns -1 on bad input. */
-static int query_range(struct lc_req *req, struct lc_date *from, struct lc_date *to, int64_t *t0,
-                       int64_t *t1)
-{
-    struct lc_tz tz = lc_tz_system();
-    struct lc_date today = lc_local_date(&tz, lc_now());
-    *to = today;
-    if (query_date(req, "to", to) < 0)
-        return -1;
-    *from = lc_civil_from_days(lc_days_from_civil(*to) - 29);
-    if (query_date(req, "from", from) < 0)
-        return -1;
-    int64_t days = lc_days_from_civil(*to) - lc_days_from_civil(*from);
-    if (days < 0) {
-        lc_reply_error(req, 400, "bad_query", "from is after to");
-        return -1;
-    }
-    if (days >= MAX_RANGE_DAYS) {
-        lc_reply_error(req, 422, "invalid", "a report covers at most %d days", MAX_RANGE_DAYS);
-        return -1;
-    }
-    *t0 = lc_local_to_unix(&tz, *from, 0);
-    *t1 = lc_local_to_unix(&tz, *to, 86400);
-    return 0;
-}
-
 static void get_deliveries(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
         "SELECT d.cluster, d.commune, d.session, d.session_start, d.connected_at,"
         "  d.disconnected_at, d.audio_s, d.programme_s, d.bytes, d.reconnections, d.reached,"
-        "  d.bulletins_whole"
+        "  d.bulletins_whole,"
+        "  (SELECT SUM(p.played_s) FROM plays p WHERE p.session = d.session"
+        "     AND p.cluster = d.cluster)"
         " FROM deliveries_current d"
         " WHERE d.session_start >= ?1 AND d.session_start < ?2"
         "   AND (?3 IS NULL OR d.commune = ?3) AND (?4 IS NULL OR d.cluster = ?4)"
@@ -116,8 +66,8 @@ static void get_deliveries(struct lc_req *req, void *ctx)
     struct lc_tz tz = lc_tz_system();
     struct lc_date date = lc_local_date(&tz, lc_now());
 
-    if (query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
-        query_date(req, "date", &date) < 0)
+    if (lc_query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
+        lc_query_date(req, "date", &date) < 0)
         return;
     cluster = lc_req_query(req, "cluster", kbuf, sizeof kbuf);
     if (cluster != NULL) {
@@ -151,9 +101,14 @@ static void get_deliveries(struct lc_req *req, void *ctx)
     json_t *rows = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
         json_t *whole = json_loads(lc_col_text(st, 11), 0, NULL);
+        /* a cluster that reports plays is reached by what it played (coverage.h) */
+        bool played = !lc_col_is_null(st, 12);
+        double played_s = played ? sqlite3_column_double(st, 12) : 0;
+        bool reached = played ? played_s >= 0.9 * sqlite3_column_double(st, 7)
+                              : sqlite3_column_int(st, 10) != 0;
         json_array_append_new(
             rows,
-            json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:f,s:f,s:I,s:I,s:b,s:o}", "cluster",
+            json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:f,s:f,s:I,s:I,s:b,s:o,s:f,s:s}", "cluster",
                       lc_col_text(st, 0), "commune", lc_col_text(st, 1), "session",
                       (json_int_t)sqlite3_column_int64(st, 2), "session_start",
                       lc_time_json(sqlite3_column_int64(st, 3)), "connected_at",
@@ -161,9 +116,9 @@ static void get_deliveries(struct lc_req *req, void *ctx)
                       round(sqlite3_column_double(st, 6) * 1000) / 1000, "programme_s",
                       round(sqlite3_column_double(st, 7) * 1000) / 1000, "bytes",
                       (json_int_t)sqlite3_column_int64(st, 8), "reconnections",
-                      (json_int_t)sqlite3_column_int64(st, 9), "reached",
-                      sqlite3_column_int(st, 10) != 0, "bulletins_whole",
-                      json_is_array(whole) ? whole : json_array()));
+                      (json_int_t)sqlite3_column_int64(st, 9), "reached", reached,
+                      "bulletins_whole", json_is_array(whole) ? whole : json_array(), "played_s",
+                      round(played_s * 1000) / 1000, "basis", played ? "played" : "sent"));
         if (whole != NULL && !json_is_array(whole))
             json_decref(whole);
     }
@@ -270,6 +225,22 @@ static int add_bulletins(struct lc_store *store, int64_t t0, int64_t t1, const c
 
 /* One coverage row per aired session in [t0, t1) (commune NULL: all), a new array owned by the
  * caller; NULL after answering 500. */
+/* The clusters x reached in session b: those that received it live (deliveries) or report
+ * plays of it (receivers that store); a cluster that reports plays is reached by what it played
+ * (≥ 90% of the programme), not by what it was sent. */
+#define REACHED_IN_SESSION                                                                          \
+    "(SELECT x.cluster FROM (SELECT cluster FROM deliveries_current WHERE session = b.id"           \
+    "  UNION SELECT cluster FROM plays WHERE session = b.id) x"                                     \
+    " WHERE " PLAYED_OR_SENT("x.cluster", "b") ")"
+
+/* The SQL truth of "cluster k was reached in broadcast b" (see REACHED_IN_SESSION). */
+#define PLAYED_OR_SENT(k, b)                                                                        \
+    "(CASE WHEN EXISTS (SELECT 1 FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")"  \
+    " THEN (SELECT SUM(p.played_s) FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")" \
+    "   >= 0.9 * coalesce(json_extract(" b ".programme, '$.length_ms'), 0) / 1000.0"              \
+    " ELSE EXISTS (SELECT 1 FROM deliveries_current d WHERE d.session = " b ".id"                 \
+    "   AND d.cluster = " k " AND d.reached = 1) END)"
+
 static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t t0, int64_t t1,
                              const char *commune, bool with_bulletins)
 {
@@ -280,11 +251,9 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
         "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
         "     WHERE c.commune = b.commune AND c.created_at <= b.end_at"
         "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
-        "  (SELECT COUNT(*) FROM deliveries_current d JOIN clusters c ON c.id = d.cluster"
-        "     WHERE d.session = b.id AND d.reached = 1),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM deliveries_current d"
-        "     JOIN clusters c ON c.id = d.cluster"
-        "     WHERE d.session = b.id AND d.reached = 1)"
+        "  (SELECT COUNT(*) FROM clusters c WHERE c.id IN " REACHED_IN_SESSION "),"
+        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
+        "     WHERE c.id IN " REACHED_IN_SESSION ")"
         " FROM broadcasts b"
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
@@ -333,8 +302,8 @@ static void get_coverage(struct lc_req *req, void *ctx)
     int64_t t0, t1;
     char cbuf[80];
     const char *commune;
-    if (query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
-        query_range(req, &from, &to, &t0, &t1) < 0)
+    if (lc_query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
+        lc_query_range(req, &from, &to, &t0, &t1) < 0)
         return;
     json_t *rows = coverage_rows(req, store, t0, t1, commune, true);
     if (rows == NULL)
@@ -357,7 +326,7 @@ static void get_summary(struct lc_req *req, void *ctx)
     struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     struct lc_date from, to;
     int64_t t0, t1;
-    if (query_range(req, &from, &to, &t0, &t1) < 0)
+    if (lc_query_range(req, &from, &to, &t0, &t1) < 0)
         return;
     json_t *rows = coverage_rows(req, store, t0, t1, NULL, false);
     if (rows == NULL)

@@ -6,8 +6,10 @@
  *   GET /api/v1/deliveries?commune=&cluster=&date=YYYY-MM-DD  (admin, operator)
  *     → {"deliveries": [{"cluster","commune","session","session_start","connected_at",
  *        "disconnected_at","audio_s","programme_s","bytes","reconnections","reached",
- *        "bulletins_whole":[ids]}]}, one row per cluster and session of that local date
- *        (default today), oldest session first.
+ *        "bulletins_whole":[ids],"played_s","basis"}]}, one row per cluster and session of
+ *        that local date (default today), oldest session first. basis is "played" when the
+ *        cluster reported plays of the session (receivers that store: plays.c), and then
+ *        played_s (their sum) decides reached; else "sent" (what the stream delivered).
  *   GET /api/v1/coverage?from=&to=&commune=  (admin, operator; dates YYYY-MM-DD, inclusive;
  *        default the last 30 days)
  *     → {"from","to","sessions": [{"commune","session","session_start","session_end",
@@ -23,8 +25,9 @@
  *        "worst_session_start"}]}
  *   All three answer CSV (UTF-8 with BOM) for ?format=csv or Accept: text/csv.
  *
- * Reached (SPEC): a cluster received ≥ 90% of the programme's audio in that session; the
- * streaming engine writes it into deliveries.reached. Totals count the commune's clusters that
+ * Reached (SPEC): a cluster received ≥ 90% of the programme's audio in that session (the
+ * streaming engine writes it into deliveries.reached) — or, when it reported plays of the
+ * session, it played ≥ 90% of it. Totals count the commune's clusters that
  * existed when the session ended.
  *
  * Retention: delivery rows older than [coverage] retention_days are deleted in batches of a few
@@ -37,6 +40,24 @@
 
 /* GET /api/v1/deliveries, /api/v1/coverage, /api/v1/coverage/summary (coverage.c). */
 int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r);
+
+/* POST /api/v1/receivers/{cluster}/plays, GET /api/v1/plays (plays.c). */
+int lc_plays_routes(struct lc_accounting *a, struct lc_router *r);
+
+/* The query parameters the reports share (query.c). Each answers 400/404/422 and returns -1 on
+ * bad input, else 0. */
+struct lc_date;
+struct lc_req;
+struct lc_store;
+/* ?name=YYYY-MM-DD into *d (absent: *d unchanged). */
+int lc_query_date(struct lc_req *req, const char *name, struct lc_date *d);
+/* ?commune= (on record, retired or not) into buf; *out NULL if absent. */
+int lc_query_commune(struct lc_req *req, struct lc_store *store, char *buf, size_t n,
+                     const char **out);
+/* ?from=&to= inclusive local dates → [*t0, *t1) Unix seconds; default the 30 days to today; at
+ * most 400 days. */
+int lc_query_range(struct lc_req *req, struct lc_date *from, struct lc_date *to, int64_t *t0,
+                   int64_t *t1);
 
 /* The retention timer (retention.c): started on a->d.loop, a->retention set; stopped (the
  * handle closed, freed in its close callback) and a->retention NULL. Start: 0 or -ENOMEM. */

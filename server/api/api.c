@@ -162,11 +162,12 @@ static int field(struct lc_req *req, json_t *obj, const char *key, bool required
         lc_reply_error(req, 400, "bad_field", "'%s' is required", key);
         return -1;
     }
-    bool ok = want == JSON_REAL ? json_is_number(*v) : json_typeof(*v) == want;
+    bool ok = want == JSON_REAL ? json_is_number(*v)
+              : want == JSON_TRUE ? json_is_boolean(*v) : json_typeof(*v) == want;
     if (!ok) {
         lc_reply_error(req, 400, "bad_field", "'%s' must be %s", key,
                        want == JSON_STRING ? "a string" : want == JSON_INTEGER ? "an integer"
-                                                                               : "a number");
+                       : want == JSON_TRUE ? "true or false" : "a number");
         return -1;
     }
     return 1;
@@ -233,6 +234,21 @@ int lc_api_number(struct lc_req *req, json_t *obj, const char *key, bool require
     return 0;
 }
 
+int lc_api_bool(struct lc_req *req, json_t *obj, const char *key, bool required, bool *out,
+                bool *present)
+{
+    json_t *v;
+    if (present)
+        *present = false;
+    int rc = field(req, obj, key, required, JSON_TRUE, &v);
+    if (rc <= 0)
+        return rc;
+    *out = json_is_true(v);
+    if (present)
+        *present = true;
+    return 0;
+}
+
 int64_t lc_now(void)
 {
     return (int64_t)time(NULL);
@@ -258,6 +274,15 @@ json_t *lc_time_json(int64_t t)
     char b[40];
     lc_time_format(t, b);
     return json_string(b);
+}
+
+json_t *lc_time_ms_json(int64_t ms)
+{
+    char b[40], out[48];
+    lc_time_format(ms / 1000, b);
+    /* ".mmm" goes before the offset: "...T06:00:00" + ".003" + "+07:00" */
+    snprintf(out, sizeof out, "%.19s.%03d%s", b, (int)(ms % 1000), b + 19);
+    return json_string(out);
 }
 
 static int digits(const char *s, int n, int *out)

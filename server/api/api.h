@@ -46,12 +46,17 @@ int lc_api_int(struct lc_req *req, json_t *obj, const char *key, bool required, 
                long long max, long long *out);
 int lc_api_number(struct lc_req *req, json_t *obj, const char *key, bool required, double min,
                   double max, double *out, bool *present);
+/* true or false (nothing else: 400). */
+int lc_api_bool(struct lc_req *req, json_t *obj, const char *key, bool required, bool *out,
+                bool *present);
 
 /* Unix seconds now. */
 int64_t lc_now(void);
 /* RFC 3339 in the configured zone (TZ is set at start), e.g. 2026-11-24T06:00:00+07:00. */
 void lc_time_format(int64_t t, char out[40]);
 json_t *lc_time_json(int64_t t);
+/* The same to the millisecond: "2026-11-24T06:00:00.003+07:00". */
+json_t *lc_time_ms_json(int64_t ms);
 /* Parses RFC 3339 (with Z or an offset; fraction ignored). 0 or -EINVAL. */
 int lc_time_parse(const char *s, int64_t *out);
 

@@ -5,7 +5,8 @@
  * Both renders go through the render service (bulletin_render.c); their outcome is stored on
  * the loop by a status change (bulletin_status.c): `render ok` / `render fails` for a text,
  * `upload ok` for a recording, whose PUT is held until then and answered with the bulletin.
- * Calls bulletin_render.c, bulletin_status.c and bulletin_data.c, never bulletins.c.
+ * Calls bulletin_render.c, bulletin_status.c, bulletin_data.c and, at start, bulletin_media.c;
+ * never bulletins.c.
  */
 #define LC_LOG_MODULE "bulletins"
 #include <stdio.h>
@@ -45,6 +46,7 @@ struct text_render {
     struct lc_render_out out;
     struct lc_err err;
     char hash[72];
+    char media_hash[72];
     uv_timer_t timer;
     struct text_render *next;   /* in b->retrying */
 };
@@ -62,6 +64,7 @@ static int store_text_outcome(struct lc_store *s, void *arg)
     if (out->rc == 0) {
         c.event = LC_BEV_RENDER_OK;
         c.hash = out->hash;
+        c.media_hash = out->media_hash;
         c.bytes = (int64_t)out->bytes;
         c.duration_s = out->duration_s;
         c.detail = json_pack("{s:f}", "duration_s", out->duration_s);
@@ -105,8 +108,10 @@ static bool retry_later(struct text_render *t, const struct lc_render_out *out)
     t->out = *out;
     t->err = out->err ? *out->err : (struct lc_err){0};
     snprintf(t->hash, sizeof t->hash, "%s", out->hash ? out->hash : "");
+    snprintf(t->media_hash, sizeof t->media_hash, "%s", out->media_hash ? out->media_hash : "");
     t->out.err = &t->err;
     t->out.hash = t->hash;
+    t->out.media_hash = t->media_hash;
     if (uv_timer_init(t->b->loop, &t->timer) < 0)
         return false;
     t->timer.data = t;
@@ -173,6 +178,7 @@ void lc_bulletins_resume(struct lc_bulletins *b)
     lc_store_done(st); /* a failed read is logged; what was read is queued */
     if (n > 0)
         lc_log(LC_LOG_INFO, "%d bulletin(s) left rendering by the last run queued again", n);
+    lc_bulletins_hash_media(b);
 }
 
 /* ---- uploads ------------------------------------------------------------------------------- */
@@ -189,6 +195,7 @@ static int store_upload(struct lc_store *s, void *arg)
     struct upload *u = arg;
     struct lc_bulletin_change c = {
         .event = LC_BEV_UPLOAD_OK, .req = u->req, .hash = u->out->hash,
+        .media_hash = u->out->media_hash,
         .bytes = (int64_t)u->out->bytes, .duration_s = u->out->duration_s, .now = lc_now(),
         .detail = json_pack("{s:f,s:I}", "duration_s", u->out->duration_s, "upload_bytes",
                             (json_int_t)u->req->body.len)};

@@ -21,7 +21,8 @@
     " b.audio_bytes, b.duration_s, b.created_by, b.created_at, b.updated_at, b.approved_by,"    \
     " b.approved_at, b.decided_by, b.decided_at,"                                                \
     " (SELECT group_concat(commune, ',') FROM"                                                   \
-    "   (SELECT commune FROM bulletin_communes WHERE bulletin = b.id ORDER BY commune))"
+    "   (SELECT commune FROM bulletin_communes WHERE bulletin = b.id ORDER BY commune)),"        \
+    " b.media_hash"
 
 void lc_bulletin_target(int64_t id, char out[32])
 {
@@ -76,6 +77,8 @@ static json_t *bulletin_json(sqlite3_stmt *st)
     /* what an approver heard: POST …/approve carries it back */
     json_object_set_new(o, "audio_hash", lc_col_is_null(st, 15) ? json_null()
                                                                 : json_string(lc_col_text(st, 15)));
+    /* what receivers fetch it by: GET /media/<media_hash>.opus */
+    json_object_set_new(o, "media_hash", text_or_null(st, 26));
     json_object_set_new(o, "audio_bytes", lc_col_is_null(st, 16) ? json_null()
                                                                  : json_integer(sqlite3_column_int64(st, 16)));
     json_object_set_new(o, "duration_s", lc_col_is_null(st, 17) ? json_null()
@@ -278,9 +281,9 @@ int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_em
     static const char ins[] =
         "INSERT INTO bulletins (title, kind, text, voice, rate, priority, repeat, all_communes,"
         " status, audio_hash, audio_bytes, duration_s, created_by, created_at, updated_at,"
-        " approved_by, approved_at)"
+        " approved_by, approved_at, media_hash)"
         " VALUES (?1, 'text', ?2, ?3, 150, 'emergency', 1, ?4, 'approved', ?5, ?6, ?7, ?8, ?9, ?9,"
-        " ?8, ?9)";
+        " ?8, ?9, ?10)";
     /* An approval by UPDATE puts the bulletin in approval_order by trigger; an insert does not. */
     static const char ins_o[] = "INSERT OR REPLACE INTO approval_order (bulletin) VALUES (?)";
     sqlite3_stmt *st = lc_store_stmt(s, ins);
@@ -295,6 +298,8 @@ int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_em
     sqlite3_bind_double(st, 7, e->duration_s);
     sqlite3_bind_text(st, 8, e->user, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 9, lc_now());
+    if (e->media_hash)
+        sqlite3_bind_text(st, 10, e->media_hash, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)

@@ -4,8 +4,9 @@
  *
  * A job owns copies of everything its worker needs (title, text, voice, the audio directory,
  * the options); a recording's bytes are borrowed from the caller, who keeps them until done.
- * The worker calls the blocking lc_render_text()/lc_render_audio() and writes the Ogg Opus file
- * durably (audiostore.h); the done callback, on the loop, hands the outcome to the caller's
+ * The worker calls the blocking lc_render_text()/lc_render_audio(), writes the Ogg Opus file
+ * durably (audiostore.h) and computes its media hash (BLAKE2b-256, what receivers fetch it
+ * by) from the same bytes; the done callback, on the loop, hands the outcome to the caller's
  * callback and frees the job. The database is never touched here: a file without a row is at
  * worst an orphan, never a row without its file. Calls nothing else of the module.
  */
@@ -40,6 +41,7 @@ struct render_job {
     int rc;
     struct lc_err err;
     char hash[LC_AUDIO_HASH_LEN];
+    char media_hash[LC_AUDIO_HASH_LEN];
     size_t bytes;
     double duration_s, seconds;
 };
@@ -70,6 +72,7 @@ static void on_work(struct lc_job *job)
     }
     if (j->rc == 0) {
         j->rc = lc_audio_store(j->audio_dir, out.ogg.data, out.ogg.len, j->hash, &j->err);
+        lc_media_hash(out.ogg.data, out.ogg.len, j->media_hash);
         j->bytes = out.ogg.len;
         j->duration_s = out.duration_s;
     }
@@ -80,7 +83,8 @@ static void on_work(struct lc_job *job)
 static void on_done(struct lc_job *job, int cancelled)
 {
     struct render_job *j = (struct render_job *)job;
-    struct lc_render_out out = {.rc = j->rc, .err = &j->err, .hash = j->hash, .bytes = j->bytes,
+    struct lc_render_out out = {.rc = j->rc, .err = &j->err, .hash = j->hash,
+                                .media_hash = j->media_hash, .bytes = j->bytes,
                                 .duration_s = j->duration_s, .seconds = j->seconds};
     j->done(&out, cancelled, j->arg);
     job_free(j);

@@ -42,7 +42,7 @@ static const struct lc_bulletin_transition table[] = {
 
 /* Per event: its name in docs/server.md, who may cause it, and what the UPDATE writes besides
  * the status. Parameters: ?1 id, ?2 from, ?3 to, ?4 now, ?5 text, ?6 hash, ?7 bytes,
- * ?8 duration_s, ?9 the user, ?10 aired. */
+ * ?8 duration_s, ?9 the user, ?10 aired, ?11 media hash. */
 static const struct event {
     const char *name;
     unsigned who;
@@ -50,14 +50,15 @@ static const struct event {
 } events[LC_BEV_COUNT] = {
     [LC_BEV_RENDER_OK] = {"render ok", LC_BWHO_SERVER,
         "UPDATE bulletins SET status = ?3, audio_hash = ?6, audio_bytes = ?7, duration_s = ?8,"
-        " audio_by = NULL, error = NULL, updated_at = ?4 WHERE id = ?1 AND status = ?2"},
+        " media_hash = ?11, audio_by = NULL, error = NULL, updated_at = ?4"
+        " WHERE id = ?1 AND status = ?2"},
     [LC_BEV_RENDER_FAILED] = {"render fails", LC_BWHO_SERVER,
         "UPDATE bulletins SET status = ?3, error = ?5, updated_at = ?4"
         " WHERE id = ?1 AND status = ?2"},
     [LC_BEV_UPLOAD_OK] = {"upload ok", LC_BWHO_AUTHOR | LC_BWHO_ADMIN,
         "UPDATE bulletins SET status = ?3, kind = 'audio', text = NULL, audio_hash = ?6,"
-        " audio_bytes = ?7, duration_s = ?8, audio_by = ?9, error = NULL, updated_at = ?4"
-        " WHERE id = ?1 AND status = ?2"},
+        " audio_bytes = ?7, duration_s = ?8, media_hash = ?11, audio_by = ?9, error = NULL,"
+        " updated_at = ?4 WHERE id = ?1 AND status = ?2"},
     [LC_BEV_APPROVE] = {"approve", LC_BWHO_APPROVER | LC_BWHO_ADMIN | LC_BWHO_NOT_AUTHOR,
         "UPDATE bulletins SET status = ?3, approved_by = ?9, approved_at = ?4, updated_at = ?4"
         " WHERE id = ?1 AND status = ?2"},
@@ -167,6 +168,8 @@ int lc_bulletin_transition(struct lc_store *s, int64_t id, struct lc_bulletin_ch
         sqlite3_bind_text(st, 9, c->req->user, -1, SQLITE_TRANSIENT);
     if (has_param(st, 10))
         sqlite3_bind_int(st, 10, c->aired);
+    if (has_param(st, 11) && c->media_hash)
+        sqlite3_bind_text(st, 11, c->media_hash, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)

@@ -83,7 +83,8 @@ int lc_bulletins_open(struct lc_bulletins **out, const struct lc_bulletins_deps 
 void lc_bulletins_free(struct lc_bulletins *b);
 /* Adds the routes above, with b as their handle. 0 or -errno. */
 int lc_bulletins_routes(struct lc_bulletins *b, struct lc_router *r);
-/* At start: queues again the text bulletins left `rendering` by a previous run. */
+/* At start: queues again the text bulletins left `rendering` by a previous run, and hashes the
+ * stored audio that has no media hash yet (bulletin_media.c). */
 void lc_bulletins_resume(struct lc_bulletins *b);
 /* Shutdown: the render pool is about to close; later renders fail with -ESHUTDOWN. */
 void lc_bulletins_stop(struct lc_bulletins *b);
@@ -106,6 +107,7 @@ struct lc_render_out {
     int rc;                     /* 0, or -errno with err set (-EINVAL/-ENODATA: bad input) */
     const struct lc_err *err;
     const char *hash;           /* content hash: the file is <audio_dir>/<hash>.opus */
+    const char *media_hash;     /* what receivers fetch it by: /media/<media_hash>.opus */
     size_t bytes;
     double duration_s;
     double seconds;             /* wall time the render took */
@@ -130,6 +132,7 @@ struct lc_bulletin_emergency {
     const char (*communes)[65];
     size_t n;
     const char *hash;           /* its rendered audio */
+    const char *media_hash;     /* the same file's media hash (audiostore.h) */
     size_t bytes;
     double duration_s;
     const char *user;           /* author and approver */

@@ -4,9 +4,10 @@
  *
  * The files, and who calls whom (one way only, top to bottom):
  *   bulletins.c       the handle, the routes; create, list, read, review  → all below
- *   bulletin_audio.c  a text's rendering and its outcome, uploads, preview → the three below
+ *   bulletin_audio.c  a text's rendering and its outcome, uploads, preview → all below
  *   bulletin_status.c the lifecycle table and the one transition function → bulletin_data.c
  *   bulletin_render.c the render service (render pool jobs)               → nothing here
+ *   bulletin_media.c  media hashes of audio stored before them (at start)  → nothing here
  *   bulletin_data.c   reading rows, the API object, inserting             → nothing here
  */
 #ifndef LC_SERVER_BULLETINS_INTERNAL_H
@@ -108,6 +109,7 @@ struct lc_bulletin_change {
                                  * the server it is the actor (user, role) */
     const char *text;           /* render fails: the error; reject: the reason */
     const char *hash;           /* render ok, upload ok: the new audio */
+    const char *media_hash;     /* ... and its media hash (audiostore.h) */
     int64_t bytes;
     double duration_s;
     int aired;                  /* aired out: the count */
@@ -138,6 +140,12 @@ int lc_bulletin_render_text(struct lc_bulletins *b, int64_t id, const char *titl
 
 /* Routes of bulletin_audio.c. */
 int lc_bulletin_audio_routes(struct lc_bulletins *b, struct lc_router *r);
+
+/* ---- bulletin_media.c ----------------------------------------------------------------------- */
+
+/* At start: bulletins with audio but no media hash (stored before migration 36) get it; their
+ * files are read and hashed on the render pool, the rows updated on the loop. */
+void lc_bulletins_hash_media(struct lc_bulletins *b);
 
 /* ---- bulletin_preview.c --------------------------------------------------------------------- */
 

@@ -174,6 +174,32 @@ bool lc_req_alive(const struct lc_req *req);
 int lc_http_respond(struct lc_req *req, int status, const char *ctype, const char *extra,
                     const void *body, size_t len);
 
+/* A file that never changes under its name (content-addressed audio), answered to a GET or HEAD
+ * off the loop (http_file.c): If-None-Match with etag → 304 at once; otherwise the file is
+ * opened, measured and read on the loop's libuv thread pool, the request held meanwhile, and
+ * answered 200, 206 for one `Range: bytes=a-b | a- | -n` (several ranges or another unit: the
+ * whole file; If-Range naming another version: the whole file), 416 with the size in
+ * Content-Range for a range past the end, 500 if the file is missing or unreadable. 200 and 206
+ * carry Accept-Ranges, ETag "etag" and Cache-Control cache_control. done(req, status, bytes,
+ * arg), if set, runs on the loop once per call that returned 0, after the answer: the status
+ * (0 when the client had left and nothing was answered) and the body bytes sent (0 for HEAD).
+ * Everything is copied. 0, or -ENAMETOOLONG / -ENOMEM / a libuv error (nothing answered). */
+typedef void (*lc_http_file_cb)(struct lc_req *req, int status, uint64_t bytes, void *arg);
+struct lc_http_file {
+    const char *path;
+    const char *etag;           /* without the quotes */
+    const char *cache_control;  /* the header's value */
+    const char *ctype;          /* a static string */
+    lc_http_file_cb done;
+    void *arg;
+};
+int lc_http_send_file(struct lc_req *req, uv_loop_t *loop, const struct lc_http_file *f);
+/* One `Range: bytes=…` against a size: 1 = a range [*from, *to]; 0 = none to honour (absent,
+ * malformed, another unit, several ranges); -1 = unsatisfiable (416). */
+int lc_http_parse_range(const char *range, uint64_t size, uint64_t *from, uint64_t *to);
+/* Whether an If-None-Match list (`*`, `"a", W/"b"`) names tag (weak comparison). */
+bool lc_http_etag_match(const char *list, const char *tag);
+
 /* A streamed response of unknown length: the headers now (Connection: close, no length), then
  * lc_http_stream_write() as data comes; on_written(arg, status) runs when that write completed
  * (status < 0: failed or the client went away). lc_http_stream_end() closes the connection

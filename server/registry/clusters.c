@@ -12,7 +12,7 @@
 #include "server/http/http.h"
 #include "server/store/store.h"
 
-#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at"
+#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at, volume, muted"
 
 
 static json_t *nullable_real(sqlite3_stmt *st, int i)
@@ -36,6 +36,9 @@ static json_t *cluster_json(sqlite3_stmt *st)
                                                                : lc_time_json(sqlite3_column_int64(st, 11)));
     json_object_set_new(o, "retired_at", lc_col_is_null(st, 12) ? json_null()
                                                                 : lc_time_json(sqlite3_column_int64(st, 12)));
+    /* the desired state, sent to receivers that store in their signed schedule */
+    json_object_set_new(o, "volume", json_integer(sqlite3_column_int(st, 13)));
+    json_object_set_new(o, "muted", json_boolean(sqlite3_column_int(st, 14)));
     return o;
 }
 
@@ -203,6 +206,8 @@ struct fields {
     double lat, lon;
     bool has_lat, has_lon;
     long long speakers, population;     /* PATCH: -1 when absent */
+    long long volume;                   /* desired volume 0..100; -1 when absent */
+    bool muted, has_muted;
     char token[LC_TOKEN_LEN];           /* POST: the new receiver token, answered once */
     json_t *body;                       /* PATCH: audited as it came */
 };
@@ -215,7 +220,9 @@ static int read_fields(struct lc_req *req, struct lc_store *store, json_t *body,
         lc_api_number(req, body, "lat", false, -90, 90, &f->lat, &f->has_lat) < 0 ||
         lc_api_number(req, body, "lon", false, -180, 180, &f->lon, &f->has_lon) < 0 ||
         lc_api_int(req, body, "speakers", false, 0, 1000, &f->speakers) < 0 ||
-        lc_api_int(req, body, "population", false, 0, 100000000, &f->population) < 0)
+        lc_api_int(req, body, "population", false, 0, 100000000, &f->population) < 0 ||
+        lc_api_int(req, body, "volume", false, 0, 100, &f->volume) < 0 ||
+        lc_api_bool(req, body, "muted", false, &f->muted, &f->has_muted) < 0)
         return -1;
     if (f->name != NULL && f->name[0] == '\0') {
         lc_reply_error(req, 422, "invalid", "name must not be empty");
@@ -227,7 +234,8 @@ static int read_fields(struct lc_req *req, struct lc_store *store, json_t *body,
 }
 
 /* The statement sql with the fields bound as ?1 id, ?2 commune, ?3 name, ?4/?5 has_lat/lat,
- * ?6/?7 has_lon/lon, ?8 speakers, ?9 population (absent ones NULL); NULL on error. */
+ * ?6/?7 has_lon/lon, ?8 speakers, ?9 population, ?12 volume, ?13 muted (absent ones NULL; ?10
+ * and ?11 are the insert's own); NULL on error. */
 static sqlite3_stmt *bind_fields(struct lc_res_write *w, const char *sql, const struct fields *f)
 {
     sqlite3_stmt *st = lc_store_stmt(w->store, sql);
@@ -246,6 +254,10 @@ static sqlite3_stmt *bind_fields(struct lc_res_write *w, const char *sql, const 
         sqlite3_bind_int64(st, 8, f->speakers);
     if (f->population >= 0)
         sqlite3_bind_int64(st, 9, f->population);
+    if (f->volume >= 0)
+        sqlite3_bind_int64(st, 12, f->volume);
+    if (f->has_muted)
+        sqlite3_bind_int(st, 13, f->muted);
     return st;
 }
 
@@ -253,7 +265,8 @@ static int insert_cluster(struct lc_res_write *w)
 {
     static const char ins[] =
         "INSERT INTO clusters (id, commune, name, lat, lon, speakers, population, token_hash,"
-        " token_issued_at, created_at) VALUES (?1, ?2, ?3, ?5, ?7, ?8, ?9, ?10, ?11, ?11)";
+        " token_issued_at, created_at, volume, muted)"
+        " VALUES (?1, ?2, ?3, ?5, ?7, ?8, ?9, ?10, ?11, ?11, coalesce(?12, 100), coalesce(?13, 0))";
     struct fields *f = w->arg;
     char th[LC_TOKEN_HASH_LEN];
     lc_token_hash(f->token, th);
@@ -281,7 +294,8 @@ static int update_cluster(struct lc_res_write *w)
     static const char upd[] =
         "UPDATE clusters SET commune = coalesce(?2, commune), name = coalesce(?3, name),"
         " lat = CASE WHEN ?4 THEN ?5 ELSE lat END, lon = CASE WHEN ?6 THEN ?7 ELSE lon END,"
-        " speakers = coalesce(?8, speakers), population = coalesce(?9, population)"
+        " speakers = coalesce(?8, speakers), population = coalesce(?9, population),"
+        " volume = coalesce(?12, volume), muted = coalesce(?13, muted)"
         " WHERE id = ?1 AND retired_at IS NULL";
     const struct fields *f = w->arg;
     w->detail = json_deep_copy(f->body);
@@ -315,12 +329,12 @@ static int free_id(struct lc_store *store, const char *commune, char id[80])
 static void write_cluster(struct lc_req *req, void *ctx)
 {
     static const char *const post_names[] = {"id", "commune", "name", "lat", "lon", "speakers",
-                                             "population", NULL};
+                                             "population", "volume", "muted", NULL};
     static const char *const patch_names[] = {"commune", "name", "lat", "lon", "speakers",
-                                              "population", NULL};
+                                              "population", "volume", "muted", NULL};
     struct lc_registry *reg = ctx;
     bool create = req->method == HTTP_POST;
-    struct fields f = {.speakers = create ? 1 : -1, .population = create ? 0 : -1};
+    struct fields f = {.speakers = create ? 1 : -1, .population = create ? 0 : -1, .volume = -1};
     const char *given = NULL;
     char id[80];
     json_t *body = f.body = lc_api_body(req, create ? post_names : patch_names);

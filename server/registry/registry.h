@@ -53,6 +53,12 @@ int lc_registry_routes(struct lc_registry *reg, struct lc_router *r);
  * 401/404. */
 int lc_receiver_auth(struct lc_store *store, struct lc_req *req, const char *cluster);
 
+/* For routes that any receiver may use (GET /media/{hash}.opus): the cluster in service whose
+ * current token the request carries (bearer or ?token=), found by the token's hash; a retired
+ * cluster's token matches none. 0 with cluster filled, -ENOENT (no token), -EACCES (no cluster
+ * has it) or -EIO. Answers nothing. */
+int lc_receiver_find(struct lc_store *store, const struct lc_req *req, char cluster[65]);
+
 /* The commune id must exist and be in service (not retired): 0; otherwise answers `missing`
  * (404 "no commune", or 422 "unknown commune") — or 500 when the read failed, never taken for
  * "no such commune" — and returns -1. */

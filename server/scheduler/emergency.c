@@ -236,7 +236,8 @@ static void on_rendered(const struct lc_render_out *out, int cancelled, void *ar
     struct lc_bulletin_emergency b = {
         .title = e->title, .text = e->text, .voice = e->voice, .all = e->t.all,
         .communes = (const char (*)[65])e->t.v, .n = e->t.n, .hash = out->hash,
-        .bytes = out->bytes, .duration_s = out->duration_s, .user = req->user};
+        .media_hash = out->media_hash, .bytes = out->bytes, .duration_s = out->duration_s,
+        .user = req->user};
     go_on_air(e->s, req, 0, &e->t, &b);
 out:
     em_free(e);

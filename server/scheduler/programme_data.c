@@ -374,15 +374,6 @@ int lc_airings_count(struct lc_store *store, const char *commune, json_t *progra
 
 /* ---- API form ------------------------------------------------------------------------------- */
 
-static json_t *time_ms_json(int64_t ms)
-{
-    char b[40], out[48];
-    lc_time_format(ms / 1000, b);
-    /* insert ".mmm" before the offset: "...T06:00:00" + ".003" + "+07:00" */
-    snprintf(out, sizeof out, "%.19s.%03d%s", b, (int)(ms % 1000), b + 19);
-    return json_string(out);
-}
-
 json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)
 {
     json_t *items = json_array(), *nf = json_array(), *it;
@@ -411,7 +402,7 @@ json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)
     if (o == NULL)
         return NULL;
     if (s->aired_at_ms) {
-        json_object_set_new(o, "aired_at", time_ms_json(s->aired_at_ms));
+        json_object_set_new(o, "aired_at", lc_time_ms_json(s->aired_at_ms));
         json_object_set_new(o, "aired_at_ms", json_integer(s->aired_at_ms));
         json_object_set_new(o, "late_ms", json_integer(s->aired_at_ms - s->start * 1000));
     } else {

@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "server/scheduler/onair.h"
@@ -73,6 +74,15 @@ void lc_scheduler_free(struct lc_scheduler *s);
 
 /* Slots, sessions or bulletins changed: plan again at once (on the next loop iteration). */
 void lc_scheduler_poke(struct lc_scheduler *s);
+
+/* The sessions of commune a receiver must know of (SPEC "Receivers that store"): those on air
+ * and those not over that start before until_s, in start order, as a new JSON array
+ * [{"id" (null while a slot's session has no row yet),"start","end" (Unix s),"kind","status",
+ *   "items":[{"bulletin","title","audio" (<sha256>.opus),"offset_ms","duration_ms"}]}]:
+ * programmes as frozen, the others as they would be built now (each counting its airings for
+ * the next). NULL when the store cannot be read. */
+json_t *lc_scheduler_ahead(struct lc_scheduler *s, const char *commune, int64_t now_ms,
+                           int64_t until_s);
 
 /* Registers the module's routes (the table above); their handlers get s as their ctx. 0 or
  * -ENOMEM. s may be NULL when the table is only listed (lc_server_print_routes). */

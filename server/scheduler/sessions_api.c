@@ -106,6 +106,63 @@ out:
     lc_cands_free(&cs);
 }
 
+/* A session a receiver must know of: on air, or not over and starting before until_s. */
+static bool ahead(const struct lc_bsession *x, int64_t now_ms, int64_t until_s)
+{
+    if (strcmp(x->status, "on_air") == 0)
+        return true;
+    return strcmp(x->status, "scheduled") == 0 && x->end * 1000 > now_ms && x->start < until_s;
+}
+
+json_t *lc_scheduler_ahead(struct lc_scheduler *s, const char *commune, int64_t now_ms,
+                           int64_t until_s)
+{
+    struct lc_tz tz = lc_station_tz();
+    struct lc_cands cs = {0};
+    json_t *list = json_array();
+    if (list == NULL || lc_cands_load(s->store, commune, &cs) < 0)
+        goto fail;
+    /* From yesterday (a session on air since before midnight) to the day until_s falls in, in
+     * order: each predicted programme counts its airings for the next, as the scheduler will. */
+    int64_t d0 = lc_days_from_civil(lc_local_date(&tz, now_ms / 1000)) - 1;
+    int64_t d1 = lc_days_from_civil(lc_local_date(&tz, until_s));
+    for (int64_t d = d0; d <= d1; d++) {
+        struct lc_bsessions l = {0};
+        if (lc_sessions_of_day(s->store, commune, lc_civil_from_days(d), &l) < 0) {
+            lc_bsessions_free(&l);
+            goto fail;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            struct lc_bsession *x = &l.v[i];
+            json_t *p = NULL;
+            if (x->programme)
+                p = json_incref(x->programme);
+            else if (plays_later(x, now_ms) && strcmp(x->kind, "emergency") != 0)
+                p = lc_programme_make(&cs, s->gap_ms, commune, x->start, x->end, true);
+            if (p != NULL && ahead(x, now_ms, until_s)) {
+                json_t *o = json_pack("{s:o,s:I,s:I,s:s,s:s,s:O}", "id",
+                                      x->id ? json_integer(x->id) : json_null(), "start",
+                                      (json_int_t)x->start, "end", (json_int_t)x->end, "kind",
+                                      x->kind, "status", x->status, "items",
+                                      json_object_get(p, "items"));
+                if (o == NULL || json_array_append_new(list, o) < 0) {
+                    json_decref(p);
+                    lc_bsessions_free(&l);
+                    goto fail;
+                }
+            }
+            json_decref(p);
+        }
+        lc_bsessions_free(&l);
+    }
+    lc_cands_free(&cs);
+    return list;
+fail:
+    lc_cands_free(&cs);
+    json_decref(list);
+    return NULL;
+}
+
 /* The first session of commune overlapping [start, end) (emergencies aside), or 0 if none. */
 static int find_overlap(struct lc_store *store, const char *commune, int64_t start, int64_t end,
                         struct lc_bsession *hit)

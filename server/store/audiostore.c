@@ -19,6 +19,45 @@ int lc_audio_path(const char *dir, const char *hash, char *out, size_t n)
     return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
+void lc_media_hash(const void *data, size_t len, char hash[LC_AUDIO_HASH_LEN])
+{
+    unsigned char h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof h, data, len, NULL, 0);
+    sodium_bin2hex(hash, LC_AUDIO_HASH_LEN, h, sizeof h);
+}
+
+int lc_media_hash_file(const char *dir, const char *audio_hash, char hash[LC_AUDIO_HASH_LEN],
+                       struct lc_err *err)
+{
+    char path[4096];
+    unsigned char buf[64 * 1024], h[crypto_generichash_BYTES];
+    crypto_generichash_state st;
+    int rc = lc_audio_path(dir, audio_hash, path, sizeof path);
+    if (rc < 0)
+        return lc_err_set(err, rc, "audio store: bad hash or path too long");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lc_err_set(err, -errno, "audio store: %s: %s", path, strerror(errno));
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = lc_err_set(err, -errno, "audio store: %s: %s", path, strerror(errno));
+            close(fd);
+            return rc;
+        }
+        if (n == 0)
+            break;
+        crypto_generichash_update(&st, buf, (unsigned long long)n);
+    }
+    close(fd);
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2hex(hash, LC_AUDIO_HASH_LEN, h, sizeof h);
+    return 0;
+}
+
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
     while (len > 0) {

@@ -283,6 +283,42 @@ const struct lc_migration lc_migrations[] = {
     {35, "communes and clusters retired_at",
      "ALTER TABLE communes ADD COLUMN retired_at INTEGER;"
      "ALTER TABLE clusters ADD COLUMN retired_at INTEGER;"},
+    /* A bulletin's audio named as receivers fetch it: the hex BLAKE2b-256 of the Ogg Opus file
+     * (GET /media/{hash}.opus, server/media/). Rows with audio from before this are hashed at
+     * start by the bulletins module (bulletin_media.c). */
+    {36, "bulletins.media_hash",
+     "ALTER TABLE bulletins ADD COLUMN media_hash TEXT;"
+     "CREATE INDEX bulletins_media_hash ON bulletins(media_hash);"},
+    /* Receivers that store (server/feed/): a cluster's desired volume and mute, sent in its
+     * signed schedule; the version of each cluster's schedule and the digest of what it said, so
+     * that a version names one content and only grows, across restarts. */
+    {37, "clusters volume, muted; receiver_schedules",
+     "ALTER TABLE clusters ADD COLUMN volume INTEGER NOT NULL DEFAULT 100"
+     "  CHECK (volume BETWEEN 0 AND 100);"
+     "ALTER TABLE clusters ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE receiver_schedules ("
+     "  cluster TEXT PRIMARY KEY,"
+     "  version INTEGER NOT NULL,"
+     "  digest TEXT NOT NULL) WITHOUT ROWID;"},
+    /* What receivers that store report they played (server/accounting/plays.c): one row per
+     * cluster and play id (receivers send until acked: at least once). */
+    {38, "plays",
+     "CREATE TABLE plays ("
+     "  cluster TEXT NOT NULL,"
+     "  id TEXT NOT NULL,"
+     "  commune TEXT NOT NULL,"
+     "  session INTEGER NOT NULL,"
+     "  bulletin INTEGER NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  start_ms INTEGER NOT NULL,"
+     "  end_ms INTEGER NOT NULL,"
+     "  played_s REAL NOT NULL,"
+     "  underruns INTEGER NOT NULL,"
+     "  source TEXT NOT NULL CHECK (source IN ('cache', 'live')),"
+     "  received_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (cluster, id)) WITHOUT ROWID;"
+     "CREATE INDEX plays_session ON plays(session, cluster);"
+     "CREATE INDEX plays_start ON plays(start_ms);"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

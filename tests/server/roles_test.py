@@ -9,7 +9,8 @@ token, and a receiver (loudspeaker cluster) token:
   below (docs/server.md's table);
 - an open route: every caller gets its answer (the status given below), whatever token it sends;
 - a receiver route: only the cluster's own token gets past (any staff token, another cluster's
-  token, no token → 401).
+  token, no token → 401);
+- a media route (GET /media): any staff token and any cluster's token get past; no token → 401.
 
 The requests of admitted callers aim at things that do not exist or carry invalid bodies, so that
 the matrix changes nothing it depends on (checked at the end). Also: a bogus token is no token,
@@ -23,13 +24,13 @@ from lcserver import LOACAST, Server, check  # noqa: E402
 
 A, E, P, O = "admin", "editor", "approver", "operator"
 STAFF = {A, E, P, O}
-OPEN, RECEIVER = "open", "receiver"
+OPEN, RECEIVER, MEDIA = "open", "receiver", "media"
 CLUSTER, OTHER = "k1", "k2"   # the receiver caller's cluster, and another one
 
 # (method, pattern as the server prints it) → (path to call, body, who, status expected of those
-# admitted or None for "anything but 401/403/5xx"). who: the set of staff roles admitted, OPEN
-# or RECEIVER. Bodies are invalid or targets missing on purpose. A route of the server missing
-# here fails the test: add it, with a call that changes nothing.
+# admitted or None for "anything but 401/403/5xx"). who: the set of staff roles admitted, OPEN,
+# RECEIVER or MEDIA. Bodies are invalid or targets missing on purpose. A route of the server
+# missing here fails the test: add it, with a call that changes nothing.
 ROUTES = {
     ("GET", "/metrics"): ("/metrics", None, OPEN, 200),
     ("GET", "/healthz"): ("/healthz", None, OPEN, 200),
@@ -71,6 +72,13 @@ ROUTES = {
     ("POST", "/api/v1/emergency"): ("/api/v1/emergency", {}, {A, P}, 400),
     # the commune has no slot: off air, 503 (never a stream that would last a session)
     ("GET", "/stream/{cluster}.opus"): ("/stream/%s.opus" % CLUSTER, None, RECEIVER, 503),
+    # no bulletin has audio: a well-formed hash names nothing
+    ("GET", "/media/{hash}.opus"): ("/media/%s.opus" % ("0" * 64), None, MEDIA, 404),
+    ("GET", "/api/v1/receivers/{cluster}/schedule"):
+        ("/api/v1/receivers/%s/schedule?since=x" % CLUSTER, None, RECEIVER, 400),
+    ("POST", "/api/v1/receivers/{cluster}/plays"):
+        ("/api/v1/receivers/%s/plays" % CLUSTER, {"plays": []}, RECEIVER, 422),
+    ("GET", "/api/v1/plays"): ("/api/v1/plays", None, {A, O}, 200),
     ("GET", "/api/v1/deliveries"): ("/api/v1/deliveries", None, {A, O}, None),
     ("GET", "/api/v1/coverage"): ("/api/v1/coverage", None, {A, O}, None),
     ("GET", "/api/v1/coverage/summary"): ("/api/v1/coverage/summary", None, {A, O}, None),
@@ -102,7 +110,7 @@ def main():
             bad.append("%s %s: a route of the server that this test does not know how to call" % (m, p))
             continue
         who = ROUTES[(m, p)][2]
-        if roles != (OPEN if who in (OPEN, RECEIVER) else who):
+        if roles != (OPEN if who in (OPEN, RECEIVER, MEDIA) else who):
             bad.append("%s %s: the server admits %s, the test (and docs/server.md) say %s" % (m, p, roles, who))
     for m, p in sorted(set(ROUTES) - known):
         bad.append("%s %s: in this test, not in the server's table" % (m, p))
@@ -143,6 +151,9 @@ def main():
                     ok = passed
                 elif who == RECEIVER:
                     ok = passed if caller == RECEIVER else r.status == 401
+                elif who == MEDIA:
+                    ok = passed if caller is not None else (
+                        r.status == 401 and r.headers.get("www-authenticate") == "Bearer")
                 elif caller is None:
                     ok = r.status == 401 and r.headers.get("www-authenticate") == "Bearer"
                 elif caller == RECEIVER:

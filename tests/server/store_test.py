@@ -1,7 +1,8 @@
 """The database: WAL and foreign keys are on; an older schema is migrated at start (here a
-version-1 database gains the columns of migrations 2, 31 and 32 and keeps its rows); a database newer than the
-program is refused with a message instead of being touched; a damaged page (PRAGMA quick_check)
-and a zero-length database file stop the start with a message; audio files are named by content."""
+version-1 database gains the columns of migrations 2 to 36 and keeps its rows; its stored audio
+gets its media hash at start); a database newer than the program is refused with a message
+instead of being touched; a damaged page (PRAGMA quick_check) and a zero-length database file
+stop the start with a message; audio files are named by content."""
 import hashlib
 import os
 import sqlite3
@@ -9,7 +10,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lcserver import LOACAST, Server, check  # noqa: E402
+from lcserver import LOACAST, Server, check, wait_for  # noqa: E402
 
 
 def main():
@@ -31,7 +32,7 @@ def main():
         h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
         with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
             check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
-        # back to schema 1: the columns that later migrations add (2, 31, 32, 34, 35) go, the
+        # back to schema 1: the columns that later migrations add (2, 31, 32, 34..38) go, the
         # rows stay
         db.execute("ALTER TABLE clusters DROP COLUMN status")
         db.execute("ALTER TABLE clusters DROP COLUMN status_at")
@@ -43,12 +44,25 @@ def main():
         db.execute("ALTER TABLE broadcasts DROP COLUMN airings_counted")
         db.execute("ALTER TABLE communes DROP COLUMN retired_at")
         db.execute("ALTER TABLE clusters DROP COLUMN retired_at")
+        db.execute("DROP INDEX bulletins_media_hash")
+        db.execute("ALTER TABLE bulletins DROP COLUMN media_hash")
+        db.execute("ALTER TABLE clusters DROP COLUMN volume")
+        db.execute("ALTER TABLE clusters DROP COLUMN muted")
+        db.execute("DROP TABLE receiver_schedules")
+        db.execute("DROP TABLE plays")
         db.execute("PRAGMA user_version = 1")
         db.commit()
         db.close()
         s.start()
-        c = s.get("/api/v1/clusters/c1", s.admin()).json()
+        admin = s.admin()
+        c = s.get("/api/v1/clusters/c1", admin).json()
         check(c["name"] == "Thôn 1" and c["status"] is None, c)
+        # audio stored before media hashes (migration 36) is hashed at start, off the loop:
+        # the bulletin gains the BLAKE2b-256 of its file
+        with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
+            media = hashlib.blake2b(f.read(), digest_size=32).hexdigest()
+        wait_for(lambda: s.get("/api/v1/bulletins/%d" % b["id"], admin).json()["media_hash"] == media,
+                 30, "the old bulletin's media hash")
         s.stop()
         db = sqlite3.connect(path)
         check(db.execute("PRAGMA user_version").fetchone()[0] == version, "not migrated")

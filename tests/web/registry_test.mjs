@@ -60,6 +60,12 @@ await run(async (server) => {
     check(/^[A-Za-z0-9_-]{43}$/.test(token), token);
     check(url.includes('/stream/quang-phu-1.opus?token=' + token), url);
     check((await op.textContent('dialog')).includes('chỉ hiện MỘT LẦN'), 'no once-only warning');
+    // a storing receiver is provisioned with the station's public key, in one INI file
+    const station = (await server.api('GET', '/api/v1/station')).json;
+    check(await op.inputValue('#station-key') === station.public_key, 'station key');
+    const ini = await op.inputValue('#receiver-ini');
+    check(ini.includes('cluster = quang-phu-1') && ini.includes('token = ' + token) &&
+          ini.includes('station_key = ' + station.public_key), ini);
     await screenshot(op, 'cluster-token');
     // the token works for the receiver
     const st = await fetch(`${server.url}/api/v1/receivers/quang-phu-1/status`, {method: 'POST',
@@ -95,8 +101,27 @@ await run(async (server) => {
     // edit the cluster
     await op.click('#clusters-table tr[data-id="quang-phu-1"] button:text("Sửa")');
     await op.fill('#cl-speakers', '5');
+    await op.fill('#cl-volume', '40');
+    await op.check('#cl-muted');
     await op.click('#cl-save');
     await op.waitForFunction(() => /5/.test(document.querySelector('#clusters-table tr[data-id="quang-phu-1"] td:nth-child(3)').textContent));
+    const edited = (await server.api('GET', '/api/v1/clusters/quang-phu-1', undefined, admin)).json;
+    check(edited.volume === 40 && edited.muted === true, JSON.stringify(edited));
+    // what a storing receiver reports is shown with its cluster, and a next session not fully
+    // fetched is flagged
+    const rep = await fetch(`${server.url}/api/v1/receivers/quang-phu-1/status`, {method: 'POST',
+      headers: {Authorization: 'Bearer ' + token2, 'Content-Type': 'application/json'},
+      body: JSON.stringify({version: 'loacast-receiver 0.1', clock_offset_ms: 12, cache_bytes: 52428800,
+                            next_session: {fetched_percent: 60,
+                                           start: new Date(Date.now() + 5 * 60000).toISOString()}})});
+    check(rep.status === 204, 'status report: ' + rep.status);
+    await op.reload();
+    await op.waitForFunction(() => {
+      const r = document.querySelector('#clusters-table tr[data-id="quang-phu-1"]');
+      return r && r.textContent.includes('loacast-receiver 0.1') && r.textContent.includes('60%');
+    });
+    const row = await op.textContent('#clusters-table tr[data-id="quang-phu-1"]');
+    check(row.includes('Chưa tải đủ buổi phát tới') && row.includes('Đang tắt tiếng'), row);
 
     // ---- admin: users and the audit log ----
     const ad = await newPage(ctx, problems);

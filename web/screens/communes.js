@@ -11,6 +11,8 @@ import { can, loadCommunes, badge, failure, confirmDialog, infoDialog, slugify, 
 
 // A cluster not heard from for longer than this is offline (the server's default, SPEC).
 export const OFFLINE_AFTER_MS = 24 * 3600 * 1000;
+// A storing receiver whose next session starts within this and is not fully fetched is flagged.
+export const PREFETCH_WARN_MS = 10 * 60 * 1000;
 
 // The server's verdict ("online", from its [coverage] offline_after_s) when it gives one;
 // otherwise the SPEC's default of 24 hours since the last sign of life.
@@ -100,7 +102,9 @@ export function render(view, ctx) {
       h('td', {class: 'num'}, fmtNumber(c.speakers)),
       h('td', {class: 'num'}, fmtNumber(c.population)),
       h('td', null, onlineBadge(c), c.unreached_recently ? [' ', badge('warn', t('cl.unreached'))] : null,
-        h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : '')),
+        c.muted ? [' ', badge('off', t('cl.muted_badge'))] : null,
+        h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : ''),
+        receiverState(c)),
       manage ? h('td', {class: 'row-actions'},
         h('button', {class: 'link', onclick: () => clusterForm(c)}, t('common.edit')),
         h('button', {class: 'link', onclick: () => rotate(c)}, t('cl.rotate')),
@@ -109,6 +113,22 @@ export function render(view, ctx) {
       h('thead', null, h('tr', null, [t('cl.name'), t('co.commune'), t('cl.speakers'), t('co.population'), t('cl.state')]
         .map((x) => h('th', null, x)), manage ? h('th', null, '') : null)),
       h('tbody', null, rows))));
+  }
+
+  // What a storing receiver last reported (its status: version, clock, cache, next session).
+  function receiverState(c) {
+    const s = c.status;
+    if (!s || !s.version) return null;
+    const parts = [t('cl.receiver', {version: s.version})];
+    if (typeof s.clock_offset_ms === 'number') parts.push(t('cl.clock', {ms: Math.round(s.clock_offset_ms)}));
+    if (typeof s.cache_bytes === 'number') parts.push(t('cl.cache', {size: fmtNumber(Math.round(s.cache_bytes / 1048576)) + ' MB'}));
+    const next = s.next_session;
+    // warned when the next session is at most 10 minutes away (or its start is not reported)
+    const soon = next && (!next.start || Date.parse(next.start) - Date.now() <= PREFETCH_WARN_MS);
+    const low = soon && typeof next.fetched_percent === 'number' && next.fetched_percent < 100;
+    if (next && typeof next.fetched_percent === 'number') parts.push(t('cl.prefetch', {pct: Math.floor(next.fetched_percent)}));
+    return h('div', {class: 'muted small receiver-state'}, parts.join(' · '),
+      low ? [' ', badge('warn', t('cl.prefetch_low'))] : null);
   }
 
   function closeForm() { replace(formSlot); }
@@ -168,6 +188,8 @@ export function render(view, ctx) {
     const pop = h('input', {id: 'cl-population', type: 'number', min: 0, value: c ? c.population : ''});
     const lat = h('input', {id: 'cl-lat', type: 'number', step: 'any', value: c && c.lat !== null ? c.lat : ''});
     const lon = h('input', {id: 'cl-lon', type: 'number', step: 'any', value: c && c.lon !== null ? c.lon : ''});
+    const volume = h('input', {id: 'cl-volume', type: 'number', min: 0, max: 100, value: c ? c.volume : 100});
+    const muted = h('input', {id: 'cl-muted', type: 'checkbox', checked: c ? !!c.muted : false});
     const msg = h('p', {class: 'notice error', role: 'alert', hidden: true});
     replace(formSlot, h('form', {class: 'card form', id: 'cluster-form', onsubmit: save},
       sectionTitle(c ? t('cl.edit', {name: c.name}) : t('cl.add')),
@@ -175,6 +197,7 @@ export function render(view, ctx) {
         field(t('cl.speakers'), speakers)),
       h('div', {class: 'grid3'}, field(t('cl.population'), pop), field(t('cl.lat'), lat, t('cl.optional')),
         field(t('cl.lon'), lon, t('cl.optional'))),
+      h('div', {class: 'grid3'}, field(t('cl.volume'), volume), field(t('cl.muted'), muted)),
       msg,
       h('div', {class: 'actions'}, h('button', {type: 'button', onclick: closeForm}, t('common.cancel')),
         h('button', {type: 'submit', class: 'primary', id: 'cl-save'}, t('common.save')))));
@@ -185,7 +208,8 @@ export function render(view, ctx) {
       msg.hidden = true;
       if (!name.value.trim()) { msg.textContent = t('cl.need_name'); msg.hidden = false; return; }
       const body = {commune: commune.value, name: name.value.trim(), speakers: Number(speakers.value || 0),
-                    population: Number(pop.value || 0)};
+                    population: Number(pop.value || 0), volume: Number(volume.value === '' ? 100 : volume.value),
+                    muted: muted.checked};
       if (lat.value !== '') body.lat = Number(lat.value);
       if (lon.value !== '') body.lon = Number(lon.value);
       try {
@@ -209,10 +233,16 @@ export function render(view, ctx) {
 
   // The receiver token exists in clear only in this answer: show it once, with the stream URL
   // that receivers taking only a URL need.
-  function showToken(r, created) {
+  // A storing receiver needs the station's public key too, and takes all three as its INI file.
+  async function showToken(r, created) {
     const url = `${location.origin}/stream/${encodeURIComponent(r.id)}.opus?token=${r.token}`;
     const tok = h('input', {class: 'secret', id: 'token-value', readonly: true, value: r.token});
     const urlEl = h('input', {class: 'secret', id: 'token-url', readonly: true, value: url});
+    let key = '';
+    try { key = (await get('/api/v1/station')).public_key; } catch (e) { /* shown empty */ }
+    const keyEl = h('input', {id: 'station-key', readonly: true, value: key});
+    const ini = h('textarea', {class: 'secret', id: 'receiver-ini', readonly: true, rows: 6},
+      `[receiver]\nserver = ${location.origin}\ncluster = ${r.id}\ntoken = ${r.token}\nstation_key = ${key}\ncache_dir = /var/lib/loacast-receiver\n`);
     const copy = (el) => h('button', {type: 'button', onclick: async () => {
       el.select();
       try { await navigator.clipboard.writeText(el.value); ctx.toast(t('cl.copied')); } catch (e) { /* selected: Ctrl+C */ }
@@ -220,7 +250,9 @@ export function render(view, ctx) {
     return infoDialog(created ? t('cl.token_created') : t('cl.token_rotated'), [
       h('p', {class: 'notice warn'}, t('cl.token_once')),
       field(t('cl.token'), tok), copy(tok),
-      field(t('cl.stream_url'), urlEl), copy(urlEl)]);
+      field(t('cl.stream_url'), urlEl), copy(urlEl),
+      field(t('cl.station_key'), keyEl), copy(keyEl),
+      field(t('cl.receiver_ini'), ini), copy(ini)]);
   }
 
   async function rotate(c) {
