@@ -13,8 +13,9 @@ PACKAGES="
 # Tests only: independent decoders and clients; nginx as the cache in front of GET /media
 # (tests/media/nginx_test.py); chromium for the web console's browser tests;
 # clang, its compiler-rt (libclang_rt.fuzzer, the sanitizers' runtimes: libclang-rt-14-dev) and
-# llvm-symbolizer (llvm) for the fuzz build.
-TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx"
+# llvm-symbolizer (llvm) for the fuzz build; promtool (prometheus) checks /metrics and the example
+# alert rules (tests/stream/metrics_test.py).
+TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx prometheus"
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"

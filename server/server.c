@@ -417,7 +417,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     struct lc_accounting_deps ad = {
         .loop = &s->loop, .store = app->store, .metrics = &app->metrics,
         .render_pool = app->render_pool, .retention_days = cfg->retention_days,
-        .audit_days = cfg->audit_days};
+        .audit_days = cfg->audit_days, .offline_after_s = cfg->offline_after_s};
     if ((rc = lc_accounting_open(&app->accounting, &ad)) < 0) {
         lc_err_set(err, rc, "out of memory");
         goto out;

@@ -54,6 +54,7 @@ struct lc_accounting_deps {
     struct lc_workers *render_pool; /* its queue length is shown; NULL: 0 */
     int retention_days;             /* [coverage] retention_days: older delivery rows go */
     int audit_days;                 /* [auth] audit_days: older audit entries go */
+    int offline_after_s;            /* [coverage] offline_after_s: a cluster's online metric */
 };
 
 /* Creates the handle in *out (freed with lc_accounting_free()); deps are copied. 0 or -ENOMEM. */

@@ -225,22 +225,6 @@ static int add_bulletins(struct lc_store *store, int64_t t0, int64_t t1, const c
 
 /* One coverage row per aired session in [t0, t1) (commune NULL: all), a new array owned by the
  * caller; NULL after answering 500. */
-/* The clusters x reached in session b: those that received it live (deliveries) or report
- * plays of it (receivers that store); a cluster that reports plays is reached by what it played
- * (≥ 90% of the programme), not by what it was sent. */
-#define REACHED_IN_SESSION                                                                          \
-    "(SELECT x.cluster FROM (SELECT cluster FROM deliveries_current WHERE session = b.id"           \
-    "  UNION SELECT cluster FROM plays WHERE session = b.id) x"                                     \
-    " WHERE " PLAYED_OR_SENT("x.cluster", "b") ")"
-
-/* The SQL truth of "cluster k was reached in broadcast b" (see REACHED_IN_SESSION). */
-#define PLAYED_OR_SENT(k, b)                                                                        \
-    "(CASE WHEN EXISTS (SELECT 1 FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")"  \
-    " THEN (SELECT SUM(p.played_s) FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")" \
-    "   >= 0.9 * coalesce(json_extract(" b ".programme, '$.length_ms'), 0) / 1000.0"              \
-    " ELSE EXISTS (SELECT 1 FROM deliveries_current d WHERE d.session = " b ".id"                 \
-    "   AND d.cluster = " k " AND d.reached = 1) END)"
-
 static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t t0, int64_t t1,
                              const char *commune, bool with_bulletins)
 {

@@ -41,8 +41,28 @@
 /* GET /api/v1/deliveries, /api/v1/coverage, /api/v1/coverage/summary (coverage.c). */
 int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r);
 
+/* /metrics lines per commune and per cluster (metrics_fleet.c). */
+struct lc_buf;
+void lc_metrics_fleet(struct lc_accounting *a, struct lc_buf *b);
+
 /* POST /api/v1/receivers/{cluster}/plays, GET /api/v1/plays (plays.c). */
 int lc_plays_routes(struct lc_accounting *a, struct lc_router *r);
+
+/* The clusters x reached in session b: those that received it live (deliveries) or report
+ * plays of it (receivers that store); a cluster that reports plays is reached by what it played
+ * (≥ 90% of the programme), not by what it was sent. */
+#define REACHED_IN_SESSION                                                                          \
+    "(SELECT x.cluster FROM (SELECT cluster FROM deliveries_current WHERE session = b.id"           \
+    "  UNION SELECT cluster FROM plays WHERE session = b.id) x"                                     \
+    " WHERE " PLAYED_OR_SENT("x.cluster", "b") ")"
+
+/* The SQL truth of "cluster k was reached in broadcast b" (see REACHED_IN_SESSION). */
+#define PLAYED_OR_SENT(k, b)                                                                        \
+    "(CASE WHEN EXISTS (SELECT 1 FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")"  \
+    " THEN (SELECT SUM(p.played_s) FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")" \
+    "   >= 0.9 * coalesce(json_extract(" b ".programme, '$.length_ms'), 0) / 1000.0"              \
+    " ELSE EXISTS (SELECT 1 FROM deliveries_current d WHERE d.session = " b ".id"                 \
+    "   AND d.cluster = " k " AND d.reached = 1) END)"
 
 /* The query parameters the reports share (query.c). Each answers 400/404/422 and returns -1 on
  * bad input, else 0. */

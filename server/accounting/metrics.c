@@ -5,6 +5,7 @@
  * lines of the source lc_accounting_watch() was given (the streaming engine's).
  */
 #include "server/accounting/accounting_internal.h"
+#include "server/accounting/coverage.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,6 +106,7 @@ static void get_metrics(struct lc_req *req, void *ctx)
     one(&b, "loacast_store_corrupt", "gauge",
         "1 once SQLite reported the database corrupt (restore it from a backup).",
         lc_store_corrupt() ? 1 : 0);
+    lc_metrics_fleet(a, &b); /* per commune, per cluster */
     if (a->source)
         a->source(a->source_ctx, &b); /* receivers, bytes sent, sessions on air, drops */
     lc_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);

@@ -186,4 +186,17 @@ void lc_stream_metrics(const struct lc_streams *e, struct lc_buf *b)
         (unsigned long long)st.replaced, (unsigned long long)st.pages);
     if (n > 0)
         lc_buf_append(b, t, (size_t)n < sizeof t ? (size_t)n : sizeof t - 1);
+    /* per commune held or on air (absent: no stream; docs/coverage.md, "Alerts") */
+    static const char head[] =
+        "# HELP loacast_commune_receivers_connected Receivers streaming a commune's session now.\n"
+        "# TYPE loacast_commune_receivers_connected gauge\n";
+    lc_buf_append(b, head, sizeof head - 1);
+    for (const struct lc_cast *c = e->casts; c != NULL; c = c->next) {
+        if (c->closed)
+            continue;
+        n = snprintf(t, sizeof t, "loacast_commune_receivers_connected{commune=\"%s\"} %zu\n",
+                     c->commune, c->nrcv);
+        if (n > 0 && (size_t)n < sizeof t)
+            lc_buf_append(b, t, (size_t)n);
+    }
 }
