@@ -211,6 +211,8 @@ const S = {
   'cl.volume': ['Âm lượng (0–100)', 'Volume (0–100)'],
   'cl.muted': ['Tắt tiếng', 'Muted'],
   'cl.muted_badge': ['Đang tắt tiếng', 'Muted'],
+  'cl.clone': ['Nghi hai thiết bị dùng chung mã', 'Two boxes with one token?'],
+  'cl.clone_hint': ['Các kết nối của cụm này thay nhau từ {addrs}. Hãy cấp mã mới và chỉ nhập vào một thiết bị.', 'This cluster\'s connections keep replacing each other from {addrs}. Issue a new token and give it to one box only.'],
   'cl.receiver': ['Thiết bị thu: {version}', 'Receiver: {version}'],
   'cl.clock': ['lệch giờ {ms} ms', 'clock {ms} ms off'],
   'cl.cache': ['bộ nhớ {size}', 'cache {size}'],

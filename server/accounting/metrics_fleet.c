@@ -10,6 +10,10 @@
  *   loacast_cluster_online{commune,cluster}        gauge  seen within offline_after_s
  *   loacast_cluster_last_seen_timestamp_seconds{commune,cluster}
  *                                                  gauge  Unix time (absent: never seen)
+ *   loacast_cluster_clone_suspected{commune,cluster}
+ *                                                  gauge  1: its connections kept replacing each
+ *                                                         other from different addresses (only
+ *                                                         the flagged ones are listed)
  *
  * Cardinality is bounded by the registry: 3 series per commune, 2 per cluster (a province of
  * 5,000 clusters: ~10,000 lines, ~1 MB a scrape). Retired communes and clusters are left out.
@@ -108,16 +112,20 @@ static void communes(struct lc_store *store, struct lc_buf *b)
 static void clusters(struct lc_store *store, int offline_after_s, struct lc_buf *b)
 {
     static const char sql[] =
-        "SELECT commune, id, last_seen FROM clusters WHERE retired_at IS NULL"
-        " ORDER BY commune, id";
+        "SELECT commune, id, last_seen, clone_suspected_at IS NOT NULL FROM clusters"
+        " WHERE retired_at IS NULL ORDER BY commune, id";
     int64_t since = lc_now() - offline_after_s;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         if (pass == 0)
             put(b, "# HELP loacast_cluster_online 1 if the cluster was seen within offline_after_s.\n"
                    "# TYPE loacast_cluster_online gauge\n");
-        else
+        else if (pass == 1)
             put(b, "# HELP loacast_cluster_last_seen_timestamp_seconds When the cluster was last"
                    " seen (Unix time).\n# TYPE loacast_cluster_last_seen_timestamp_seconds gauge\n");
+        else
+            put(b, "# HELP loacast_cluster_clone_suspected 1: the cluster's connections kept"
+                   " replacing each other from different addresses (a cloned token?).\n"
+                   "# TYPE loacast_cluster_clone_suspected gauge\n");
         sqlite3_stmt *st = lc_store_stmt(store, sql);
         if (st == NULL)
             return;
@@ -127,9 +135,12 @@ static void clusters(struct lc_store *store, int offline_after_s, struct lc_buf 
             if (pass == 0)
                 put(b, "loacast_cluster_online{commune=\"%s\",cluster=\"%s\"} %d\n",
                     lc_col_text(st, 0), lc_col_text(st, 1), seen && at >= since);
-            else if (seen)
+            else if (pass == 1 && seen)
                 put(b, "loacast_cluster_last_seen_timestamp_seconds{commune=\"%s\",cluster=\"%s\"}"
                        " %lld\n", lc_col_text(st, 0), lc_col_text(st, 1), (long long)at);
+            else if (pass == 2 && sqlite3_column_int(st, 3))
+                put(b, "loacast_cluster_clone_suspected{commune=\"%s\",cluster=\"%s\"} 1\n",
+                    lc_col_text(st, 0), lc_col_text(st, 1));
         }
         lc_store_done(st);
     }

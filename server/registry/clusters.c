@@ -12,7 +12,7 @@
 #include "server/http/http.h"
 #include "server/store/store.h"
 
-#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at, volume, muted"
+#define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at, volume, muted, clone_suspected_at, clone_addresses"
 
 
 static json_t *nullable_real(sqlite3_stmt *st, int i)
@@ -39,6 +39,13 @@ static json_t *cluster_json(sqlite3_stmt *st)
     /* the desired state, sent to receivers that store in their signed schedule */
     json_object_set_new(o, "volume", json_integer(sqlite3_column_int(st, 13)));
     json_object_set_new(o, "muted", json_boolean(sqlite3_column_int(st, 14)));
+    /* two boxes with one token, as the streaming engine saw it (cleared by a new token) */
+    json_t *addrs = lc_col_is_null(st, 16) ? NULL : json_loads(lc_col_text(st, 16), 0, NULL);
+    json_object_set_new(o, "clone_suspected",
+                        lc_col_is_null(st, 15)
+                            ? json_null()
+                            : json_pack("{s:o,s:o}", "at", lc_time_json(sqlite3_column_int64(st, 15)),
+                                        "addresses", addrs ? addrs : json_array()));
     return o;
 }
 
@@ -391,7 +398,8 @@ static void delete_cluster(struct lc_req *req, void *ctx)
 /* POST /api/v1/clusters/{id}/token: a new token (w->arg), the old one stops working at once. */
 static int token_tx(struct lc_res_write *w)
 {
-    static const char upd[] = "UPDATE clusters SET token_hash = ?2, token_issued_at = ?3"
+    static const char upd[] = "UPDATE clusters SET token_hash = ?2, token_issued_at = ?3,"
+                              " clone_suspected_at = NULL, clone_addresses = NULL"
                               " WHERE id = ?1 AND retired_at IS NULL";
     const char *token = w->arg;
     char th[LC_TOKEN_HASH_LEN];

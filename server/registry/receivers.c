@@ -140,6 +140,28 @@ static int read_next_session(struct lc_req *req, json_t *body)
     return 0;
 }
 
+int lc_cluster_flag_clone(struct lc_store *store, const char *cluster, int64_t now_s,
+                          const char *a, const char *b)
+{
+    static const char sql[] =
+        "UPDATE clusters SET clone_suspected_at = ?2, clone_addresses = ?3 WHERE id = ?1";
+    json_t *addrs = json_pack("[s,s]", a, b);
+    char *text = addrs ? json_dumps(addrs, JSON_COMPACT) : NULL;
+    json_decref(addrs);
+    sqlite3_stmt *q = text ? lc_store_stmt(store, sql) : NULL;
+    if (q == NULL) {
+        free(text);
+        return -EIO;
+    }
+    sqlite3_bind_text(q, 1, cluster, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, now_s);
+    sqlite3_bind_text(q, 3, text, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    free(text);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 static void post_status(struct lc_req *req, void *ctx)
 {
     /* the fields of SPEC.md's status report (receivers that store) and the earlier ones */

@@ -74,5 +74,10 @@ int lc_cluster_check_token(struct lc_store *store, const char *cluster, const ch
 /* A sign of life: clusters.last_seen = now_s (nothing if there is no such cluster). Inside the
  * caller's transaction if it has one. 0 or -EIO. */
 int lc_cluster_seen(struct lc_store *store, const char *cluster, int64_t now_s);
+/* The streaming engine found the cluster's connections replacing each other from addresses a
+ * and b: a likely cloned token. Kept (clone_suspected in the clusters API) until the token is
+ * rotated. 0 or -EIO. */
+int lc_cluster_flag_clone(struct lc_store *store, const char *cluster, int64_t now_s,
+                          const char *a, const char *b);
 
 #endif

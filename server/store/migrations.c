@@ -319,6 +319,11 @@ const struct lc_migration lc_migrations[] = {
      "  PRIMARY KEY (cluster, id)) WITHOUT ROWID;"
      "CREATE INDEX plays_session ON plays(session, cluster);"
      "CREATE INDEX plays_start ON plays(start_ms);"},
+    /* A cluster whose live connections keep replacing each other from different addresses
+     * (server/stream/stream.c): a likely cloned token, until the token is rotated. */
+    {39, "clusters clone_suspected_at, clone_addresses",
+     "ALTER TABLE clusters ADD COLUMN clone_suspected_at INTEGER;"
+     "ALTER TABLE clusters ADD COLUMN clone_addresses TEXT;"},
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -28,8 +28,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <ogg/ogg.h>
+
 #include "common/log.h"
 #include "server/http/http.h"
+#include "server/registry/registry.h"
 
 static int64_t wall_ms(void)
 {
@@ -43,10 +46,19 @@ static void enter(struct lc_streams *e)
     e->depth++;
 }
 
+static void free_value(const char *key, void *val, void *arg)
+{
+    (void)key;
+    (void)arg;
+    free(val);
+}
+
 void lc_stream_maybe_free(struct lc_streams *e)
 {
     if (!e->stopping || !e->released || e->handles > 0 || e->nrcv_objects > 0 || e->depth > 0)
         return;
+    lc_strmap_each(&e->conflicts, free_value, NULL);
+    lc_strmap_clear(&e->conflicts);
     lc_strmap_clear(&e->by_cluster);
     lc_strmap_clear(&e->seen);
     free(e);
@@ -164,6 +176,80 @@ static void rcv_finish(struct lc_rcv *r)
     lc_http_conn_end(r->conn);
 }
 
+/* Replacements from another address within CLONE_WINDOW_MS that make a cluster a likely cloned
+ * token (two boxes given one token: each connection knocks the other off). The registry keeps
+ * the flag (shown by the clusters API, the console, /metrics) until the token is rotated. */
+#define CLONE_WINDOW_MS (10 * 60 * 1000)
+#define CLONE_REPLACEMENTS 3
+
+static void clone_check(struct lc_streams *e, const char *cluster, const char *was,
+                        const char *now_from)
+{
+    int64_t now = wall_ms();
+    struct lc_conflict *k = lc_strmap_get(&e->conflicts, cluster);
+    if (k == NULL) {
+        if ((k = calloc(1, sizeof *k)) == NULL || lc_strmap_put(&e->conflicts, cluster, k) < 0) {
+            free(k);
+            return;
+        }
+        k->since_ms = now;
+    }
+    if (now - k->since_ms > CLONE_WINDOW_MS)
+        *k = (struct lc_conflict){.since_ms = now};
+    k->n++;
+    if (k->n < CLONE_REPLACEMENTS || k->flagged || e->o.store == NULL)
+        return;
+    k->flagged = true;
+    lc_log(LC_LOG_WARN, "cluster %s: %d connections from different addresses replaced each other"
+           " within %d minutes (%s, %s): two boxes with one token?", cluster, k->n,
+           CLONE_WINDOW_MS / 60000, was, now_from);
+    if (lc_cluster_flag_clone(e->o.store, cluster, now / 1000, was, now_from) < 0)
+        lc_log(LC_LOG_ERR, "cluster %s: cannot store the clone flag", cluster);
+}
+
+struct eos_write {
+    uv_write_t w;
+    unsigned char page[27];
+};
+
+static void on_eos_written(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w); /* touches nothing else: the receiver may be gone by now */
+}
+
+/* A new connection of the same cluster took r's place: r gets an end-of-stream page after the
+ * last page it was given (the same serial, the next sequence number, no packet, granule -1),
+ * then its response ends gracefully — a box can tell it was ended, not cut. */
+static void rcv_replaced(struct lc_rcv *r, const char *by)
+{
+    if (r->closed || r->finished)
+        return;
+    lc_log(LC_LOG_WARN, "cluster %s: replaced by a new connection from %s (this one from %s)",
+           r->dlv->cluster, by, r->addr);
+    uv_stream_t *s = lc_http_conn_socket(r->conn);
+    struct eos_write *x = r->has_last && !r->eos_done && s ? malloc(sizeof *x) : NULL;
+    if (x != NULL) {
+        memcpy(x->page, r->last_hdr, 27);
+        uint32_t seq = (uint32_t)x->page[18] | (uint32_t)x->page[19] << 8 |
+                       (uint32_t)x->page[20] << 16 | (uint32_t)x->page[21] << 24;
+        seq++;
+        x->page[5] = 0x04; /* end of stream */
+        memset(x->page + 6, 0xff, 8); /* granule -1: no packet ends on this page (RFC 3533) */
+        for (int i = 0; i < 4; i++)
+            x->page[18 + i] = (unsigned char)(seq >> (8 * i));
+        x->page[26] = 0; /* no segment: no packet */
+        ogg_page og = {.header = x->page, .header_len = 27, .body = NULL, .body_len = 0};
+        ogg_page_checksum_set(&og);
+        uv_buf_t b = uv_buf_init((char *)x->page, 27);
+        if (uv_write(&x->w, s, &b, 1, on_eos_written) != 0)
+            free(x);
+        else
+            r->eos_done = true;
+    }
+    rcv_finish(r); /* the shutdown waits for the queued writes, the EOS page last */
+}
+
 static void delivered(struct lc_rcv *r, const struct lc_page *p)
 {
     struct lc_streams *e = r->eng;
@@ -233,6 +319,10 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
         b[0] = uv_buf_init((char *)hdr, 27);
         b[1] = uv_buf_init((char *)p->data + 27, p->len - 27);
         nb = 2;
+    }
+    if (renumber && p->len >= 27) { /* for an end-of-stream page after it (rcv_replaced) */
+        memcpy(r->last_hdr, nb == 2 ? hdr : p->data, 27);
+        r->has_last = true;
     }
     size_t off = 0;
     if (r->inflight == 0) {
@@ -723,7 +813,10 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     struct lc_rcv *old = lc_strmap_get(&e->by_cluster, cluster);
     if (old != NULL) {
         e->replaced++;
-        rcv_drop(old, "replaced by a new connection", false);
+        lc_strmap_del(&e->by_cluster, cluster, old);
+        if (strcmp(old->addr, req->addr) != 0)
+            clone_check(e, cluster, old->addr, req->addr);
+        rcv_replaced(old, req->addr);
     }
     struct lc_dlv *d = lc_strmap_get(&c->dlv_by_cluster, cluster);
     if (d == NULL) {
@@ -759,6 +852,7 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     r->fd = fd;
     e->nrcv_objects++;
     r->eng = e;
+    snprintf(r->addr, sizeof r->addr, "%s", req->addr);
     r->conn = conn;
     r->cast = c;
     r->dlv = d;

@@ -43,6 +43,9 @@ struct lc_rcv {
     uint64_t queued;            /* granules of audio in unfinished writes */
     uint32_t inflight;          /* unfinished uv_write requests */
     uint32_t seq_off;           /* page sequence numbers shift (joined in the middle) */
+    unsigned char last_hdr[27]; /* the header of the last audio page it was given (has_last) */
+    bool has_last;
+    char addr[64];              /* the client's address (a replacement from another one: a clone?) */
     bool closed;                /* the connection is closing or closed */
     bool finished;              /* lc_http_stream_end() called */
     bool eos_done;              /* the EOS page was written */
@@ -88,6 +91,14 @@ struct lc_cast {
     struct lc_strmap dlv_by_cluster;
 };
 
+/* A cluster's connections replacing each other from different addresses, counted in a window:
+ * two boxes given one token knock each other off forever. */
+struct lc_conflict {
+    int64_t since_ms;       /* the window's start */
+    int n;                  /* replacements from another address in it */
+    bool flagged;           /* told the registry in this window */
+};
+
 struct lc_streams {
     struct lc_stream_opts o;
     char audio_dir[4096];
@@ -97,6 +108,8 @@ struct lc_streams {
     struct lc_cast *casts;
     struct lc_strmap by_cluster;    /* cluster → its receiver */
     struct lc_strmap seen;          /* clusters seen since the last batch (values unused) */
+    struct lc_strmap conflicts;     /* cluster → struct lc_conflict (owned): replacements from
+                                     * another address (stream.c, clone_check) */
     uv_timer_t batch;
     uv_idle_t fan_idle;             /* runs while a fan-out is under way (in slices) */
     int handles;                    /* open handles: batch timer, fan idle, casts' timers */

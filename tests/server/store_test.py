@@ -32,7 +32,7 @@ def main():
         h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
         with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
             check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
-        # back to schema 1: the columns that later migrations add (2, 31, 32, 34..38) go, the
+        # back to schema 1: the columns that later migrations add (2, 31, 32, 34..39) go, the
         # rows stay
         db.execute("ALTER TABLE clusters DROP COLUMN status")
         db.execute("ALTER TABLE clusters DROP COLUMN status_at")
@@ -50,6 +50,8 @@ def main():
         db.execute("ALTER TABLE clusters DROP COLUMN muted")
         db.execute("DROP TABLE receiver_schedules")
         db.execute("DROP TABLE plays")
+        db.execute("ALTER TABLE clusters DROP COLUMN clone_suspected_at")
+        db.execute("ALTER TABLE clusters DROP COLUMN clone_addresses")
         db.execute("PRAGMA user_version = 1")
         db.commit()
         db.close()

@@ -103,6 +103,8 @@ export function render(view, ctx) {
       h('td', {class: 'num'}, fmtNumber(c.population)),
       h('td', null, onlineBadge(c), c.unreached_recently ? [' ', badge('warn', t('cl.unreached'))] : null,
         c.muted ? [' ', badge('off', t('cl.muted_badge'))] : null,
+        c.clone_suspected ? [' ', h('span', {title: t('cl.clone_hint', {addrs: (c.clone_suspected.addresses || []).join(', ')})},
+          badge('bad', t('cl.clone')))] : null,
         h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : ''),
         receiverState(c)),
       manage ? h('td', {class: 'row-actions'},
