@@ -107,6 +107,10 @@ def main():
         check(r.status == 422, r)
         r = s.post("/api/v1/receivers/%s/status" % k2, dict(rep, next_session=5), t2)
         check(r.status == 400, r)
+        r = s.post("/api/v1/receivers/%s/status" % k2, dict(rep, version=7), t2)
+        check(r.status == 400, r)
+        check(s.get("/api/v1/clusters/%s" % k2, st.admin).json()["status"] == rep,
+              "a refused report stores nothing")
     print("ok")
     return 0
 
