@@ -30,6 +30,8 @@
 #include "server/api/api.h"
 #include "server/store/store.h"
 
+static void put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void put(struct lc_buf *b, const char *fmt, ...)
 {
     char line[512];

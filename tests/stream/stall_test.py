@@ -51,8 +51,10 @@ def main():
             if not dropped and K.metrics(s)["loacast_receivers_dropped_slow_total"] >= 1:
                 dropped.append(time.time() - start)
             return all(not rc.is_alive() for rc in readers)
+        # polled twice a second: the readers' own timing is what is measured here, and a test
+        # process busy polling /metrics under CI load delays its reader threads
         K.wait_for(readers_done, start + sess["length_s"] + 20 - time.time(), "the readers to finish",
-                   interval=0.1)
+                   interval=0.5)
         dropped_at = dropped[0] if dropped else None
         stalled.stop_event.set()
         check(dropped_at is not None and dropped_at < 10, "not dropped (%s)" % dropped_at)
