@@ -34,8 +34,10 @@ def main():
         pending = srv.post("/api/v1/bulletins", {"title": "p", "text": "Xin chào.", "communes": ["*"]},
                            st.editor).json()["id"]
         srv.wait_status(st.editor, pending, ("pending",))
+        # noon (UTC+7) three days ahead: clear of the default slots (06:00, 17:00) whatever the
+        # time of day the test runs at
         future = int(time.time()) + 3 * 86400
-        adhoc = st.session("tan-an", future - future % 3600 + 3600 * 2 + 1800, 30)
+        adhoc = st.session("tan-an", future - future % 86400 + 5 * 3600, 30)
         before = state(srv, st)
         slots = "/api/v1/communes/quang-phu/slots"
         bad_slots = [

@@ -17,6 +17,8 @@ await run(async (server) => {
   const eva = await server.login('eva', 'eva-password');
   const anh = await server.login('anh', 'anh-password');
   check((await server.api('POST', '/api/v1/communes', {id: 'quang-phu', name: 'Xã Quảng Phú', population: 12000}, admin)).status === 201, 'commune');
+  // no slots: the ad-hoc session below never overlaps one (409), whatever the time of day
+  check((await server.api('PUT', '/api/v1/communes/quang-phu/slots', [], admin)).status === 200, 'slots');
   const heard = await server.api('POST', '/api/v1/clusters', {commune: 'quang-phu', name: 'Thôn Đông', speakers: 2, population: 3000}, admin);
   const silent = await server.api('POST', '/api/v1/clusters', {commune: 'quang-phu', name: 'Thôn Tây', speakers: 2, population: 1000}, admin);
   check(heard.status === 201 && silent.status === 201, 'clusters');
