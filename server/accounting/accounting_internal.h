@@ -22,5 +22,8 @@ struct lc_accounting {
 
 /* GET /metrics and /healthz (metrics.c). */
 int lc_metrics_routes(struct lc_accounting *a, struct lc_router *r);
+/* Appends one printf-formatted line (at most 511 bytes) of /metrics to b (metrics.c). */
+struct lc_buf;
+void lc_metrics_put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -19,23 +19,10 @@
 #include "server/http/http.h"
 #include "server/store/store.h"
 
-static void put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct lc_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        lc_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 /* The HELP and TYPE lines of a metric. */
 static void head(struct lc_buf *b, const char *name, const char *type, const char *help)
 {
-    put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    lc_metrics_put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A metric of one unlabelled value. */
@@ -43,13 +30,13 @@ static void one(struct lc_buf *b, const char *name, const char *type, const char
                 unsigned long long v)
 {
     head(b, name, type, help);
-    put(b, "%s %llu\n", name, v);
+    lc_metrics_put(b, "%s %llu\n", name, v);
 }
 
 /* One sample of a metric labelled by result. */
 static void by_result(struct lc_buf *b, const char *name, const char *result, uint64_t v)
 {
-    put(b, "%s{result=\"%s\"} %llu\n", name, result, (unsigned long long)v);
+    lc_metrics_put(b, "%s{result=\"%s\"} %llu\n", name, result, (unsigned long long)v);
 }
 
 static void get_metrics(struct lc_req *req, void *ctx)
@@ -63,16 +50,16 @@ static void get_metrics(struct lc_req *req, void *ctx)
     head(&b, "loacast_http_requests_total", "counter", "HTTP responses by status code.");
     for (int s = 100; s < 600; s++)
         if (m->status[s])
-            put(&b, "loacast_http_requests_total{code=\"%d\"} %llu\n", s,
+            lc_metrics_put(&b, "loacast_http_requests_total{code=\"%d\"} %llu\n", s,
                 (unsigned long long)m->status[s]);
     one(&b, "loacast_http_connections", "gauge", "Open HTTP connections.",
         (unsigned long long)hs.open);
     head(&b, "loacast_http_connections_by_kind", "gauge",
          "Open HTTP connections by what their token proved (probation: past the anonymous bounds).");
-    put(&b, "loacast_http_connections_by_kind{kind=\"anonymous\"} %d\n", hs.anonymous);
-    put(&b, "loacast_http_connections_by_kind{kind=\"probation\"} %d\n", hs.probation);
-    put(&b, "loacast_http_connections_by_kind{kind=\"staff\"} %d\n", hs.staff);
-    put(&b, "loacast_http_connections_by_kind{kind=\"receiver\"} %d\n", hs.receivers);
+    lc_metrics_put(&b, "loacast_http_connections_by_kind{kind=\"anonymous\"} %d\n", hs.anonymous);
+    lc_metrics_put(&b, "loacast_http_connections_by_kind{kind=\"probation\"} %d\n", hs.probation);
+    lc_metrics_put(&b, "loacast_http_connections_by_kind{kind=\"staff\"} %d\n", hs.staff);
+    lc_metrics_put(&b, "loacast_http_connections_by_kind{kind=\"receiver\"} %d\n", hs.receivers);
     one(&b, "loacast_http_connections_total", "counter", "Accepted HTTP connections.",
         hs.accepted);
     one(&b, "loacast_http_rejected_total", "counter",
@@ -96,7 +83,7 @@ static void get_metrics(struct lc_req *req, void *ctx)
     by_result(&b, "loacast_renders_total", "ok", m->renders_ok);
     by_result(&b, "loacast_renders_total", "failed", m->renders_failed);
     head(&b, "loacast_render_seconds_total", "counter", "Wall-clock seconds spent rendering.");
-    put(&b, "loacast_render_seconds_total %.3f\n", m->render_seconds);
+    lc_metrics_put(&b, "loacast_render_seconds_total %.3f\n", m->render_seconds);
     head(&b, "loacast_logins_total", "counter", "Login attempts by result.");
     by_result(&b, "loacast_logins_total", "ok", m->logins_ok);
     by_result(&b, "loacast_logins_total", "failed", m->logins_failed);

@@ -22,26 +22,12 @@
  */
 #include "server/accounting/coverage.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "server/api/api.h"
 #include "server/store/store.h"
-
-static void put(struct lc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct lc_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        lc_buf_append(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
 
 /* The reached share of session id (as coverage computes it), or -1 when it had no cluster. */
 static double reached_ratio(struct lc_store *store, int64_t id)
@@ -93,20 +79,20 @@ static void communes(struct lc_store *store, struct lc_buf *b)
         n++;
     }
     lc_store_done(st);
-    put(b, "# HELP loacast_commune_clusters Clusters in service, per commune.\n"
+    lc_metrics_put(b, "# HELP loacast_commune_clusters Clusters in service, per commune.\n"
            "# TYPE loacast_commune_clusters gauge\n");
     for (size_t i = 0; i < n; i++)
-        put(b, "loacast_commune_clusters{commune=\"%s\"} %lld\n", rows[i].id, rows[i].clusters);
-    put(b, "# HELP loacast_commune_on_air 1 while a session of the commune is on air.\n"
+        lc_metrics_put(b, "loacast_commune_clusters{commune=\"%s\"} %lld\n", rows[i].id, rows[i].clusters);
+    lc_metrics_put(b, "# HELP loacast_commune_on_air 1 while a session of the commune is on air.\n"
            "# TYPE loacast_commune_on_air gauge\n");
     for (size_t i = 0; i < n; i++)
-        put(b, "loacast_commune_on_air{commune=\"%s\"} %d\n", rows[i].id, rows[i].on_air);
-    put(b, "# HELP loacast_commune_reached_ratio Share of the commune's clusters reached in its"
+        lc_metrics_put(b, "loacast_commune_on_air{commune=\"%s\"} %d\n", rows[i].id, rows[i].on_air);
+    lc_metrics_put(b, "# HELP loacast_commune_reached_ratio Share of the commune's clusters reached in its"
            " last aired session.\n# TYPE loacast_commune_reached_ratio gauge\n");
     for (size_t i = 0; i < n; i++) {
         double r = rows[i].last ? reached_ratio(store, rows[i].last) : -1;
         if (r >= 0)
-            put(b, "loacast_commune_reached_ratio{commune=\"%s\"} %.4f\n", rows[i].id, r);
+            lc_metrics_put(b, "loacast_commune_reached_ratio{commune=\"%s\"} %.4f\n", rows[i].id, r);
     }
     free(rows);
 }
@@ -119,13 +105,13 @@ static void clusters(struct lc_store *store, int offline_after_s, struct lc_buf 
     int64_t since = lc_now() - offline_after_s;
     for (int pass = 0; pass < 3; pass++) {
         if (pass == 0)
-            put(b, "# HELP loacast_cluster_online 1 if the cluster was seen within offline_after_s.\n"
+            lc_metrics_put(b, "# HELP loacast_cluster_online 1 if the cluster was seen within offline_after_s.\n"
                    "# TYPE loacast_cluster_online gauge\n");
         else if (pass == 1)
-            put(b, "# HELP loacast_cluster_last_seen_timestamp_seconds When the cluster was last"
+            lc_metrics_put(b, "# HELP loacast_cluster_last_seen_timestamp_seconds When the cluster was last"
                    " seen (Unix time).\n# TYPE loacast_cluster_last_seen_timestamp_seconds gauge\n");
         else
-            put(b, "# HELP loacast_cluster_clone_suspected 1: the cluster's connections kept"
+            lc_metrics_put(b, "# HELP loacast_cluster_clone_suspected 1: the cluster's connections kept"
                    " replacing each other from different addresses (a cloned token?).\n"
                    "# TYPE loacast_cluster_clone_suspected gauge\n");
         sqlite3_stmt *st = lc_store_stmt(store, sql);
@@ -135,13 +121,13 @@ static void clusters(struct lc_store *store, int offline_after_s, struct lc_buf 
             bool seen = !lc_col_is_null(st, 2);
             int64_t at = seen ? sqlite3_column_int64(st, 2) : 0;
             if (pass == 0)
-                put(b, "loacast_cluster_online{commune=\"%s\",cluster=\"%s\"} %d\n",
+                lc_metrics_put(b, "loacast_cluster_online{commune=\"%s\",cluster=\"%s\"} %d\n",
                     lc_col_text(st, 0), lc_col_text(st, 1), seen && at >= since);
             else if (pass == 1 && seen)
-                put(b, "loacast_cluster_last_seen_timestamp_seconds{commune=\"%s\",cluster=\"%s\"}"
+                lc_metrics_put(b, "loacast_cluster_last_seen_timestamp_seconds{commune=\"%s\",cluster=\"%s\"}"
                        " %lld\n", lc_col_text(st, 0), lc_col_text(st, 1), (long long)at);
             else if (pass == 2 && sqlite3_column_int(st, 3))
-                put(b, "loacast_cluster_clone_suspected{commune=\"%s\",cluster=\"%s\"} 1\n",
+                lc_metrics_put(b, "loacast_cluster_clone_suspected{commune=\"%s\",cluster=\"%s\"} 1\n",
                     lc_col_text(st, 0), lc_col_text(st, 1));
         }
         lc_store_done(st);
