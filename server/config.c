@@ -59,6 +59,9 @@ static const struct key keys[] = {
     {"stream", "backlog_s", T_INT, F(stream_backlog_s), 2, 600, "unsent audio past which a receiver is dropped"},
     {"stream", "page_ms", T_INT, F(stream_page_ms), 100, 2000, "audio per Ogg page (multiple of 20)"},
     {"stream", "batch_ms", T_INT, F(stream_batch_ms), 100, 1000, "delivery accounting batch period"},
+    {"stream", "lead_ms", T_INT, F(stream_lead_ms), 0, 10000, "pages are sent this long before their audio plays"},
+    {"stream", "hold_audio", T_BOOL, F(stream_hold_audio), 0, 1, "the hold window carries Ogg Opus silence (else only the headers)"},
+    {"stream", "catchup_s", T_INT, F(stream_catchup_s), 0, 600, "an emergency is sent from its start to receivers connecting this long after it began"},
     {"auth", "token_ttl_s", T_INT, F(token_ttl_s), 60, 31 * 86400, "login token lifetime"},
     {"auth", "login_max_failures", T_INT, F(login_max_failures), 1, 1000, "per user, per window"},
     {"auth", "login_max_failures_address", T_INT, F(login_max_failures_address), 1, 100000,
@@ -103,6 +106,9 @@ void lc_config_defaults(struct lc_config *c)
     c->stream_backlog_s = 10;
     c->stream_page_ms = 1000;
     c->stream_batch_ms = 1000;
+    c->stream_lead_ms = 2000;
+    c->stream_hold_audio = true;
+    c->stream_catchup_s = 45;
     c->token_ttl_s = 12 * 3600;
     c->login_max_failures = 5;
     c->login_max_failures_address = 20;

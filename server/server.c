@@ -424,7 +424,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     }
     struct lc_scheduler_deps sd = {.loop = &s->loop, .store = app->store, .onair = app->onair,
                                    .bulletins = app->bulletins,
-                                   .hold_s = cfg->hold_s, .gap_ms = cfg->gap_ms};
+                                   .hold_s = cfg->hold_s, .gap_ms = cfg->gap_ms,
+                                   .catchup_s = cfg->stream_catchup_s};
     if ((rc = lc_scheduler_open(&app->scheduler, &sd)) < 0) {
         lc_err_set(err, rc, "cannot start the scheduler");
         goto out;
@@ -433,7 +434,9 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         .loop = &s->loop, .store = app->store, .onair = app->onair, .audio_dir = app->audio_dir,
         .bitrate_kbps = cfg->bitrate_kbps, .burst_s = cfg->stream_burst_s,
         .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
-        .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms};
+        .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms,
+        .lead_ms = cfg->stream_lead_ms, .hold_audio = cfg->stream_hold_audio,
+        .catchup_s = cfg->stream_catchup_s};
     if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
         lc_err_set(err, rc, "cannot start the streaming engine");
         goto out;

@@ -8,8 +8,10 @@
  * the next session. The count is made once per session, when its accounting is final: the
  * session ended (done, interrupted or missed) at least SETTLE_MS ago and no delivery_progress
  * row is left for it (the stream wrote its last batch); broadcasts.airings_counted records it,
- * so a restart neither loses nor repeats a count. Emergencies are counted when they go on air
- * (scheduler_emergency.c), not here.
+ * so a restart neither loses nor repeats a count. An emergency session of its own is counted
+ * the same way once its catch-up is over too (late pollers may still get it: the stream's
+ * [stream] catchup_s); one that interrupted a session is counted with that session, whose
+ * deliveries carry it.
  */
 #define LC_LOG_MODULE "scheduler"
 #include "server/scheduler/scheduler_internal.h"
@@ -81,10 +83,11 @@ out:
     return rc;
 }
 
-int lc_airings_settle(struct lc_store *store, int64_t now_ms)
+int lc_airings_settle(struct lc_store *store, int64_t now_ms, int64_t catchup_ms)
 {
     static const char sql[] =
-        "SELECT b.id, b.commune, coalesce(b.ended_at_ms, b.end_at * 1000) <= ?1"
+        "SELECT b.id, b.commune, coalesce(b.ended_at_ms, b.end_at * 1000)"
+        "   + CASE WHEN b.kind = 'emergency' THEN ?2 ELSE 0 END <= ?1"
         "   AND NOT EXISTS (SELECT 1 FROM delivery_progress p WHERE p.session = b.id)"
         " FROM broadcasts b WHERE b.airings_counted = 0"
         "   AND b.status IN ('done', 'interrupted', 'missed') ORDER BY b.id LIMIT 32";
@@ -97,6 +100,7 @@ int lc_airings_settle(struct lc_store *store, int64_t now_ms)
     if (st == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, now_ms - SETTLE_MS);
+    sqlite3_bind_int64(st, 2, catchup_ms);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!sqlite3_column_int(st, 2)) {
             waiting++;

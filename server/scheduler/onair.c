@@ -14,6 +14,8 @@ struct lc_onair {
     size_t nsubs;
     lc_onair_next_cb next_cb;
     void *next_ctx;
+    lc_onair_spliced_cb spliced_cb;
+    void *spliced_ctx;
 };
 
 int lc_onair_new(struct lc_onair **out)
@@ -45,6 +47,18 @@ void lc_onair_publish(struct lc_onair *o, enum lc_onair_event ev,
 {
     for (size_t i = 0; i < o->nsubs; i++)
         o->subs[i].cb(o->subs[i].ctx, ev, s);
+}
+
+void lc_onair_set_spliced(struct lc_onair *o, lc_onair_spliced_cb cb, void *ctx)
+{
+    o->spliced_cb = cb;
+    o->spliced_ctx = ctx;
+}
+
+void lc_onair_spliced(struct lc_onair *o, int64_t session, int64_t at_ms, int64_t shift_ms)
+{
+    if (o->spliced_cb != NULL)
+        o->spliced_cb(o->spliced_ctx, session, at_ms, shift_ms);
 }
 
 void lc_onair_set_next(struct lc_onair *o, lc_onair_next_cb cb, void *ctx)

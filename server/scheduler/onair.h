@@ -34,7 +34,9 @@
  *     the moment it went on air for one opened more than 1 s late for another reason (the
  *     server started after its start, an emergency held the commune): it then plays from the top.
  *   - INTERRUPT carries the interrupted session's id, commune, start_ms and end_ms, emergency = 1,
- *     and the emergency's items (offsets from the interruption).
+ *     and the emergency's items (offsets from the interruption), the last one the gap of silence
+ *     (bulletin 0, no audio) before the programme goes on. Where it lands is the engine's to
+ *     say (lc_onair_spliced): its pages go out ahead of their play time.
  *   - At shutdown the scheduler publishes CLOSE for the sessions on air (they stay on_air in the
  *     database and are resumed by OPEN at the next start).
  */
@@ -76,6 +78,13 @@ typedef void (*lc_onair_cb)(void *ctx, enum lc_onair_event ev, const struct lc_o
 typedef int (*lc_onair_next_cb)(void *ctx, const char *commune, int64_t now_ms,
                                 int64_t *start_ms);
 
+/* An emergency's items were spliced into session `session`'s stream: `at_ms` into its programme
+ * (from OPEN's start_ms; the stream's next packet, which lies lead_ms and up to a page ahead
+ * of what plays), moving what follows by `shift_ms` (the emergency, the gap after it, and the
+ * part of an interrupted item that had gone out, which plays again). The scheduler moves the
+ * stored programme so: what a restart resumes and what the API shows is what was streamed. */
+typedef void (*lc_onair_spliced_cb)(void *ctx, int64_t session, int64_t at_ms, int64_t shift_ms);
+
 struct lc_onair;
 
 int lc_onair_new(struct lc_onair **out);
@@ -92,6 +101,11 @@ void lc_onair_publish(struct lc_onair *o, enum lc_onair_event ev,
  * nothing is registered). */
 void lc_onair_set_next(struct lc_onair *o, lc_onair_next_cb cb, void *ctx);
 int lc_onair_next(struct lc_onair *o, const char *commune, int64_t now_ms, int64_t *start_ms);
+
+/* The scheduler registers who hears of splices; the stream engine tells lc_onair_spliced()
+ * (ignored while nothing is registered). */
+void lc_onair_set_spliced(struct lc_onair *o, lc_onair_spliced_cb cb, void *ctx);
+void lc_onair_spliced(struct lc_onair *o, int64_t session, int64_t at_ms, int64_t shift_ms);
 
 const char *lc_onair_event_name(enum lc_onair_event ev);
 

@@ -342,36 +342,6 @@ int lc_programme_single(struct lc_store *store, int64_t bulletin, json_t **prog)
     return out != NULL ? 0 : -ENOMEM;
 }
 
-/* ---- airings -------------------------------------------------------------------------------- */
-
-/* The bulletin has aired once more: the bulletins module records its count and, once it has
- * aired `repeat` times in every commune it targets, makes it `done`. */
-static int maybe_done(struct lc_store *store, int64_t id)
-{
-    return lc_bulletin_aired(store, id, lc_now());
-}
-
-int lc_airings_count(struct lc_store *store, const char *commune, json_t *programme)
-{
-    static const char up[] =
-        "INSERT INTO bulletin_airings (commune, bulletin, aired) VALUES (?, ?, 1)"
-        " ON CONFLICT (bulletin, commune) DO UPDATE SET aired = aired + 1";
-    json_t *items = json_object_get(programme, "items"), *it;
-    size_t i;
-    json_array_foreach(items, i, it) {
-        int64_t id = json_integer_value(json_object_get(it, "bulletin"));
-        sqlite3_stmt *st = lc_sched_stmt(store, up, commune);
-        if (st == NULL)
-            return -EIO;
-        sqlite3_bind_int64(st, 2, id);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE || maybe_done(store, id) < 0)
-            return -EIO;
-    }
-    return 0;
-}
-
 /* ---- API form ------------------------------------------------------------------------------- */
 
 json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)

@@ -13,5 +13,7 @@ int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
         rc = lc_sessions_routes(s, r);
     if (rc == 0)
         rc = lc_emergency_routes(s, r);
+    if (rc == 0)
+        rc = lc_emergency_report_routes(s, r);
     return rc;
 }

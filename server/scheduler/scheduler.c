@@ -400,7 +400,8 @@ static void on_timer(uv_timer_t *t)
     plan(s, now, &next);
     if (now >= s->next_expiry_check) {
         expire_bulletins(s, now);
-        lc_airings_settle(s->store, now); /* a failure is logged; tried again in a second */
+        /* a failure is logged; tried again in a second */
+        lc_airings_settle(s->store, now, (int64_t)s->catchup_s * 1000);
         s->next_expiry_check = now + 1000;
     }
     now = lc_wall_ms();
@@ -464,7 +465,7 @@ int lc_scheduler_open(struct lc_scheduler **out, const struct lc_scheduler_deps 
         return -ENOMEM;
     *s = (struct lc_scheduler){.loop = deps->loop, .store = deps->store, .onair = deps->onair,
                                .bulletins = deps->bulletins, .hold_s = deps->hold_s,
-                               .gap_ms = deps->gap_ms};
+                               .gap_ms = deps->gap_ms, .catchup_s = deps->catchup_s};
     int rc = uv_timer_init(s->loop, &s->timer);
     if (rc < 0) {
         free(s);
@@ -480,6 +481,7 @@ int lc_scheduler_start(struct lc_scheduler *s)
     if (s->stopped)
         return -ESHUTDOWN;
     lc_onair_set_next(s->onair, on_next, s);
+    lc_onair_set_spliced(s->onair, lc_sched_on_spliced, s);
     uv_timer_start(&s->timer, on_timer, 0, 0);
     return 0;
 }
@@ -494,6 +496,7 @@ void lc_scheduler_stop(struct lc_scheduler *s)
         if (a->on_air && a->host == 0)
             lc_sched_publish(s, LC_ONAIR_CLOSE, a, a->items, a->nitems, a->emergency);
     lc_onair_set_next(s->onair, NULL, NULL);
+    lc_onair_set_spliced(s->onair, NULL, NULL);
     uv_timer_stop(&s->timer);
     uv_close((uv_handle_t *)&s->timer, NULL);
 }

@@ -7,6 +7,7 @@
  *   POST /api/v1/communes/{id}/sessions        sessions_api.c  (admin, operator)
  *   GET /api/v1/communes/{id}/programme?date=  sessions_api.c  (every staff role)
  *   POST /api/v1/emergency                     emergency.c     (admin, approver)
+ *   GET /api/v1/emergency/{bulletin}           emergency_report.c  (admin, approver, operator)
  *
  * The scheduler (scheduler.c) owns one uv_timer on the loop. It publishes on deps.onair
  * (onair.h): PREPARE at start − hold_s (the programme is frozen then and kept in the database),
@@ -23,6 +24,7 @@
  *   routes.c                          lc_scheduler_routes(): the module's route table
  *   slots_api.c, sessions_api.c       handlers (ctx = the scheduler)
  *   emergency.c                       POST /api/v1/emergency (lc_scheduler_emergency())
+ *   emergency_report.c                GET /api/v1/emergency/{bulletin}: where it arrived
  *   scheduler_emergency.c             emergencies: INTERRUPT, or a session of their own
  *   scheduler.c                       the timer: plan, prepare, open, close; open/start/stop/free
  *   scheduler_active.c                the sessions followed (actives), publishing on onair
@@ -53,6 +55,9 @@ struct lc_scheduler_deps {
     struct lc_bulletins *bulletins; /* emergencies: their text's render and their bulletin */
     int hold_s;                 /* receivers are held this long before a session (PREPARE) */
     int gap_ms;                 /* silence between the items of a programme */
+    int catchup_s;              /* the stream sends an emergency from its start to receivers
+                                 * joining this long after it began: its airing is counted, and
+                                 * its report final, only after that */
 };
 
 /* Creates the scheduler (*out, owned by the caller: lc_scheduler_free()) with its timer, not yet

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "server/scheduler/scheduler_internal.h"
@@ -59,13 +60,32 @@ static int shift_programme(struct lc_store *store, struct active *host, int64_t 
     return rc < 0 ? rc : step == SQLITE_DONE ? 0 : -EIO;
 }
 
+void lc_sched_on_spliced(void *ctx, int64_t session, int64_t at_ms, int64_t shift_ms)
+{
+    struct lc_scheduler *s = ctx;
+    struct active *host = lc_sched_find_active(s, session);
+    if (host == NULL || !host->on_air)
+        return;
+    if (shift_programme(s->store, host, at_ms, shift_ms, shift_ms) < 0) {
+        lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
+               " saved; a restart would resume it early", (long long)host->id);
+        return;
+    }
+    host->close_ms = host->prog_start_ms + lc_sched_length_ms(host->programme);
+    if (host->close_ms > host->end_ms)
+        host->close_ms = host->end_ms;
+    lc_log(LC_LOG_INFO, "session %lld: an emergency spliced in at %lld ms moves the rest by %lld ms",
+           (long long)host->id, (long long)at_ms, (long long)shift_ms);
+    lc_scheduler_poke(s);
+}
+
 int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t bulletin,
                            const char *actor, int64_t *session, bool *interrupted)
 {
     static const char ins[] =
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
         " aired_at_ms, host, created_by, created_at, airings_counted)"
-        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, 1)";
+        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, ?9)";
     if (s->stopped)
         return -ESHUTDOWN;
     json_t *prog;
@@ -92,13 +112,14 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
     if (host)
         sqlite3_bind_int64(st, 7, host->id);
     sqlite3_bind_text(st, 8, actor, -1, SQLITE_TRANSIENT);
+    /* aired where a cluster got it, counted once its accounting is final (airings.c): with the
+     * session it interrupts (whose deliveries carry it), or as a session of its own */
+    sqlite3_bind_int(st, 9, host != NULL);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         goto out;
     p->id = lc_store_last_id(s->store);
-    if (lc_airings_count(s->store, commune, prog) < 0)
-        goto out;
     p->host = host ? host->id : 0;
     p->now_ms = now;
     snprintf(p->commune, sizeof p->commune, "%s", commune);
@@ -144,24 +165,30 @@ void lc_scheduler_publish_pending(struct lc_scheduler *s)
             a->prog_start_ms = p->now_ms;
             a->close_ms = p->now_ms + len;
             if (host && host->on_air) {
-                /* The interrupted item restarts after the emergency: the session runs longer by
-                 * the emergency, a gap, and what had played of that item (up to its window). */
-                int64_t into = p->now_ms - host->prog_start_ms, replay = 0;
+                /* The interrupted item restarts after the emergency and a gap: the session runs
+                 * longer by those and what had gone out of that item. Where the emergency lands
+                 * is the stream's to say (its pages go out ahead): the stored programme moves
+                 * when it does (lc_sched_on_spliced). Meanwhile the session is kept on air for
+                 * the longest it could take (a whole item replayed). */
+                int64_t longest = 0;
                 for (size_t i = 0; i < host->nitems; i++)
-                    if (into >= host->items[i].offset_ms &&
-                        into < host->items[i].offset_ms + host->items[i].duration_ms)
-                        replay = into - host->items[i].offset_ms;
-                host->close_ms += len + s->gap_ms + replay;
+                    if (host->items[i].duration_ms > longest)
+                        longest = host->items[i].duration_ms;
+                host->close_ms += len + s->gap_ms + longest;
                 if (host->close_ms > host->end_ms)
                     host->close_ms = host->end_ms;
                 a->host = host->id;
                 lc_log(LC_LOG_INFO, "emergency %lld interrupts session %lld (%s)",
                        (long long)a->id, (long long)host->id, host->commune);
-                lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
-                if (shift_programme(s->store, host, into, len + replay,
-                                    len + s->gap_ms + replay) < 0)
-                    lc_log(LC_LOG_ERR, "session %lld: the programme moved by the emergency is not"
-                           " saved; a restart would resume it early", (long long)host->id);
+                struct lc_onair_item *with_gap = calloc(a->nitems + 1, sizeof *with_gap);
+                if (with_gap != NULL) {
+                    memcpy(with_gap, a->items, a->nitems * sizeof *with_gap);
+                    with_gap[a->nitems] = (struct lc_onair_item){0, "", NULL, len, s->gap_ms};
+                    lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, with_gap, a->nitems + 1, 1);
+                    free(with_gap);
+                } else {
+                    lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, a->items, a->nitems, 1);
+                }
             } else {
                 lc_sched_publish(s, LC_ONAIR_PREPARE, a, a->items, a->nitems, 1);
                 lc_sched_publish(s, LC_ONAIR_OPEN, a, a->items, a->nitems, 1);

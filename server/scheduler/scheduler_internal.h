@@ -88,15 +88,10 @@ json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *c
  * (no such bulletin, or it has no audio), -EIO or -ENOMEM. */
 int lc_programme_single(struct lc_store *store, int64_t bulletin, json_t **prog);
 
-/* Counts one airing of each item of programme in commune; bulletins that have now aired `repeat`
- * times in every target commune become `done` (audited). Inside the caller's transaction.
- * 0 or -EIO. */
-int lc_airings_count(struct lc_store *store, const char *commune, json_t *programme);
-
 /* Counts the airings of the sessions that ended and whose accounting is final, from what their
- * receivers were sent whole (airings.c). Returns how many ended sessions still wait (> 0: call
- * again soon), or -EIO. */
-int lc_airings_settle(struct lc_store *store, int64_t now_ms);
+ * receivers were sent whole (airings.c); an emergency session's catchup_ms later. Returns how
+ * many ended sessions still wait (> 0: call again soon), or -EIO. */
+int lc_airings_settle(struct lc_store *store, int64_t now_ms, int64_t catchup_ms);
 
 /* Unix ms now, from the wall clock (CLOCK_REALTIME). */
 int64_t lc_wall_ms(void);
@@ -123,8 +118,14 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
 void lc_scheduler_publish_pending(struct lc_scheduler *s);
 void lc_scheduler_drop_pending(struct lc_scheduler *s);
 
+/* The stream spliced an emergency into session `session` (onair.h, lc_onair_spliced_cb): the
+ * stored programme and the session's close move by shift_ms from at_ms on. */
+void lc_sched_on_spliced(void *ctx, int64_t session, int64_t at_ms, int64_t shift_ms);
+
 /* POST /api/v1/emergency (emergency.c); its handler gets s as its ctx. 0 or -ENOMEM. */
 int lc_emergency_routes(struct lc_scheduler *s, struct lc_router *r);
+/* GET /api/v1/emergency/{bulletin}, where it arrived per cluster (emergency_report.c). */
+int lc_emergency_report_routes(struct lc_scheduler *s, struct lc_router *r);
 
 /* ---- the handlers' routes (slots_api.c, sessions_api.c; ctx = s) --------------------------- */
 

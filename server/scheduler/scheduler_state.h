@@ -53,7 +53,7 @@ struct lc_scheduler {
     struct lc_store *store;
     struct lc_onair *onair;
     struct lc_bulletins *bulletins;
-    int hold_s, gap_ms;
+    int hold_s, gap_ms, catchup_s;
 
     uv_timer_t timer;
     bool stopped;               /* lc_scheduler_stop() was called */

@@ -3,10 +3,17 @@
  * see stream.h and docs/streaming.md. Calls stream_batch.c (accounting), stream_clips.c (the
  * programme's audio, read off the loop) and the leaf files; stream_engine.c calls it.
  *
- * Pacing: a cast made ON at monotonic time t0 makes page k (page_ms of audio) at t0 + k·page_ms,
- * i.e. each page goes out when its audio starts playing; a receiver therefore has up to one page
- * ahead, plus the burst it got when it joined. An emergency spliced in goes into the next page,
- * so an already connected receiver gets it within page_ms.
+ * Pacing: every page goes out lead_ms before its audio plays (next_play), so that real-time
+ * players keep a cushion of lead_ms to lead_ms + page_ms; a joining receiver gets the burst on top.
+ * A ready cast held before its session makes pages of silence up to the session's start (hold
+ * audio: players and proxies that time out on a silent connection hold), then the programme's
+ * pages, whose first one goes out lead_ms before the start: the programme begins on its own at
+ * start − lead_ms, OPEN then only confirms it. An emergency spliced in goes into the next page
+ * not made yet: it plays lead_ms to lead_ms + page_ms after its audio was read.
+ *
+ * Catch-up: for catchup_s after an emergency began, a receiver that did not get its start (it
+ * polls every 20–30 s off air) is sent the stream from the emergency's first page; a finished
+ * emergency's cast stays until then for them (find_catchup).
  *
  * Re-entrancy: closing a connection (a drop, a replacement) calls our on_close synchronously; a
  * receiver condemned while the engine is inside one of its own entry points is only marked, and
@@ -254,7 +261,8 @@ static void delivered(struct lc_rcv *r, const struct lc_page *p)
 {
     struct lc_streams *e = r->eng;
     e->bytes_sent += p->len;
-    if (r->dlv != NULL && lc_dlv_delivered(r->dlv, p->len, p->g0, p->g1) < 0)
+    uint64_t g0 = p->hold ? 0 : p->g0, g1 = p->hold ? 0 : p->g1; /* hold silence: no audio */
+    if (r->dlv != NULL && lc_dlv_delivered(r->dlv, p->len, g0, g1) < 0)
         lc_log(LC_LOG_ERR, "out of memory");
     if (p->eos)
         r->eos_done = true;
@@ -442,6 +450,35 @@ static void on_fan_idle(uv_idle_t *h)
     leave(e);
 }
 
+/* The pages from first on were just made: counted, and in the stream's mark. */
+static void pages_made(struct lc_cast *c, struct lc_page *first, bool hold)
+{
+    for (struct lc_page *p = first; p; p = p->next) {
+        p->hold = hold;
+        c->eng->pages++;
+        c->mark.bytes += p->len;
+        if (p->g1 > c->mark.g)
+            c->mark.g = p->g1;
+    }
+}
+
+/* Makes one page of npk packets of hold silence; returns it (NULL if none). */
+static struct lc_page *make_hold(struct lc_cast *c, int npk)
+{
+    struct lc_streams *e = c->eng;
+    struct lc_page *tail = c->q.tail;
+    for (int i = 0; i < npk; i++) {
+        if (lc_packer_add(&c->pk, e->silence, e->silence_len, LC_OPUS_FRAME, false, 0) < 0)
+            break;
+        c->hold_g += LC_OPUS_FRAME;
+    }
+    if (lc_packer_flush(&c->pk, &c->q) < 0)
+        lc_log(LC_LOG_ERR, "out of memory");
+    struct lc_page *first = tail ? tail->next : c->q.head;
+    pages_made(c, first, true);
+    return first;
+}
+
 /* Makes one page of audio (or the last one); returns the first new page, NULL if none. */
 static struct lc_page *make_page(struct lc_cast *c, bool close_now)
 {
@@ -473,41 +510,88 @@ static struct lc_page *make_page(struct lc_cast *c, bool close_now)
     if (lc_packer_flush(&c->pk, &c->q) < 0)
         lc_log(LC_LOG_ERR, "out of memory");
     struct lc_page *first = tail ? tail->next : c->q.head;
-    for (struct lc_page *p = first; p; p = p->next) {
-        e->pages++;
-        c->mark.bytes += p->len;
-        if (p->g1 > c->mark.g)
-            c->mark.g = p->g1;
-    }
+    pages_made(c, first, false);
     return first;
+}
+
+/* An emergency's catch-up is running (wall clock). */
+static bool catching_up(const struct lc_cast *c)
+{
+    return c->em_until_ms != 0 && wall_ms() < c->em_until_ms;
+}
+
+/* The catch-up of an emergency that starts at the packer's position (the next packet). */
+static void catchup_begin(struct lc_cast *c)
+{
+    if (c->eng->o.catchup_s <= 0)
+        return;
+    c->em_g0 = c->pk.granule;
+    c->em_until_ms = wall_ms() + (int64_t)c->eng->o.catchup_s * 1000;
+}
+
+/* The queue keeps the longest burst a request may ask for, ahead of which the lead is, and
+ * during a catch-up everything from the emergency's first page. */
+static uint64_t queue_keep(const struct lc_cast *c)
+{
+    uint64_t keep = (uint64_t)LC_STREAM_MAX_BURST_S * 48000 + (uint64_t)c->eng->o.lead_ms * 48;
+    if (catching_up(c) && c->q.tail != NULL && c->q.tail->g1 > c->em_g0 &&
+        c->q.tail->g1 - c->em_g0 > keep)
+        keep = c->q.tail->g1 - c->em_g0;
+    return keep;
 }
 
 static void on_tick(uv_timer_t *t);
 
+/* The next page is made lead_ms before its audio plays. */
 static void arm(struct lc_cast *c)
 {
-    uint64_t now = uv_now(c->eng->o.loop);
-    uint64_t due = c->t0 + c->made * (uint64_t)c->eng->o.page_ms;
-    uv_timer_start(&c->timer, on_tick, due > now ? due - now : 0, 0);
+    int64_t now = (int64_t)uv_now(c->eng->o.loop);
+    int64_t due = c->next_play - c->eng->o.lead_ms;
+    uv_timer_start(&c->timer, on_tick, due > now ? (uint64_t)(due - now) : 0, 0);
 }
 
 static void cast_end(struct lc_cast *c, bool close_now);
+
+/* The programme begins: its first packet plays at next_play. */
+static void cast_begin(struct lc_cast *c, int64_t offset)
+{
+    c->state = CAST_ON;
+    c->t0 = c->next_play;
+    if (c->emergency)
+        catchup_begin(c);
+    lc_log(LC_LOG_INFO, "commune %s: session %lld on air (offset %lld ms, %zu receivers, its "
+           "pages %d ms ahead)", c->commune, (long long)c->session, (long long)offset, c->nrcv,
+           c->eng->o.lead_ms);
+}
 
 static void on_tick(uv_timer_t *t)
 {
     struct lc_cast *c = t->data;
     struct lc_streams *e = c->eng;
     enter(e);
-    uint64_t now = uv_now(e->o.loop);
+    int64_t now = (int64_t)uv_now(e->o.loop);
     fan_finish(c);
-    /* catch up if the loop stalled: every page whose time came */
-    while (c->state == CAST_ON && c->t0 + c->made * (uint64_t)e->o.page_ms <= now) {
-        struct lc_page *first = make_page(c, false);
-        c->made++;
-        lc_pageq_trim(&c->q, (uint64_t)LC_STREAM_MAX_BURST_S * 48000);
+    /* every page whose time came (all of them if the loop stalled) */
+    while (c->ready && c->state != CAST_DONE && c->next_play - e->o.lead_ms <= now) {
+        struct lc_page *first;
+        if (c->state == CAST_HELD) {
+            /* hold silence up to the start, in pages that end on it, then the programme */
+            int64_t left = (c->t0 - c->next_play + 10) / 20, per = e->o.page_ms / 20;
+            if (left <= 0) {
+                cast_begin(c, 0);
+                continue;
+            }
+            int npk = (int)(left % per != 0 ? left % per : per);
+            first = make_hold(c, npk);
+            c->next_play += npk * 20;
+        } else {
+            first = make_page(c, false);
+            c->next_play += e->o.page_ms;
+        }
+        lc_pageq_trim(&c->q, queue_keep(c));
         fan_out(c, first);
     }
-    if (c->state == CAST_ON)
+    if (c->state != CAST_DONE)
         arm(c);
     else
         cast_end(c, false);
@@ -536,6 +620,9 @@ static void cast_end(struct lc_cast *c, bool close_now)
         if (r->inflight == 0 && r->eos_done)
             rcv_finish(r);
     }
+    /* kept for late receivers until its catch-up ends (cast_maybe_free), then freed */
+    if (catching_up(c) && !c->eng->stopping)
+        uv_timer_start(&c->timer, on_tick, (uint64_t)(c->em_until_ms - wall_ms()) + 1, 0);
 }
 
 static void on_cast_timer_closed(uv_handle_t *h)
@@ -565,7 +652,8 @@ static void cast_close_if_unused(struct lc_cast *c)
  * saved one last time, leaves the engine's list and is freed. */
 static void cast_maybe_free(struct lc_cast *c)
 {
-    if (!c->closed || c->nrcv > 0 || c->freeing)
+    if (!c->closed || c->nrcv > 0 || c->freeing ||
+        (c->state == CAST_DONE && catching_up(c) && !c->eng->stopping))
         return;
     c->freeing = true;
     struct lc_streams *e = c->eng;
@@ -586,7 +674,37 @@ static struct lc_cast *find_cast(struct lc_streams *e, const char *commune)
     return NULL;
 }
 
+/* A finished stream of commune whose emergency's catch-up still runs and that cluster (NULL:
+ * any) did not get from its start — a receiver that polls off air then gets it whole. */
+static struct lc_cast *find_catchup(struct lc_streams *e, const char *commune,
+                                    const char *cluster)
+{
+    for (struct lc_cast *c = e->casts; c; c = c->next) {
+        if (c->state != CAST_DONE || c->freeing || !catching_up(c) ||
+            strcmp(c->commune, commune) != 0)
+            continue;
+        const struct lc_dlv *d = cluster ? lc_strmap_get(&c->dlv_by_cluster, cluster) : NULL;
+        if (d == NULL || !lc_dlv_covers(d, c->em_g0, c->em_g0 + LC_OPUS_FRAME))
+            return c;
+    }
+    return NULL;
+}
+
 static void cast_open(struct lc_cast *c);
+
+/* A ready cast before OPEN: hold silence from now (hold_audio) up to its start, then the
+ * programme from start − lead_ms (on_tick). A start already past waits for OPEN. */
+static void cast_hold(struct lc_cast *c)
+{
+    struct lc_streams *e = c->eng;
+    uv_update_time(e->o.loop);
+    int64_t now = (int64_t)uv_now(e->o.loop), until = c->start_ms - wall_ms();
+    if (until <= 0)
+        return;
+    c->t0 = now + until;
+    c->next_play = e->o.hold_audio ? now : c->t0;
+    arm(c);
+}
 
 /* The programme's audio was read: the cast gets its timeline, its packer and its header page,
  * which the receivers that attached meanwhile get now; then what came meanwhile (an end, OPEN).
@@ -612,6 +730,8 @@ static int cast_ready(struct lc_cast *c, const struct lc_clipload *ld)
         cast_end(c, true);
     else if (c->open_pending)
         cast_open(c);
+    else
+        cast_hold(c);
     return 0;
 }
 
@@ -645,10 +765,22 @@ static void on_interrupt(void *arg, const struct lc_clipload *ld, int status)
         /* gone meanwhile: nothing to splice */
     } else if (c->state == CAST_DONE) {
         lc_log(LC_LOG_WARN, "commune %s: interrupt while off air (ignored)", c->commune);
-    } else if (lc_prog_interrupt(&c->prog, ld->items, ld->clips, ld->n) < 0) {
-        lc_log(LC_LOG_ERR, "commune %s: interrupt: out of memory", c->commune);
     } else {
-        lc_log(LC_LOG_INFO, "commune %s: %zu emergency items spliced in", c->commune, ld->n);
+        uint64_t before = lc_prog_remaining(&c->prog);
+        if (lc_prog_interrupt(&c->prog, ld->items, ld->clips, ld->n) < 0) {
+            lc_log(LC_LOG_ERR, "commune %s: interrupt: out of memory", c->commune);
+        } else {
+            /* where it lands in the programme, and how far what follows moves (the emergency,
+             * the gap, an interrupted bulletin's replayed part): the scheduler's stored
+             * programme follows (onair.h) */
+            int64_t at_ms = (int64_t)((c->pk.granule - c->hold_g) / LC_OPUS_FRAME) * 20;
+            int64_t shift_ms = (int64_t)(lc_prog_remaining(&c->prog) - before) * 20;
+            catchup_begin(c);
+            lc_log(LC_LOG_INFO, "commune %s: %zu emergency items spliced in at %lld ms, playing "
+                   "in %lld ms", c->commune, ld->n, (long long)at_ms,
+                   (long long)(c->next_play - (int64_t)uv_now(e->o.loop)));
+            lc_onair_spliced(e->o.onair, c->session, at_ms, shift_ms);
+        }
     }
     cast_close_if_unused(c);
     leave(e);
@@ -665,6 +797,7 @@ static struct lc_cast *cast_new(struct lc_streams *e, const struct lc_onair_sess
     snprintf(c->commune, sizeof c->commune, "%s", s->commune);
     c->start_ms = s->start_ms;
     c->end_ms = s->end_ms;
+    c->emergency = s->emergency != 0;
     c->prog.silence = e->silence;
     c->prog.silence_len = e->silence_len;
     if (lc_clips_load(&e->clips, s->items, s->nitems, on_programme, c) < 0)
@@ -691,7 +824,8 @@ static void cast_retire(struct lc_cast *c)
 }
 
 /* OPEN: the stream plays from now − start (a restart in the middle of the session goes on where
- * it is). A cast not ready yet remembers when OPEN came and opens as of then when it is. */
+ * it is). A cast not ready yet remembers when OPEN came and opens as of then when it is. A cast
+ * that began on its own at start − lead_ms (on_tick) is ON already. */
 static void cast_open(struct lc_cast *c)
 {
     struct lc_streams *e = c->eng;
@@ -710,13 +844,12 @@ static void cast_open(struct lc_cast *c)
     if (offset >= 1000) { /* a restart in the middle of the session: go on where it is */
         uint64_t skip = (uint64_t)offset / 20;
         lc_prog_skip(&c->prog, skip);
-        c->pk.granule = c->pk.flushed = skip * LC_OPUS_FRAME;
+        c->pk.granule = c->pk.flushed = c->hold_g + skip * LC_OPUS_FRAME;
     }
-    c->t0 = c->open_t0;
-    c->made = 0;
-    c->state = CAST_ON;
-    lc_log(LC_LOG_INFO, "commune %s: session %lld on air (offset %lld ms, %zu receivers)",
-           c->commune, (long long)c->session, (long long)offset, c->nrcv);
+    /* the programme plays from OPEN, or after the hold silence already sent */
+    if (c->next_play < (int64_t)c->open_t0)
+        c->next_play = (int64_t)c->open_t0;
+    cast_begin(c, offset);
     on_tick(&c->timer);
 }
 
@@ -771,6 +904,7 @@ void lc_stream_end_all(struct lc_streams *e)
 {
     enter(e);
     for (struct lc_cast *c = e->casts; c; c = c->next) {
+        c->em_until_ms = 0; /* no catch-up past a shutdown */
         for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
             nx = r->next;
             rcv_drop(r, "the server stops", false);
@@ -787,7 +921,8 @@ void lc_stream_end_all(struct lc_streams *e)
 bool lc_streams_on_air(struct lc_streams *e, const char *commune)
 {
     const struct lc_cast *c = find_cast(e, commune);
-    return !e->stopping && c != NULL && c->state != CAST_DONE;
+    return !e->stopping && ((c != NULL && c->state != CAST_DONE) ||
+                            find_catchup(e, commune, NULL) != NULL);
 }
 
 void lc_streams_drop_cluster(struct lc_streams *e, const char *cluster, const char *why)
@@ -806,7 +941,10 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
                       const char *commune, int burst_s)
 {
     struct lc_cast *c = find_cast(e, commune);
-    if (e->stopping || c == NULL || c->state == CAST_DONE)
+    struct lc_cast *k = find_catchup(e, commune, cluster);
+    if (k != NULL && (c == NULL || c->state != CAST_ON)) /* an emergency it missed comes first */
+        c = k;
+    if (e->stopping || c == NULL || (c->state == CAST_DONE && c != k))
         return -ENOENT;
     enter(e);
     int rc = 0;
@@ -864,21 +1002,25 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
     c->nrcv++;
     e->connected++;
     lc_dlv_connect(d, wall_ms() / 1000);
-    /* the burst: the newest pages covering ≥ burst seconds (the queue keeps the longest burst
-     * a request may ask for), numbered on from the headers */
+    /* the burst: the newest pages covering ≥ burst seconds of what has played, plus the lead
+     * (the queue keeps the longest burst a request may ask for), numbered on from the headers;
+     * during an emergency's catch-up, from its first page if this cluster did not get it */
     struct lc_page *from = c->q.head;
-    uint64_t want = (uint64_t)(burst_s < 0 ? e->o.burst_s : burst_s) * 48000;
+    uint64_t want = (uint64_t)(burst_s < 0 ? e->o.burst_s : burst_s) * 48000 +
+                    (uint64_t)e->o.lead_ms * 48;
     while (from != NULL && from->next != NULL && c->q.tail->g1 - from->next->g0 >= want)
         from = from->next;
     if (want == 0 && c->q.tail != NULL)
         from = c->q.tail;
-    if (c->state == CAST_ON && from != NULL)
+    if (catching_up(c) && !lc_dlv_covers(d, c->em_g0, c->em_g0 + LC_OPUS_FRAME))
+        for (from = c->q.head; from != NULL && from->g1 <= c->em_g0; from = from->next)
+            ;
+    if (from != NULL)
         r->seq_off = lc_page_seq(from) - 2;
     if (c->ready) /* else when it is made (cast_ready) */
         rcv_send(r, c->headers, false);
-    if (c->state == CAST_ON)
-        for (struct lc_page *p = from; p && !r->closed; p = p->next)
-            rcv_send(r, p, true);
+    for (struct lc_page *p = from; p && !r->closed; p = p->next)
+        rcv_send(r, p, true);
 out:
     leave(e);
     return rc;

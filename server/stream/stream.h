@@ -63,6 +63,10 @@ struct lc_stream_opts {
     int page_ms;                /* audio per Ogg page */
     int flush_ms;               /* accounting batch period (≤ 1000) */
     int fan_slice;              /* receivers served per loop iteration (0: 2000) */
+    int lead_ms;                /* a page goes out this long before its audio plays */
+    bool hold_audio;            /* the hold window carries silence pages (else headers only) */
+    int catchup_s;              /* receivers joining within this after an emergency began get
+                                 * it from its start (0: no catch-up) */
 };
 
 struct lc_stream_stats {

@@ -79,9 +79,15 @@ struct lc_cast {
     struct lc_packer pk;
     struct lc_page *headers;    /* OpusHead + OpusTags pages, sent first to every receiver */
     struct lc_pageq q;          /* the newest pages, ≥ burst_s of audio */
-    uv_timer_t timer;           /* pacing */
-    uint64_t t0;                /* uv_now() at OPEN */
-    uint64_t made;              /* page ticks done since OPEN */
+    uv_timer_t timer;           /* pacing (and, once DONE, the end of an emergency's catch-up) */
+    int64_t t0;                 /* uv_now() at which the programme's first packet plays */
+    int64_t next_play;          /* uv_now() at which the next packet to be made plays; the page
+                                 * holding it is made lead_ms before that */
+    uint64_t hold_g;            /* granules of hold silence before the programme (no audio for
+                                 * the accounting: its pages are marked `hold`) */
+    bool emergency;             /* an emergency session of its own */
+    int64_t em_until_ms;        /* wall clock: an emergency's catch-up ends (0: none) */
+    uint64_t em_g0;             /* the granule where that emergency starts in the stream */
     struct lc_rcv *rcvs;
     size_t nrcv;
     struct lc_page *fan_first;  /* a fan-out under way: its first page (referenced), */
@@ -129,7 +135,7 @@ static inline double lc_cast_programme_s(const struct lc_cast *c)
     uint64_t g = c->pk.granule;
     if (c->state != CAST_DONE)
         g += lc_prog_remaining(&c->prog) * LC_OPUS_FRAME;
-    uint64_t p = (uint64_t)c->pk.preskip;
+    uint64_t p = (uint64_t)c->pk.preskip + c->hold_g;
     return g > p ? (double)(g - p) / 48000.0 : 0;
 }
 

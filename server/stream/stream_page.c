@@ -22,6 +22,7 @@ struct lc_page *lc_page_new(const void *a, size_t alen, const void *b, size_t bl
     p->g0 = g0;
     p->g1 = g1;
     p->eos = false;
+    p->hold = false;
     p->next = NULL;
     p->reseq = NULL;
     if (alen)

@@ -32,6 +32,7 @@ struct lc_page {
     uint32_t len;           /* bytes in data */
     uint64_t g0, g1;        /* audio interval [g0, g1) in granules; g0 == g1: no audio (headers) */
     bool eos;               /* the logical stream's last page */
+    bool hold;              /* silence of the hold window: bytes delivered, no programme audio */
     struct lc_page *next;   /* queue link, oldest → newest */
     struct lc_ogg_reseq *reseq; /* lazily: how to renumber the page (lc_page_reseq) */
     unsigned char data[];

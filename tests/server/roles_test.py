@@ -70,6 +70,7 @@ ROUTES = {
     ("POST", "/api/v1/communes/{id}/sessions"): ("/api/v1/communes/nowhere/sessions", {}, {A, O}, None),
     ("GET", "/api/v1/communes/{id}/programme"): ("/api/v1/communes/nowhere/programme", None, STAFF, 404),
     ("POST", "/api/v1/emergency"): ("/api/v1/emergency", {}, {A, P}, 400),
+    ("GET", "/api/v1/emergency/{bulletin}"): ("/api/v1/emergency/999999", None, {A, P, O}, 404),
     # the commune has no slot: off air, 503 (never a stream that would last a session)
     ("GET", "/stream/{cluster}.opus"): ("/stream/%s.opus" % CLUSTER, None, RECEIVER, 503),
     # no bulletin has audio: a well-formed hash names nothing

@@ -52,7 +52,7 @@ def main():
         ff = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-i", "http://127.0.0.1:%d%s" % (s.port, qpath3),
                                "-ac", "1", "-ar", "48000", ff_out])
         path5, tok5 = st.url(4)
-        half = K.Receiver(s.port, path5, tok5, stop_after=start - time.time() + length / 2)
+        half = K.Receiver(s.port, path5, tok5, stop_after=start - time.time() + length / 2 - K.LEAD_S)
         half.start()
         path6, tok6 = st.url(5)
         first6 = K.Receiver(s.port, path6, tok6)
@@ -68,7 +68,7 @@ def main():
         check(m["loacast_sessions_on_air"] == 1, m)
         # a join in the middle, once the stream made its 4th page (3 s in: its 3 s burst is full,
         # b1 already out of it, b2 under way)
-        K.wait_for(lambda: a.audio_now() >= 4.0, start + 20 - time.time(), "4 pages at k1")
+        K.wait_for(lambda: a.audio_now() >= 4.0 + K.LEAD_S, start + 20 - time.time(), "4 pages at k1 + lead")
         path4, tok4 = st.url(3)
         join = K.Receiver(s.port, path4, tok4)
         join.start()
@@ -103,9 +103,10 @@ def main():
         check(abs(len(K.decode(curl_out)) / 48000 - length) < 0.1, "curl capture length")
         ffdur = len(K.decode(ff_out)) / 48000
         check(abs(ffdur - length) < 0.1, "ffmpeg pulled %.3f s" % ffdur)
-        # held: the first audio arrived at the start, not before
+        # held: the first audio arrived the lead before the start, not earlier
         first_audio = a.arrival(K.pages(a.body)[2][0])
-        check(start - 0.1 <= first_audio <= start + 0.5, "first audio at %.3f (start %d)" % (first_audio, start))
+        check(start - K.LEAD_S - 0.1 <= first_audio <= start - K.LEAD_S + 0.5,
+              "first audio at %.3f (start %d, lead %.1f s)" % (first_audio, start, K.LEAD_S))
 
         # the join: plays at once (≥ 2 s of audio within 0.5 s), then to the end
         jp = K.pages(join.body)

@@ -22,9 +22,10 @@ def main():
             path, tok = st.url(i)
             rcs.append(K.Receiver(s.port, path, tok))
             rcs[-1].start()
-        # killed in the middle: once both receivers have their 6th page (5 s in), so that the
-        # restarted server resumes past 5 s
-        K.wait_for(lambda: min(rc.audio_now() for rc in rcs) >= 6.0, start + 30 - time.time(), "6 pages")
+        # killed in the middle: once both receivers have their 6th page plus the lead (5 s in),
+        # so that the restarted server resumes past 5 s
+        K.wait_for(lambda: min(rc.audio_now() for rc in rcs) >= 6.0 + K.LEAD_S, start + 30 - time.time(),
+                   "6 pages")
         s.kill9()
         for rc in rcs:
             rc.join(10)

@@ -24,16 +24,20 @@ def main():
         t_done = time.time()
         check(r.status == 201 and r.json()["sessions"][0]["interrupted"], r)
 
-        # the stored programme moved: b1 again after the emergency, b2 after it
+        # the stored programme moved once the stream spliced the emergency in: b1 again after the
+        # emergency and the gap (1 s), b2 after it
         day = time.strftime("%Y-%m-%d", time.localtime(start))
-        prog = s.get("/api/v1/communes/%s/programme?date=%s" % (K.COMMUNE, day), st.admin).json()
-        mine = next(x for x in prog["sessions"] if x["id"] == sess["id"])
-        offs = {it["bulletin"]: it["offset_s"] for it in mine["items"]}
-        # the emergency starts where the stream was when it was asked for (2.5 s, later on a slow
-        # machine), b1 again right after it (1.5 s)
-        e_at = offs[b1] - 1.5
-        check(t_post - start - 0.1 <= e_at <= t_done - start + 0.2 and offs[b2] - offs[b1] >= 8.9,
-              (offs, t_post - start, t_done - start))
+
+        def offsets():
+            prog = s.get("/api/v1/communes/%s/programme?date=%s" % (K.COMMUNE, day), st.admin).json()
+            mine = next(x for x in prog["sessions"] if x["id"] == sess["id"])
+            return {it["bulletin"]: it["offset_s"] for it in mine["items"]}
+        offs = K.wait_for(lambda: [o for o in [offsets()] if o[b1] > 0], 5, "the programme moved")[0]
+        # the emergency starts where the stream's next page was when it was asked for: the lead
+        # (2 s) and up to a page (1 s) past 2.5 s
+        e_at = offs[b1] - 1.5 - 1.0
+        check(t_post - start + K.LEAD_S - 0.1 <= e_at <= t_done - start + K.LEAD_S + 1.2 and
+              offs[b2] - offs[b1] >= 8.9, (offs, t_post - start, t_done - start))
 
         K.sleep_until(start + offs[b1] + 2.5, "the scenario: kill -9 2.5 s into the replayed b1")
         t_kill = time.time()

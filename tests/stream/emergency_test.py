@@ -23,7 +23,7 @@ def main():
         rc = K.Receiver(s.port, path, tok)
         rc.start()
         # the emergency in the middle of b1 (8 s): once the receiver has its 3rd page (2 s in)
-        K.wait_for(lambda: rc.audio_now() >= 3.0, start + 20 - time.time(), "3 pages of b1")
+        K.wait_for(lambda: rc.audio_now() >= 3.0 + K.LEAD_S, start + 20 - time.time(), "3 pages of b1")
         t_post = time.time()
         r = s.post("/api/v1/emergency", {"bulletin": em, "communes": [K.COMMUNE]}, st.approver)
         check(r.status == 201 and r.json()["sessions"][0]["interrupted"], r)
@@ -44,10 +44,22 @@ def main():
         heard = rc.arrival(page[0]) - t_post
         check(0 < heard < 2.0, "emergency arrived %.3f s after the request" % heard)
 
+        # what was streamed is the stored programme, moved by the emergency, the gap after it
+        # ([schedules] gap_ms, 1 s here) and b1's replay: b1 again and b2 at their stored offsets
+        day = time.strftime("%Y-%m-%d", time.localtime(start))
+        prog = s.get("/api/v1/communes/%s/programme?date=%s" % (K.COMMUNE, day), st.admin).json()
+        mine = next(x for x in prog["sessions"] if x["id"] == sess["id"])
+        offs = {it["bulletin"]: it["offset_s"] for it in mine["items"]}
+        check(abs(segs[2][1] - offs[b1]) < 0.1 and abs(segs[3][1] - offs[b2]) < 0.1,
+              "streamed b1 at %.2f s, b2 at %.2f s; stored %r" % (segs[2][1], segs[3][1], offs))
+        check(abs((segs[2][1] - segs[1][2]) - 1.0) < 0.1, "gap after the emergency: %r" % segs)
+        streamed = len(K.decode(cap)) / 48000
+        check(abs(streamed - mine["length_s"]) < 0.1, "streamed %.3f s, stored %r" % (streamed, mine))
         row = K.wait_closed_rows(s, ("k1",))["k1"]
         check(em in row["bulletins_whole"] and b1 in row["bulletins_whole"] and b2 in row["bulletins_whole"], row)
         check(row["reached"] == 1 and row["reconnections"] == 0, row)
-        print("emergency heard %.3f s after the request" % heard)
+        print("emergency page arrived %.3f s after the request; streamed %.3f s = stored programme"
+              % (heard, streamed))
         s.stop()
     print("ok")
 

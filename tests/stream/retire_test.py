@@ -19,11 +19,14 @@ def main():
         s.start()
         st = K.Setup(s, 2, [(2, 400)])
         admin = st.admin
-        _, sess = st.session(1)
+        start, sess = st.session(1)
         path, tok = st.url(0)
         rc = K.Receiver(s.port, path, tok)
         rc.start()
         K.wait_for(lambda: not rc.is_alive(), 60, "the session's stream to end")
+        # a 2 s programme is sent whole by the lead before its start: the clusters retire after
+        # the session began, as in the field
+        K.sleep_until(start + 3, "the session (2 s) is over before the clusters retire")
         check(rc.status == 200, (rc.status, rc.error))
         day = sess["start"][:10]
 

@@ -23,9 +23,14 @@ from lcserver import Server, check, sleep_until, wait_for, wav_bytes  # noqa: E4
 COMMUNE = "quang-phu"
 
 
+LEAD_S = 2.0  # [stream] lead_ms's default: pages go out this long before their audio plays
+
+
 def config(extra=""):
-    """Small hold window and gaps so that sessions start in seconds; 1 s pages."""
-    return "[schedules]\nhold_s = 5\ngap_ms = 1000\n[stream]\nburst_s = 3\n" + extra
+    """Small hold window and gaps so that sessions start in seconds; 1 s pages; no hold silence
+    (a held receiver's capture is then the programme alone: stream-hold and stream-players test
+    the hold audio, the default)."""
+    return "[schedules]\nhold_s = 5\ngap_ms = 1000\n[stream]\nburst_s = 3\nhold_audio = false\n" + extra
 
 
 class Setup:
@@ -105,9 +110,10 @@ class Receiver(threading.Thread):
     every byte the server's completed writes put in the socket buffers. A plain close() would
     throw away what the kernel held for it, which the server has counted as delivered."""
 
-    def __init__(self, port, path, token=None, stop_after=None, stall=False, rcvbuf=None):
+    def __init__(self, port, path, token=None, stop_after=None, stall=False, rcvbuf=None, close=False):
         super().__init__(daemon=True)
         self.port, self.path, self.token = port, path, token
+        self.close = close  # ask for Connection: close (a 503 then ends the read too)
         self.stop_after, self.stall, self.rcvbuf = stop_after, stall, rcvbuf
         self.chunks = []  # (time, bytes so far)
         self.raw = b""
@@ -125,7 +131,8 @@ class Receiver(threading.Thread):
             sock.connect(("127.0.0.1", self.port))
             self.connected_at = time.time()
             auth = "Authorization: Bearer %s\r\n" % self.token if self.token else ""
-            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (self.path, auth)).encode())
+            conn = "Connection: close\r\n" if self.close else ""
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s%s\r\n" % (self.path, auth, conn)).encode())
             if self.stall:
                 self.raw = sock.recv(300)
                 self.stop_event.wait(120)

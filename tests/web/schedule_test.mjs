@@ -120,7 +120,11 @@ await run(async (server) => {
     await ap.click('#em-confirm');
     await ap.waitForSelector('#emergency-done', {timeout: 90000});
     const done = await ap.textContent('#emergency-done');
-    check(done.includes('Xã Quảng Phú'), done);
+    check(done.includes('Xã Quảng Phú') && !done.includes('đang phát nội dung này'), done);
+    // where it arrived, cluster by cluster (none of this commune's clusters is connected)
+    await ap.waitForSelector('#em-report-table');
+    const rep = await ap.textContent('#em-report');
+    check(/Đã nhận: 0\/\d+ cụm loa/.test(rep), rep);
     await screenshot(ap, 'emergency-done');
     const today = await server.api('GET', '/api/v1/communes/quang-phu/programme', undefined, admin);
     check(today.json.sessions.some((s) => s.kind === 'emergency'), today.json);

@@ -1,6 +1,7 @@
 // web/screens/emergency.js — an emergency broadcast (approvers and admins): a text or an
 // approved bulletin, the communes, then an explicit confirmation step before anything is sent.
-// API: POST /api/v1/emergency {"text"|"bulletin", "communes"}.
+// API: POST /api/v1/emergency {"text"|"bulletin", "communes"}; then GET /api/v1/emergency/{id},
+// polled until final, says which clusters got it: nothing here says it aired where none did.
 
 import { h, field, replace } from '../dom.js';
 import { t } from '../i18n.js';
@@ -98,6 +99,7 @@ export function render(view, ctx) {
   function done(r, communes) {
     const e = r || {};
     const by = new Map(communes.map((c) => [c.id, c.name]));
+    const report = h('div', {id: 'em-report', 'aria-live': 'polite'});
     replace(body, h('section', {class: 'card', id: 'emergency-done'},
       h('p', {class: 'notice ok'}, t('em.sent')),
       h('dl', {class: 'facts'},
@@ -105,6 +107,31 @@ export function render(view, ctx) {
         e.bulletin !== undefined ? [h('dt', null, t('em.id')), h('dd', null, String(e.bulletin))] : null),
       e.sessions && e.sessions.length ? h('ul', {class: 'em-sessions'}, e.sessions.map((s) =>
         h('li', null, h('strong', null, by.get(s.commune) || s.commune), ': ', s.interrupted ? t('em.interrupted') : t('em.opened')))) : null,
+      report,
       h('div', {class: 'actions'}, h('button', {onclick: () => ctx.navigate('schedule')}, t('em.see_schedule')))));
+    if (e.bulletin !== undefined) follow(e.bulletin, report, by);
+  }
+
+  // The delivery report, every 3 s while this screen shows it, until it is final.
+  async function follow(id, report, by) {
+    let rep;
+    try {
+      rep = await get('/api/v1/emergency/' + id);
+    } catch (err) {
+      replace(report, h('p', {class: 'notice error'}, errorText(err)));
+      return;
+    }
+    replace(report,
+      h('p', {class: rep.final ? 'notice' : 'notice warn', id: 'em-report-state'},
+        rep.final ? t('em.report_final', {got: rep.clusters_delivered, n: rep.clusters_total})
+                  : t('em.report_pending', {got: rep.clusters_delivered, n: rep.clusters_total, until: fmtDateTime(rep.catchup_until)})),
+      h('table', {class: 'list', id: 'em-report-table'},
+        h('thead', null, h('tr', null, h('th', null, t('co.commune')), h('th', null, t('em.cluster')), h('th', null, t('em.received')))),
+        h('tbody', null, rep.communes.flatMap((c) => c.clusters.length ? c.clusters.map((k) =>
+          h('tr', {class: k.delivered ? 'ok' : 'missing'},
+            h('td', null, by.get(c.commune) || c.commune), h('td', null, k.name || k.cluster),
+            h('td', null, k.delivered ? t('em.got') : k.connected ? t('em.partly') : t('em.not_yet')))) :
+          [h('tr', {class: 'missing'}, h('td', null, by.get(c.commune) || c.commune), h('td', null, '—'), h('td', null, t('em.no_clusters')))]))));
+    if (!rep.final && report.isConnected) setTimeout(() => { if (report.isConnected) follow(id, report, by); }, 3000);
   }
 }
