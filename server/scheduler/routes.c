@@ -1,10 +1,12 @@
 /*
- * server/scheduler/routes.c — the scheduler's routes (the table in scheduler.h). The top of the
- * module: it calls the handlers' files, nothing calls it but the server's assembly.
+ * server/scheduler/routes.c — the scheduler's routes (the table in scheduler.h), and its hook for
+ * the stream's splices (onair.h; scheduler.c unhooks it at stop). The top of the module: it calls
+ * the handlers' files, nothing calls it but the server's assembly.
  */
 #include "server/scheduler/scheduler.h"
 
 #include "server/scheduler/scheduler_internal.h"
+#include "server/scheduler/scheduler_state.h"
 
 int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
 {
@@ -15,5 +17,7 @@ int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
         rc = lc_emergency_routes(s, r);
     if (rc == 0)
         rc = lc_emergency_report_routes(s, r);
+    if (rc == 0) /* here, not in scheduler.c: scheduler_emergency.c calls that file */
+        lc_onair_set_spliced(s->onair, lc_sched_on_spliced, s);
     return rc;
 }

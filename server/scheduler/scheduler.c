@@ -481,7 +481,6 @@ int lc_scheduler_start(struct lc_scheduler *s)
     if (s->stopped)
         return -ESHUTDOWN;
     lc_onair_set_next(s->onair, on_next, s);
-    lc_onair_set_spliced(s->onair, lc_sched_on_spliced, s);
     uv_timer_start(&s->timer, on_timer, 0, 0);
     return 0;
 }
