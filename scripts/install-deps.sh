@@ -9,13 +9,18 @@ PACKAGES="
   libuv1-dev libopus-dev libogg-dev libespeak-ng-dev espeak-ng-data espeak-ng
   libsoxr-dev libebur128-dev libsndfile1-dev
   libsqlite3-dev libhttp-parser-dev libjansson-dev libsodium-dev libinih-dev
+  libcurl4-openssl-dev libopusfile-dev libasound2-dev
 "
 # Tests only: independent decoders and clients; nginx as the cache in front of GET /media
 # (tests/media/nginx_test.py); chromium for the web console's browser tests;
 # clang, its compiler-rt (libclang_rt.fuzzer, the sanitizers' runtimes: libclang-rt-14-dev) and
 # llvm-symbolizer (llvm) for the fuzz build; promtool (prometheus) checks /metrics and the example
-# alert rules (tests/stream/metrics_test.py).
-TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx prometheus"
+# alert rules (tests/stream/metrics_test.py); the real players and the Icecast relay of
+# tests/stream/players_test.py: VLC (cvlc; its http access, Ogg, Opus and file-output plugins are
+# in vlc-plugin-base), mpv, GStreamer (gst-launch-1.0; oggdemux, opusdec, audioconvert and
+# audioresample in -base, souphttpsrc in -good) and icecast2.
+TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx prometheus
+  vlc-bin vlc-plugin-base mpv gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good icecast2"
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"
