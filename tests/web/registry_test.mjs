@@ -65,7 +65,7 @@ await run(async (server) => {
     check(await op.inputValue('#station-key') === station.public_key, 'station key');
     const ini = await op.inputValue('#receiver-ini');
     check(ini.includes('cluster = quang-phu-1') && ini.includes('token = ' + token) &&
-          ini.includes('station_key = ' + station.public_key), ini);
+          ini.includes('station_key = ' + station.public_key) && /^sink = alsa:/m.test(ini), ini);
     await screenshot(op, 'cluster-token');
     // the token works for the receiver
     const st = await fetch(`${server.url}/api/v1/receivers/quang-phu-1/status`, {method: 'POST',

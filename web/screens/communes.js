@@ -243,8 +243,8 @@ export function render(view, ctx) {
     let key = '';
     try { key = (await get('/api/v1/station')).public_key; } catch (e) { /* shown empty */ }
     const keyEl = h('input', {id: 'station-key', readonly: true, value: key});
-    const ini = h('textarea', {class: 'secret', id: 'receiver-ini', readonly: true, rows: 6},
-      `[receiver]\nserver = ${location.origin}\ncluster = ${r.id}\ntoken = ${r.token}\nstation_key = ${key}\ncache_dir = /var/lib/loacast-receiver\n`);
+    const ini = h('textarea', {class: 'secret', id: 'receiver-ini', readonly: true, rows: 7},
+      `[receiver]\nserver = ${location.origin}\ncluster = ${r.id}\ntoken = ${r.token}\nstation_key = ${key}\ncache_dir = /var/lib/loacast-receiver\nsink = alsa:default   ; the sound card: aplay -l, then e.g. alsa:plughw:1,0\n`);
     const copy = (el) => h('button', {type: 'button', onclick: async () => {
       el.select();
       try { await navigator.clipboard.writeText(el.value); ctx.toast(t('cl.copied')); } catch (e) { /* selected: Ctrl+C */ }
