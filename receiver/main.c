@@ -126,26 +126,31 @@ static uint64_t shared_generation(void *arg)
     return atomic_load(&sh->gen);
 }
 
-/* Sleeps up to ms; returns early at stop or when the generation is past gen. */
-static void shared_wait(void *arg, uint64_t gen, int64_t ms)
+/* Sleeps up to ms; returns early at stop or, with any_gen, when the generation is past gen. */
+static void wait_until(struct shared *sh, bool any_gen, uint64_t gen, int64_t ms)
 {
-    struct shared *sh = arg;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     int64_t ns = ts.tv_nsec + (ms > 0 ? ms : 0) * 1000000;
     ts.tv_sec += ns / 1000000000;
     ts.tv_nsec = ns % 1000000000;
     pthread_mutex_lock(&sh->mu);
-    while (!atomic_load(&sh->stop) && atomic_load(&sh->gen) == gen &&
+    while (!atomic_load(&sh->stop) && (!any_gen || atomic_load(&sh->gen) == gen) &&
            pthread_cond_timedwait(&sh->cv, &sh->mu, &ts) != ETIMEDOUT)
         ;
     pthread_mutex_unlock(&sh->mu);
 }
 
-/* Sleeps up to ms unless stopping; false when stopping. */
+/* Sleeps up to ms; returns early at stop or when the generation is past gen. */
+static void shared_wait(void *arg, uint64_t gen, int64_t ms)
+{
+    wait_until(arg, true, gen, ms);
+}
+
+/* Sleeps up to ms unless stopping (a new schedule does not wake it); false when stopping. */
 static bool nap(struct shared *sh, int64_t ms)
 {
-    shared_wait(sh, UINT64_MAX, ms);   /* no generation equals UINT64_MAX: only stop wakes it */
+    wait_until(sh, false, 0, ms);
     return !atomic_load(&sh->stop);
 }
 

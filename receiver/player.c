@@ -19,6 +19,7 @@
 
 #include <opusfile.h>
 
+#include "receiver/clock.h"
 #include "receiver/net.h"
 
 #define CHUNK 960                   /* frames per sink write: 20 ms */
@@ -26,6 +27,12 @@
 #define PICK_AHEAD_MS 1500          /* a session this close to its start is taken in hand */
 #define JOIN_LEAD_US 150000         /* a late item is sought this far past now */
 #define LIVE_BEFORE_US 3000000      /* an item not cached this long before its time goes live */
+#define FETCH_WAIT_US 1500000       /* an item due now (an emergency) may be arriving: waited for */
+#define CACHE_POLL_MS 50            /* how often a wait for an item looks into the cache */
+#define LIVE_RETRY_MS 1000          /* a live stream that gave nothing is asked again after this */
+#define CLOCK_WAIT_US 3000000       /* at start, nothing plays before the server's time is known
+                                     * well (CLOCK_GOOD_US) or this has passed */
+#define CLOCK_GOOD_US 40000         /* an exchange this fast bounds the offset's error to 20 ms */
 
 enum outcome { OUT_DONE, OUT_STOP, OUT_INTERRUPT, OUT_CACHED };
 
@@ -145,8 +152,8 @@ static enum outcome approach(struct ctx *c, int64_t target, const char *hash)
         if (gap <= 0)
             return OUT_DONE;
         if (delay == 0 && gap > 150000) {
-            int64_t ms = (gap - 100000) / 1000;
-            e->wait(e->arg, c->gen, ms < 500 ? ms : 500);
+            int64_t ms = (gap - 100000) / 1000, most = hash ? CACHE_POLL_MS : 500;
+            e->wait(e->arg, c->gen, ms < most ? ms : most);
             continue;
         }
         /* a running sink: 20 ms at a time (checks between); an idle one: the whole gap now, so
@@ -257,8 +264,10 @@ static int live_on_data(void *arg, const unsigned char *bytes, size_t n)
     pthread_mutex_lock(&l->mu);
     quit = l->quit;
     if (!quit && l->len + n > l->cap) {
-        /* drop what was read already before growing */
-        memmove(l->buf, l->buf + l->pos, l->len - l->pos);
+        /* drop what was read already before growing (nothing to move before the first bytes:
+         * buf is still NULL then, and memmove must not be given it) */
+        if (l->pos > 0)
+            memmove(l->buf, l->buf + l->pos, l->len - l->pos);
         l->len -= l->pos;
         l->pos = 0;
         if (l->len + n > l->cap) {
@@ -404,6 +413,13 @@ done:
     pthread_mutex_unlock(&l->mu);
     live_unref(l);
     report(c, s, it, &t, "live");
+    /* a stream that gave nothing (no network, off air) is not asked again at once: the loop
+     * would pick this item again and again while it lasts */
+    if (r == OUT_DONE && t.frames == 0) {
+        int64_t left = (t_end - server_us(c)) / 1000;
+        if (left > 0)
+            e->wait(e->arg, c->gen, left < LIVE_RETRY_MS ? left : LIVE_RETRY_MS);
+    }
     return r;
 }
 
@@ -421,7 +437,13 @@ static enum outcome play_item(struct ctx *c, const struct rcv_session *s, const 
     enum outcome r;
 
     if (e->media_path(e->arg, it->hash, path, sizeof path) != 0) {
-        r = approach(c, *t0 - LIVE_BEFORE_US, it->hash);
+        /* an item due now (an emergency: its schedule came when it went on air) is most likely
+         * being fetched this very moment by the prefetcher, woken by the same schedule; the
+         * live stream is seconds behind, so the cache is given FETCH_WAIT_US first */
+        int64_t until = *t0 - LIVE_BEFORE_US;
+        if (from_start && until < server_us(c) + FETCH_WAIT_US)
+            until = server_us(c) + FETCH_WAIT_US;
+        r = approach(c, until, it->hash);
         if (r == OUT_STOP || r == OUT_INTERRUPT)
             return r;
         if (r != OUT_CACHED && e->media_path(e->arg, it->hash, path, sizeof path) != 0) {
@@ -517,6 +539,15 @@ void rcv_player_run(const struct rcv_player_env *env)
         return;
     }
     c->env = env;
+    /* The box's own clock may be seconds off (no RTC, NTP not synced yet after a power cut):
+     * a player started in the middle of a session would join it that far from where its
+     * timeline is, and stay there. So it waits for an exchange with the server whose round trip
+     * bounds the offset's error to 20 ms (the clock thread makes one every 500 ms at start), up
+     * to CLOCK_WAIT_US; then the best estimate is taken — offline, the box's own clock. */
+    int64_t offset, delay, give_up = rcv_mono_us() + CLOCK_WAIT_US;
+    while (!atomic_load(env->stop) && rcv_mono_us() < give_up &&
+           !(rcv_clock_estimate(env->clock, &offset, &delay) && delay <= CLOCK_GOOD_US))
+        env->wait(env->arg, env->generation(env->arg), 20);
     while (!atomic_load(env->stop)) {
         int64_t wait_ms;
         const struct rcv_schedule *s = env->get(env->arg, &c->gen);
