@@ -81,6 +81,7 @@ const char *lc_onair_event_name(enum lc_onair_event ev)
     case LC_ONAIR_OPEN: return "open";
     case LC_ONAIR_INTERRUPT: return "interrupt";
     case LC_ONAIR_CLOSE: return "close";
+    case LC_ONAIR_MOVED: return "moved";
     }
     return "?";
 }

@@ -24,6 +24,8 @@
  *                                                          the interrupted item from its start
  *   CLOSE          the programme ended or the window      ends the logical stream (EOS page) and
  *                  closed, whichever is first              closes the receivers' responses
+ *   MOVED          the stored programme moved (an         nothing (it made the move); the signed
+ *                  emergency spliced in, lc_onair_spliced) schedules of receivers are built again
  *
  * An emergency in a commune that is off air is an ordinary session with `emergency` set,
  * published PREPARE (optional) then OPEN at once.
@@ -51,6 +53,7 @@ enum lc_onair_event {
     LC_ONAIR_OPEN,
     LC_ONAIR_INTERRUPT,
     LC_ONAIR_CLOSE,
+    LC_ONAIR_MOVED,
 };
 
 struct lc_onair_item {

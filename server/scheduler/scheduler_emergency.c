@@ -76,6 +76,8 @@ void lc_sched_on_spliced(void *ctx, int64_t session, int64_t at_ms, int64_t shif
         host->close_ms = host->end_ms;
     lc_log(LC_LOG_INFO, "session %lld: an emergency spliced in at %lld ms moves the rest by %lld ms",
            (long long)host->id, (long long)at_ms, (long long)shift_ms);
+    /* receivers that store learn the moved programme (their signed schedules are built again) */
+    lc_sched_publish(s, LC_ONAIR_MOVED, host, host->items, host->nitems, 0);
     lc_scheduler_poke(s);
 }
 

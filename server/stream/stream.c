@@ -888,6 +888,8 @@ void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair
         else
             c->loads++;
         break;
+    case LC_ONAIR_MOVED: /* the stream made that move itself */
+        break;
     case LC_ONAIR_CLOSE:
         if (c != NULL && c->session == s->id) {
             cast_end(c, true);
