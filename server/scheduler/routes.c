@@ -17,7 +17,9 @@ int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
         rc = lc_emergency_routes(s, r);
     if (rc == 0)
         rc = lc_emergency_report_routes(s, r);
-    if (rc == 0) /* here, not in scheduler.c: scheduler_emergency.c calls that file */
+    /* here, not in scheduler.c: scheduler_emergency.c calls that file. s is NULL when the
+     * routes are only listed (`loacast routes`) */
+    if (rc == 0 && s != NULL)
         lc_onair_set_spliced(s->onair, lc_sched_on_spliced, s);
     return rc;
 }
