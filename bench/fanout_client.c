@@ -10,18 +10,28 @@
  *     PROBES  receivers started one by one (every 50 ms) in the middle of the hold, whose time to
  *             the first audio byte is reported separately ("a new receiver under load")
  *
+ * Against a server on 127/8, receiver i connects from 127.0.1.(1 + i % 32) (source_socket()).
+ *
  * Each receiver parses the Ogg pages it reads (header, segment table, body skipped): the first
  * audio page (the third page) marks its first audio byte; granules tell how much audio it has.
  * A receiver is "at pace" if it is still connected at the end and its audio reaches at least
  * (time since its first audio byte − 2.5 s) — a page of 1 s, plus slack. A connection refused or
  * reset during the ramp is retried after 200 ms (Icecast's listen backlog is small). Output: one
- * JSON object on stdout. Sockets close with RST (no TIME_WAIT), so runs can follow each other.
+ * JSON object on stdout: the first audio byte of every receiver and of the probes, and the time to
+ * connect (the last attempt's connection), all from the receiver's first attempt; FANOUT_DUMP=file
+ * also writes one line per receiver there. Sockets close with RST (no TIME_WAIT), so runs can
+ * follow each other.
  */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <uv.h>
 
@@ -34,6 +44,7 @@ struct rcv {
     bool probe, open, failed, closed_by_peer;
     int retries;
     uint64_t t_start, t_first;      /* ns */
+    uint64_t t_conn, t_head;        /* connected (last attempt), first byte of the answer */
     uint64_t t_last;
     int64_t g_first, g_last;
     int status;
@@ -51,6 +62,7 @@ struct rcv {
 
 static uv_loop_t *loop;
 static struct sockaddr_in addr;
+static bool loopback;               /* the server is on 127/8: receivers come from NSRC addresses */
 static const char *path_fmt;
 static struct rcv *rcvs;
 static int n, nprobes, started, connected;
@@ -195,6 +207,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         fail(r);
         return;
     }
+    if (r->t_head == 0)
+        r->t_head = uv_hrtime();
     r->bytes += (uint64_t)nread;
     consume(r, (const unsigned char *)b->base, (size_t)nread);
 }
@@ -214,11 +228,35 @@ static void on_connect(uv_connect_t *c, int status)
         return;
     }
     connected++;
+    r->t_conn = uv_hrtime();
     uv_buf_t b = uv_buf_init(r->req, (unsigned)strlen(r->req));
     r->wr.data = r;
     if (uv_write(&r->wr, (uv_stream_t *)&r->tcp, &b, 1, on_written) < 0 ||
         uv_read_start((uv_stream_t *)&r->tcp, on_alloc, on_read) < 0)
         fail(r);
+}
+
+/* Against a server on loopback, receiver i connects from 127.0.1.(1 + i % NSRC), as receivers
+ * come from many addresses. From one address, connect() runs out of the ephemeral ports it
+ * prefers for one (source, destination) pair at about 14,000 connections (half the default
+ * range) and then searches the whole range for each new one: the client spent a core in the
+ * kernel's __inet_check_established and receivers past 14,000 waited seconds for their own
+ * connect(), which counted in the servers' first audio byte. IP_BIND_ADDRESS_NO_PORT leaves the port to
+ * connect(), which picks it for the whole 4-tuple. Returns the socket, or -1. */
+#define NSRC 32
+static int source_socket(int i)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(0x7f000100u + 1 + (uint32_t)(i % NSRC));
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static void start_rcv(struct rcv *r)
@@ -228,12 +266,22 @@ static void start_rcv(struct rcv *r)
     r->headlen = 0;
     r->pages = 0;
     r->g_first = r->g_last = -1;
+    r->t_conn = r->t_head = 0;
     if (r->t_start == 0)
         r->t_start = uv_hrtime();
     uv_tcp_init(loop, &r->tcp);
     r->tcp.data = r;
     r->cr.data = r;
     r->open = true;
+    if (loopback) {
+        int fd = source_socket(r->idx);
+        if (fd < 0 || uv_tcp_open(&r->tcp, fd) < 0) {
+            if (fd >= 0)
+                close(fd);
+            fail(r);
+            return;
+        }
+    }
     if (uv_tcp_connect(&r->cr, &r->tcp, (struct sockaddr *)&addr, on_connect) < 0)
         fail(r);
 }
@@ -293,12 +341,18 @@ static double pct(uint64_t *v, int m, double q)
     return (double)v[i] / 1e6;
 }
 
+static double ms_since_t0(uint64_t t)
+{
+    return t ? (double)(t - t0) / 1e6 : -1.0;
+}
+
 static void report(void)
 {
     uint64_t now = uv_hrtime();
     int got = 0, pace = 0, failed = 0, pgot = 0;
     int within3 = 0;
     uint64_t *lat = calloc((size_t)n, sizeof *lat), *plat = calloc((size_t)nprobes + 1, sizeof *plat);
+    uint64_t *clat = calloc((size_t)n, sizeof *clat);
     uint64_t bytes = 0;
     for (int i = 0; i < n + nprobes; i++) {
         struct rcv *r = &rcvs[i];
@@ -312,6 +366,7 @@ static void report(void)
             failed++;
         if (!r->t_first)
             continue;
+        clat[got] = r->t_conn - r->t_start;
         lat[got++] = r->t_first - r->t_start;
         if (r->t_first - t0 <= 3000000000ull)
             within3++;
@@ -321,16 +376,31 @@ static void report(void)
             pace++;
     }
     qsort(lat, (size_t)got, sizeof *lat, cmp_u64);
+    qsort(clat, (size_t)got, sizeof *clat, cmp_u64);
     qsort(plat, (size_t)pgot, sizeof *plat, cmp_u64);
     printf("{\"n\": %d, \"streaming\": %d, \"at_pace\": %d, \"failed\": %d, "
            "\"within_3s_of_start\": %d, \"first_audio_ms\": {\"p50\": %.1f, \"p99\": %.1f, "
            "\"max\": %.1f}, \"probes\": %d, \"probe_first_audio_ms\": {\"p50\": %.1f, "
-           "\"p99\": %.1f, \"max\": %.1f}, \"bytes\": %" PRIu64 ", \"ramp_s\": %.2f}\n",
+           "\"p99\": %.1f, \"max\": %.1f}, \"connect_ms\": {\"p99\": %.1f, \"max\": %.1f}, "
+           "\"bytes\": %" PRIu64 ", \"ramp_s\": %.2f}\n",
            n, got, pace, failed, within3, pct(lat, got, 0.5), pct(lat, got, 0.99),
            pct(lat, got, 1.0), pgot, pct(plat, pgot, 0.5), pct(plat, pgot, 0.99),
-           pct(plat, pgot, 1.0), bytes, (double)(t_all_started - t0) / 1e9);
+           pct(plat, pgot, 1.0), pct(clat, got, 0.99), pct(clat, got, 1.0), bytes,
+           (double)(t_all_started - t0) / 1e9);
     fflush(stdout);
+    /* FANOUT_DUMP=file: one line per receiver (number, retries, then ms since the start: started,
+     * connected, first byte of the answer, first audio byte; -1 if never; the HTTP status) */
+    const char *dump = getenv("FANOUT_DUMP");
+    FILE *f = dump ? fopen(dump, "w") : NULL;
+    for (int i = 0; f != NULL && i < n + nprobes; i++) {
+        const struct rcv *r = &rcvs[i];
+        fprintf(f, "%d %d %.3f %.3f %.3f %.3f %d\n", r->idx, r->retries, ms_since_t0(r->t_start),
+                ms_since_t0(r->t_conn), ms_since_t0(r->t_head), ms_since_t0(r->t_first), r->status);
+    }
+    if (f != NULL)
+        fclose(f);
     free(lat);
+    free(clat);
     free(plat);
 }
 
@@ -369,6 +439,7 @@ int main(int argc, char **argv)
     }
     loop = uv_default_loop();
     uv_ip4_addr(argv[1], atoi(argv[2]), &addr);
+    loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
     path_fmt = argv[3];
     n = atoi(argv[4]);
     rate = atof(argv[5]);

@@ -59,6 +59,7 @@ static const struct key keys[] = {
     {"stream", "backlog_s", T_INT, F(stream_backlog_s), 2, 600, "unsent audio past which a receiver is dropped"},
     {"stream", "page_ms", T_INT, F(stream_page_ms), 100, 2000, "audio per Ogg page (multiple of 20)"},
     {"stream", "batch_ms", T_INT, F(stream_batch_ms), 100, 1000, "delivery accounting batch period"},
+    {"stream", "send_ms", T_INT, F(stream_send_ms), 100, 10000, "pages go out in groups covering this much audio: one write per receiver"},
     {"stream", "lead_ms", T_INT, F(stream_lead_ms), 0, 10000, "pages are sent this long before their audio plays"},
     {"stream", "hold_audio", T_BOOL, F(stream_hold_audio), 0, 1, "the hold window carries Ogg Opus silence (else only the headers)"},
     {"stream", "catchup_s", T_INT, F(stream_catchup_s), 0, 600, "an emergency is sent from its start to receivers connecting this long after it began"},
@@ -107,6 +108,7 @@ void lc_config_defaults(struct lc_config *c)
     c->stream_page_ms = 1000;
     c->stream_batch_ms = 1000;
     c->stream_lead_ms = 2000;
+    c->stream_send_ms = 2000;
     c->stream_hold_audio = true;
     c->stream_catchup_s = 45;
     c->token_ttl_s = 12 * 3600;

@@ -47,6 +47,7 @@ struct lc_config {
     int stream_backlog_s;            /* unsent audio past which a receiver is dropped */
     int stream_page_ms;              /* audio per Ogg page of a live stream */
     int stream_batch_ms;             /* delivery accounting written every ... (≤ 1000) */
+    int stream_send_ms;              /* pages go out in groups covering this much audio */
     int stream_lead_ms;              /* pages go out this long before their audio plays (issue 15) */
     bool stream_hold_audio;          /* silence pages in the hold window */
     int stream_catchup_s;            /* an emergency from its start to receivers joining within */

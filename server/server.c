@@ -435,8 +435,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         .bitrate_kbps = cfg->bitrate_kbps, .burst_s = cfg->stream_burst_s,
         .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
         .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms,
-        .lead_ms = cfg->stream_lead_ms, .hold_audio = cfg->stream_hold_audio,
-        .catchup_s = cfg->stream_catchup_s};
+        .lead_ms = cfg->stream_lead_ms, .send_ms = cfg->stream_send_ms,
+        .hold_audio = cfg->stream_hold_audio, .catchup_s = cfg->stream_catchup_s};
     if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
         lc_err_set(err, rc, "cannot start the streaming engine");
         goto out;

@@ -3,13 +3,16 @@
  * see stream.h and docs/streaming.md. Calls stream_batch.c (accounting), stream_clips.c (the
  * programme's audio, read off the loop) and the leaf files; stream_engine.c calls it.
  *
- * Pacing: every page goes out lead_ms before its audio plays (next_play), so that real-time
- * players keep a cushion of lead_ms to lead_ms + page_ms; a joining receiver gets the burst on top.
+ * Pacing: every page goes out lead_ms before its audio plays (next_play), or earlier: every
+ * send_ms, the pages due within the next send_ms are made together and each receiver gets them in
+ * one write (one sendmsg per receiver per send_ms: the kernel's work per write is most of the
+ * server's CPU). Real-time players keep a cushion of lead_ms to lead_ms + send_ms; a joining
+ * receiver gets the burst on top.
  * A ready cast held before its session makes pages of silence up to the session's start (hold
  * audio: players and proxies that time out on a silent connection hold), then the programme's
  * pages, whose first one goes out lead_ms before the start: the programme begins on its own at
  * start − lead_ms, OPEN then only confirms it. An emergency spliced in goes into the next page
- * not made yet: it plays lead_ms to lead_ms + page_ms after its audio was read.
+ * not made yet: it plays lead_ms to lead_ms + send_ms after its audio was read.
  *
  * Catch-up: for catchup_s after an emergency began, a receiver that did not get its start (it
  * polls every 20–30 s off air) is sent the stream from the emergency's first page; a finished
@@ -91,6 +94,9 @@ static void leave(struct lc_streams *e)
 }
 
 /* ---- receivers ----------------------------------------------------------------------------- */
+
+/* Pages gathered into one sendmsg() to a receiver (a fan-out's new pages, a join's burst). */
+#define RUN_MAX 32
 
 struct rw {
     uv_write_t w;
@@ -294,7 +300,7 @@ static void on_rw(uv_write_t *w, int status)
  * connection is queued in libuv (r->inflight == 0), as for uv_try_write(). */
 static ssize_t try_send(int fd, const uv_buf_t *b, unsigned nb)
 {
-    struct iovec iov[2];
+    struct iovec iov[2 * RUN_MAX];
     for (unsigned i = 0; i < nb; i++)
         iov[i] = (struct iovec){.iov_base = b[i].base, .iov_len = b[i].len};
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = nb};
@@ -307,23 +313,17 @@ static ssize_t try_send(int fd, const uv_buf_t *b, unsigned nb)
     return n;
 }
 
-/* Writes p to r: at once if the socket takes it, else queued with a page reference. A receiver
- * that joined in the middle gets its own copy of each page's 27-byte header, renumbered
- * (stream_page.h); the rest of the page is the shared bytes. renumber is false for the header
- * pages. */
-static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
+/* p's bytes for r into b (1 or 2 buffers, returned; -1: no memory): the page as it is, or, for a
+ * receiver that joined in the middle, its own renumbered copy of the 27-byte header (into hdr,
+ * stream_page.h) and the shared rest. renumber is false for the header pages. */
+static int page_bufs(struct lc_rcv *r, struct lc_page *p, bool renumber, unsigned char hdr[27],
+                     uv_buf_t b[2])
 {
-    if (r->closed || r->finished)
-        return;
-    unsigned char hdr[27];
-    uv_buf_t b[2];
-    unsigned nb = 1;
+    int nb = 1;
     b[0] = uv_buf_init((char *)p->data, p->len);
     if (renumber && r->seq_off != 0) {
-        if (lc_page_reseq(p, r->seq_off, hdr) < 0) {
-            rcv_drop(r, "out of memory", false);
-            return;
-        }
+        if (lc_page_reseq(p, r->seq_off, hdr) < 0)
+            return -1;
         b[0] = uv_buf_init((char *)hdr, 27);
         b[1] = uv_buf_init((char *)p->data + 27, p->len - 27);
         nb = 2;
@@ -332,21 +332,13 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
         memcpy(r->last_hdr, nb == 2 ? hdr : p->data, 27);
         r->has_last = true;
     }
-    size_t off = 0;
-    if (r->inflight == 0) {
-        ssize_t n = try_send(r->fd, b, nb);
-        if (n == (ssize_t)p->len) {
-            delivered(r, p);
-            if (r->eos_done)
-                rcv_finish(r);
-            return;
-        }
-        if (n < 0) {
-            rcv_drop(r, "write failed", false);
-            return;
-        }
-        off = (size_t)n;
-    }
+    return nb;
+}
+
+/* Queues in libuv what the socket did not take of p (its bufs b, from byte off), with a page
+ * reference; the header copy, if any (nb == 2), moves into the request. */
+static void rcv_queue(struct lc_rcv *r, struct lc_page *p, uv_buf_t *b, unsigned nb, size_t off)
+{
     uv_stream_t *s = lc_http_conn_socket(r->conn);
     if (s == NULL)
         return;
@@ -357,18 +349,19 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
     }
     x->r = r;
     x->p = lc_page_ref(p);
-    if (nb == 2) { /* the header copy lives in the request */
-        memcpy(x->hdr, hdr, 27);
-        b[0] = uv_buf_init((char *)x->hdr, 27);
+    uv_buf_t v[2] = {b[0], b[nb - 1]};
+    if (nb == 2) {
+        memcpy(x->hdr, v[0].base, 27);
+        v[0] = uv_buf_init((char *)x->hdr, 27);
     }
-    unsigned first = 0; /* skip what uv_try_write already wrote */
-    while (off > 0 && off >= b[first].len) {
-        off -= b[first].len;
+    unsigned first = 0; /* skip what the socket took */
+    while (off > 0 && off >= v[first].len) {
+        off -= v[first].len;
         first++;
     }
-    b[first].base += off;
-    b[first].len -= off;
-    if (uv_write(&x->w, s, b + first, nb - first, on_rw) != 0) {
+    v[first].base += off;
+    v[first].len -= off;
+    if (uv_write(&x->w, s, v + first, nb - first, on_rw) != 0) {
         lc_page_unref(p);
         free(x);
         rcv_drop(r, "write failed", false);
@@ -378,6 +371,57 @@ static void rcv_send(struct lc_rcv *r, struct lc_page *p, bool renumber)
     r->queued += p->g1 - p->g0;
     if (r->queued > (uint64_t)r->eng->o.backlog_s * 48000)
         rcv_drop(r, "too slow", true);
+}
+
+/* Writes to r the page lead (not renumbered: the header pages; NULL: none), then the pages from
+ * first to the end of its queue, gathered into one sendmsg() (up to RUN_MAX pages at a time):
+ * what the socket takes is delivered at once, the rest is queued with page references. */
+static void rcv_send(struct lc_rcv *r, struct lc_page *lead, struct lc_page *first)
+{
+    struct lc_page *pg[RUN_MAX];
+    unsigned char hdr[RUN_MAX][27];
+    uv_buf_t b[2 * RUN_MAX];
+    unsigned nbuf[RUN_MAX];
+    while (!r->closed && !r->finished && (lead != NULL || first != NULL)) {
+        int np = 0;
+        unsigned nb = 0;
+        for (; np < RUN_MAX && (lead != NULL || first != NULL); np++) {
+            struct lc_page *p = lead != NULL ? lead : first;
+            int k = page_bufs(r, p, lead == NULL, hdr[np], b + nb);
+            if (k < 0) {
+                rcv_drop(r, "out of memory", false);
+                return;
+            }
+            if (lead != NULL)
+                lead = NULL;
+            else
+                first = first->next;
+            pg[np] = p;
+            nbuf[np] = (unsigned)k;
+            nb += (unsigned)k;
+        }
+        size_t took = 0;
+        if (r->inflight == 0) {
+            ssize_t n = try_send(r->fd, b, nb);
+            if (n < 0) {
+                rcv_drop(r, "write failed", false);
+                return;
+            }
+            took = (size_t)n;
+        }
+        unsigned bi = 0;
+        for (int i = 0; i < np && !r->closed && !r->finished; bi += nbuf[i], i++) {
+            if (took >= pg[i]->len) {
+                took -= pg[i]->len;
+                delivered(r, pg[i]);
+                if (r->eos_done)
+                    rcv_finish(r);
+                continue;
+            }
+            rcv_queue(r, pg[i], b + bi, nbuf[i], took);
+            took = 0;
+        }
+    }
 }
 
 /* ---- casts --------------------------------------------------------------------------------- */
@@ -391,8 +435,7 @@ static bool fan_slice(struct lc_cast *c, size_t max)
     for (size_t k = 0; c->fan_next != NULL && k < max; k++) {
         struct lc_rcv *r = c->fan_next;
         c->fan_next = r->next;
-        for (struct lc_page *p = c->fan_first; p; p = p->next)
-            rcv_send(r, p, true);
+        rcv_send(r, NULL, c->fan_first);
     }
     if (c->fan_next != NULL)
         return false;
@@ -571,8 +614,14 @@ static void on_tick(uv_timer_t *t)
     enter(e);
     int64_t now = (int64_t)uv_now(e->o.loop);
     fan_finish(c);
-    /* every page whose time came (all of them if the loop stalled) */
-    while (c->ready && c->state != CAST_DONE && c->next_play - e->o.lead_ms <= now) {
+    if (c->state != CAST_DONE) /* here, while no fan-out walks the queue */
+        lc_pageq_trim(&c->q, queue_keep(c));
+    /* every page whose time came (all of them if the loop stalled) and those due within the next
+     * send_ms - page_ms, in one fan-out: one write per receiver per send_ms (arm() brings the
+     * timer back when the next page is due, send_ms from now) */
+    int64_t ahead = e->o.send_ms - e->o.page_ms;
+    struct lc_page *batch = NULL;
+    while (c->ready && c->state != CAST_DONE && c->next_play - e->o.lead_ms - ahead <= now) {
         struct lc_page *first;
         if (c->state == CAST_HELD) {
             /* hold silence up to the start, in pages that end on it, then the programme */
@@ -588,9 +637,10 @@ static void on_tick(uv_timer_t *t)
             first = make_page(c, false);
             c->next_play += e->o.page_ms;
         }
-        lc_pageq_trim(&c->q, queue_keep(c));
-        fan_out(c, first);
+        if (batch == NULL)
+            batch = first;
     }
+    fan_out(c, batch);
     if (c->state != CAST_DONE)
         arm(c);
     else
@@ -724,7 +774,7 @@ static int cast_ready(struct lc_cast *c, const struct lc_clipload *ld)
            (long long)c->session, ld->n, lc_cast_programme_s(c));
     for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
         nx = r->next;
-        rcv_send(r, c->headers, false);
+        rcv_send(r, c->headers, NULL);
     }
     if (c->end_pending)
         cast_end(c, true);
@@ -1019,10 +1069,8 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
             ;
     if (from != NULL)
         r->seq_off = lc_page_seq(from) - 2;
-    if (c->ready) /* else when it is made (cast_ready) */
-        rcv_send(r, c->headers, false);
-    for (struct lc_page *p = from; p && !r->closed; p = p->next)
-        rcv_send(r, p, true);
+    /* the headers (else when they are made: cast_ready) and the burst, in one write */
+    rcv_send(r, c->ready ? c->headers : NULL, from);
 out:
     leave(e);
     return rc;

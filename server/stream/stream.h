@@ -62,8 +62,11 @@ struct lc_stream_opts {
     int hold_s;                 /* hold window before a session (for the 503's Retry-After) */
     int page_ms;                /* audio per Ogg page */
     int flush_ms;               /* accounting batch period (≤ 1000) */
-    int fan_slice;              /* receivers served per loop iteration (0: 2000) */
+    int fan_slice;              /* receivers served per loop iteration (0: 500) */
     int lead_ms;                /* a page goes out this long before its audio plays */
+    int send_ms;                /* pages are made up to send_ms - page_ms earlier than that and
+                                 * go out in groups: one write per receiver per send_ms (below
+                                 * page_ms: each page) */
     bool hold_audio;            /* the hold window carries silence pages (else headers only) */
     int catchup_s;              /* receivers joining within this after an emergency began get
                                  * it from its start (0: no catch-up) */

@@ -67,8 +67,10 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     e->o.audio_dir = e->audio_dir;
     if (e->o.page_ms < 20)
         e->o.page_ms = 1000;
+    if (e->o.send_ms < e->o.page_ms)
+        e->o.send_ms = e->o.page_ms;
     if (e->o.fan_slice <= 0)
-        e->o.fan_slice = 2000;
+        e->o.fan_slice = 500;
     if (e->o.flush_ms <= 0 || e->o.flush_ms > 1000)
         e->o.flush_ms = 1000;
     int rc = make_silence(e);

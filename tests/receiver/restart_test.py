@@ -101,11 +101,17 @@ def main():
             b = R.wav_index(times, t_b1 + items[b1]["duration_s"])
             after = [(i, f) for i, f in pulse_onsets(pcm[a:b]) if i > 0]
             check(after, "%s: no pulse after the restart: %s" % (r.cid, R.segments(pcm, times, t_restart - 1)))
-            i, f = after[0]
-            k = min(range(len(PULSES)), key=lambda k: abs(PULSES[k][1] - f))
+
+            def place(onset):
+                i, f = onset
+                k = min(range(len(PULSES)), key=lambda k: abs(PULSES[k][1] - f))
+                return i, f, k, R.real_time(times, a + i), t_b1 + pulses[k][0] / R.RATE
+            # a receiver that resumes in the middle of a pulse starts it after silence: that is not
+            # the pulse's onset (its place is earlier, before the resumption); the next one is
+            whole = [place(o) for o in after if place(o)[4] > place(o)[3] - 0.1]
+            check(whole, "%s: no whole pulse after the restart: %r" % (r.cid, [place(o) for o in after]))
+            i, f, k, heard, want = whole[0]
             check(abs(PULSES[k][1] - f) <= 15, "%s: a pulse of %.0f Hz" % (r.cid, f))
-            heard = R.real_time(times, a + i)
-            want = t_b1 + pulses[k][0] / R.RATE
             check(abs(heard - want) < 0.020, "%s (skew %d): pulse %d (%d Hz) sounded %.1f ms off its place on the "
                   "timeline after the restart" % (r.cid, r.skew, k, PULSES[k][1], (heard - want) * 1000))
             check(heard - t_restart < 2.0, "%s: resumed %.3f s after the restart" % (r.cid, heard - t_restart))

@@ -51,8 +51,9 @@ class Poller(threading.Thread):
             self.error = e
 
 
-def whole_emergency(rc, s, name):
-    check(rc is not None and rc.status == 200, "%s got no stream" % name)
+def whole_emergency(rc, s, name, polls=None):
+    check(rc is not None and rc.status == 200, "%s got no stream: polls %r; server log:\n%s" %
+          (name, polls, "\n".join(l for l in s.logs().splitlines() if "stream" in l)))
     K.check_ogg(rc.body)
     cap = rc.save(os.path.join(s.tmp, name + ".opus"))
     K.tools_accept(cap)
@@ -89,8 +90,8 @@ def main():
         for p in (p1, p2):
             p.join(70)
             check(not p.is_alive() and p.error is None, p.error)
-        whole_emergency(p2.rc, s, "k2")
-        whole_emergency(p1.rc, s, "k1")
+        whole_emergency(p2.rc, s, "k2", p2.polls)
+        whole_emergency(p1.rc, s, "k1", p1.polls)
         ps1, ps2 = K.pages(p1.rc.body), K.pages(p2.rc.body)
         k1_at = p1.rc.arrival(ps1[2][0]) - t_post
         k2_at = p2.rc.arrival(ps2[2][0]) - t_post

@@ -1,7 +1,7 @@
 """Metrics that can alert (issue 15, point 5): /metrics per commune and per cluster, checked with
 promtool, and the example alert rules of docs/alerts.yml checked too.
 
-Two clusters; a session with one 3 s bulletin; k1 listens to it whole, k2 never connects:
+Two clusters; a session with one 12 s bulletin; k1 listens to it whole, k2 never connects:
 - while it is on air: loacast_commune_on_air{commune} 1, loacast_commune_receivers_connected
   {commune} 1;
 - after it: on_air 0, loacast_commune_reached_ratio{commune} 0.5, loacast_commune_clusters 2,
@@ -59,7 +59,7 @@ def series(s):
 def main():
     with K.Server(K.config()) as s:
         s.start()
-        st = K.Setup(s, 2, [(3, 440)])
+        st = K.Setup(s, 2, [(12, 440)])  # long enough to be seen on air: pages go 2-4 s ahead
         (k1, t1), (k2, _) = st.clusters
         c = st.commune
         start, _ = st.session(1)

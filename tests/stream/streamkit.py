@@ -24,6 +24,7 @@ COMMUNE = "quang-phu"
 
 
 LEAD_S = 2.0  # [stream] lead_ms's default: pages go out this long before their audio plays
+SEND_S = 2.0  # [stream] send_ms's default: and in groups covering this much audio (1 s pages)
 
 
 def config(extra=""):
@@ -79,6 +80,10 @@ class Setup:
         so that it is in no programme of ours."""
         r = self.s.post("/api/v1/communes", {"id": "quang-an", "name": "Quảng An"}, self.admin)
         check(r.status == 201, r)
+        # no slot: the bulletin is in no programme, whatever the time of day (the default slots
+        # would put it on air in quang-an at 06:00 and 17:00)
+        r = self.s.request("PUT", "/api/v1/communes/quang-an/slots", [], self.admin)
+        check(r.status == 200, r)
         mine, self.commune = self.commune, "quang-an"
         try:
             return self.recorded("Khẩn cấp", seconds, freq)
