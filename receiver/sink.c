@@ -1,11 +1,17 @@
 /*
  * receiver/sink.c — the sinks of sink.h: ALSA, a WAV file paced like a device, null.
  *
- * The paced sinks (wav, null) keep a virtual device clock: play_at, the CLOCK_MONOTONIC time at
- * which the next frame written will sound. A write to an idle (or dry) device starts at once;
- * otherwise it is queued behind what was written, and the write blocks (clock_nanosleep,
- * absolute) while more than RCV_SINK_BUFFER_MS would be queued. The frames count from a base
- * (base_mono, base_frames) so that rounding never drifts over a long session.
+ * Every sink keeps a virtual device clock: the CLOCK_MONOTONIC time at which the next frame
+ * written will sound. A write to an idle (or dry) device starts at once; otherwise it is queued
+ * behind what was written, and the write blocks (clock_nanosleep, absolute) while more than
+ * RCV_SINK_BUFFER_MS would be queued. The frames count from a base (base_mono, base_frames) so
+ * that rounding never drifts over a long session. The paced sinks (wav, null) are that clock.
+ * ALSA paces itself (a blocking snd_pcm_writei) and tells when a frame sounds (snd_pcm_delay),
+ * but some ALSA devices do neither (`null`, a file plugin, a broken driver): a device that took
+ * more than its buffer ahead of the clock while its delay stayed short is marked `unpaced`, and
+ * from then on the clock paces it and tells the times, as for null (a player ahead of the clock
+ * would start the next items early and play them again). A real card never gets ahead of the
+ * clock by more than its buffer, so it never is.
  */
 #include "receiver/sink.h"
 
@@ -45,6 +51,7 @@ struct rcv_sink {
 
     /* alsa */
     snd_pcm_t *pcm;
+    bool unpaced;               /* the device takes frames faster than real time: the clock paces */
 };
 
 int64_t rcv_mono_us(void)
@@ -73,6 +80,7 @@ static int64_t frames_us(uint64_t frames)
 {
     return (int64_t)(frames * 1000000 / RCV_SINK_RATE);
 }
+
 
 /* ---- WAV: a canonical 44-byte header, sizes rewritten after every write -------------------- */
 
@@ -295,29 +303,45 @@ int rcv_sink_write(struct rcv_sink *s, const int16_t *pcm, size_t frames, int64_
         snprintf(why, whylen, "out of memory");
         return -1;
     }
+    /* the virtual device clock */
+    int64_t now = rcv_mono_us();
+    if (!s->running || now > s->base_mono + frames_us(s->queued_end - s->base_frames)) {
+        if (s->running && s->kind != SINK_ALSA)
+            s->underruns++;         /* the device ran dry while playing (ALSA counts its own) */
+        s->running = true;
+        s->base_mono = now;
+        s->base_frames = s->queued_end;
+    }
+    int64_t clock_when = s->base_mono + frames_us(s->queued_end - s->base_frames);
     if (s->kind == SINK_ALSA) {
         if (alsa_write(s, out, frames, &when, why, whylen) != 0)
             return -1;
-    } else {
-        int64_t now = rcv_mono_us();
-        if (!s->running || now > s->base_mono + frames_us(s->queued_end - s->base_frames)) {
-            if (s->running)
-                s->underruns++;     /* the device ran dry while playing */
-            s->running = true;
-            s->base_mono = now;
-            s->base_frames = s->queued_end;
+        if (!s->unpaced) {
+            /* what the clock says is queued now, and what the device says: a card holds what it
+             * took until it sounded; a device that holds (almost) nothing does not pace */
+            int64_t queued = clock_when + frames_us(frames) - rcv_mono_us();
+            snd_pcm_sframes_t d = 0;
+            if (snd_pcm_delay(s->pcm, &d) < 0 || d < 0)
+                d = 0;
+            if (queued > 40000 && frames_us((uint64_t)d) < queued / 4)
+                s->unpaced = true;
         }
-        when = s->base_mono + frames_us(s->queued_end - s->base_frames);
+        if (s->unpaced)
+            when = clock_when;
+    } else {
+        when = clock_when;
         if (s->kind == SINK_WAV && wav_put(s, out, frames, when) != 0) {
             snprintf(why, whylen, "wav sink: %s", strerror(errno));
             return -1;
         }
-        s->queued_end += frames;
         s->frames += frames;
-        /* block like a device whose buffer holds RCV_SINK_BUFFER_MS */
+    }
+    s->queued_end += frames;
+    /* block like a device whose buffer holds RCV_SINK_BUFFER_MS (ALSA: only if it does not
+     * block itself) */
+    if (s->kind != SINK_ALSA || s->unpaced)
         sleep_until_mono(s->base_mono + frames_us(s->queued_end - s->base_frames) -
                          RCV_SINK_BUFFER_MS * 1000);
-    }
     if (play_mono_us)
         *play_mono_us = when;
     return 0;
@@ -325,16 +349,18 @@ int rcv_sink_write(struct rcv_sink *s, const int16_t *pcm, size_t frames, int64_
 
 int64_t rcv_sink_delay_us(struct rcv_sink *s)
 {
-    if (s->kind == SINK_ALSA) {
+    int64_t v = 0;
+    if (s->running) {
+        v = s->base_mono + frames_us(s->queued_end - s->base_frames) - rcv_mono_us();
+        v = v > 0 ? v : 0;
+    }
+    if (s->kind == SINK_ALSA && !s->unpaced) {
         snd_pcm_sframes_t d = 0;
         if (snd_pcm_state(s->pcm) != SND_PCM_STATE_RUNNING || snd_pcm_delay(s->pcm, &d) < 0 || d < 0)
             return 0;
         return frames_us((uint64_t)d);
     }
-    if (!s->running)
-        return 0;
-    int64_t d = s->base_mono + frames_us(s->queued_end - s->base_frames) - rcv_mono_us();
-    return d > 0 ? d : 0;
+    return v;
 }
 
 void rcv_sink_drain(struct rcv_sink *s)
@@ -342,7 +368,10 @@ void rcv_sink_drain(struct rcv_sink *s)
     if (s->kind == SINK_ALSA) {
         snd_pcm_drain(s->pcm);
         snd_pcm_prepare(s->pcm);
-        return;
+        if (!s->unpaced) {
+            s->running = false;
+            return;
+        }
     }
     if (s->running)
         sleep_until_mono(s->base_mono + frames_us(s->queued_end - s->base_frames));

@@ -18,9 +18,12 @@ PACKAGES="
 # alert rules (tests/stream/metrics_test.py); the real players and the Icecast relay of
 # tests/stream/players_test.py: VLC (cvlc; its http access, Ogg, Opus and file-output plugins are
 # in vlc-plugin-base), mpv, GStreamer (gst-launch-1.0; oggdemux, opusdec, audioconvert and
-# audioresample in -base, souphttpsrc in -good) and icecast2.
+# audioresample in -base, souphttpsrc in -good) and icecast2. PulseAudio with ALSA's pulse plugin
+# (libasound2-plugins) and parec/pactl (pulseaudio-utils): a real-time ALSA device for the
+# receiver's ALSA sink where the machine has no sound card (tests/receiver/alsa_test.py).
 TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx prometheus
-  vlc-bin vlc-plugin-base mpv gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good icecast2"
+  vlc-bin vlc-plugin-base mpv gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good icecast2
+  pulseaudio pulseaudio-utils libasound2-plugins"
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"
