@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct rcv_journal {
     const struct rcv_config *c;
     pthread_mutex_t mu;
     char path[PATH_MAX];
+    char playing[PATH_MAX];     /* the checkpoint of the item playing */
     int fd;                 /* O_APPEND on path; -1 after a failed reopen (append retries) */
     struct entry *v;
     size_t n, cap;
@@ -120,6 +122,38 @@ static int load(struct rcv_journal *j, size_t *dropped)
     return 0;
 }
 
+static int append_line(struct rcv_journal *j, const char *id, char *line);
+
+/* A checkpoint left by a crash in the middle of an item: journaled as that item's play, unless
+ * its final play is pending already (the crash came between the append and the unlink). */
+static int recover_playing(struct rcv_journal *j)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = rcv_read_file(j->playing, 1 << 16, &text, &len);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc < 0)
+        return rc;
+    json_t *o = json_loads(text, 0, NULL);
+    const char *id = json_string_value(json_object_get(o, "id"));
+    bool known = false;
+    for (size_t i = 0; id != NULL && i < j->n; i++)
+        known = known || strcmp(j->v[i].id, id) == 0;
+    char *line = id != NULL && id[0] && strlen(id) <= 64 && !known ?
+                 json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    if (line != NULL) {
+        fprintf(stderr, "loacast-receiver: the play of %s was cut by a stop: journaled as far as"
+                " it played\n", id);
+        rc = append_line(j, id, line);
+    }
+    json_decref(o);
+    free(text);
+    if (rc == 0 && (unlink(j->playing) < 0 || rcv_fsync_parent(j->playing) < 0))
+        rc = -errno;
+    return rc;
+}
+
 struct rcv_journal *rcv_journal_open(const struct rcv_config *c, size_t *dropped, char *why,
                                      size_t whylen)
 {
@@ -138,13 +172,15 @@ struct rcv_journal *rcv_journal_open(const struct rcv_config *c, size_t *dropped
         return NULL;
     }
     if (snprintf(j->path, sizeof j->path, "%s/%s", c->cache_dir, RCV_JOURNAL_FILE) >=
-        (int)sizeof j->path) {
+        (int)sizeof j->path ||
+        snprintf(j->playing, sizeof j->playing, "%s/%s", c->cache_dir, RCV_JOURNAL_PLAYING) >=
+        (int)sizeof j->playing) {
         snprintf(why, whylen, "cache_dir too long");
         rcv_journal_close(j);
         return NULL;
     }
     if ((rc = rcv_mkdirs(c->cache_dir, 0700)) < 0 || (rc = load(j, &bad)) < 0 ||
-        (rc = bad ? rewrite(j) : reopen(j)) < 0) {
+        (rc = bad ? rewrite(j) : reopen(j)) < 0 || (rc = recover_playing(j)) < 0) {
         snprintf(why, whylen, "%s: %s", j->path, strerror(-rc));
         rcv_journal_close(j);
         return NULL;
@@ -195,24 +231,14 @@ static const char *invalid(const struct rcv_play *p)
     return NULL;
 }
 
-int rcv_journal_append(struct rcv_journal *j, struct rcv_play *p, char *why, size_t whylen)
+/* The play's JSON line (malloc'd, no newline), or NULL with why. */
+static char *play_line(const struct rcv_play *p, char *why, size_t whylen)
 {
     char start[32], end[32];
-    if (p->id[0] == '\0') {
-        unsigned char r[12];
-        char hex[25];
-        if (sodium_init() < 0) {
-            snprintf(why, whylen, "libsodium cannot start");
-            return -1;
-        }
-        randombytes_buf(r, sizeof r);
-        sodium_bin2hex(hex, sizeof hex, r, sizeof r);
-        snprintf(p->id, sizeof p->id, "p-%s", hex);
-    }
     const char *bad = invalid(p);
     if (bad != NULL) {
         snprintf(why, whylen, "play %s: %s", p->id, bad);
-        return -1;
+        return NULL;
     }
     rcv_time_format_ms(p->start_ms, start);
     rcv_time_format_ms(p->end_ms, end);
@@ -222,12 +248,24 @@ int rcv_journal_append(struct rcv_journal *j, struct rcv_play *p, char *why, siz
                           "underruns", (json_int_t)p->underruns, "source", p->source);
     char *line = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(o);
-    if (line == NULL) {
+    if (line == NULL)
         snprintf(why, whylen, "play %s: cannot be written as JSON", p->id);
-        return -1;
-    }
+    return line;
+}
+
+/* Appends line (owned: taken by v[] on success, freed otherwise) with its newline in one
+ * write, fsynced. 0 or -errno (nothing of it stays in the file then). */
+static int append_line(struct rcv_journal *j, const char *id, char *line)
+{
     size_t len = strlen(line);
+    char *nl = realloc(line, len + 2);
+    if (nl == NULL) {
+        free(line);
+        return -ENOMEM;
+    }
+    line = nl;
     line[len] = '\n'; /* written with its newline in one write; the NUL comes back below */
+    line[len + 1] = '\0';
     int rc = 0;
     pthread_mutex_lock(&j->mu);
     struct stat st;
@@ -247,17 +285,73 @@ int rcv_journal_append(struct rcv_journal *j, struct rcv_play *p, char *why, siz
         goto unlock;
     }
     line[len] = '\0';
-    rc = push(j, p->id, line);
+    rc = push(j, id, line);
     if (rc == 0)
         line = NULL; /* now v[]'s */
 unlock:
     pthread_mutex_unlock(&j->mu);
     free(line);
+    return rc;
+}
+
+int rcv_journal_append(struct rcv_journal *j, struct rcv_play *p, char *why, size_t whylen)
+{
+    if (p->id[0] == '\0') {
+        unsigned char r[12];
+        char hex[25];
+        if (sodium_init() < 0) {
+            snprintf(why, whylen, "libsodium cannot start");
+            return -1;
+        }
+        randombytes_buf(r, sizeof r);
+        sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+        snprintf(p->id, sizeof p->id, "p-%s", hex);
+    }
+    char *line = play_line(p, why, whylen);
+    if (line == NULL)
+        return -1;
+    int rc = append_line(j, p->id, line);
     if (rc < 0) {
         snprintf(why, whylen, "%s: %s", j->path, strerror(-rc));
         return -1;
     }
     return 0;
+}
+
+int rcv_journal_progress(struct rcv_journal *j, const struct rcv_play *p, char *why,
+                         size_t whylen)
+{
+    char tmp[PATH_MAX + 8];
+    char *line = play_line(p, why, whylen);
+    if (line == NULL)
+        return -1;
+    /* Written and renamed, not fsynced: this runs on the player's thread, between two 20 ms
+     * buffers, where an fsync on an SD card could make the sink run dry. A kill -9 loses
+     * nothing of it; a power loss may lose the last few seconds of checkpoints (the file system
+     * commits within seconds), and a torn file is ignored at the next start. */
+    snprintf(tmp, sizeof tmp, "%s.tmp", j->playing);
+    int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        rc = -errno;
+    else {
+        rc = rcv_write_all(fd, line, strlen(line));
+        if (close(fd) < 0 && rc == 0)
+            rc = -errno;
+        if (rc == 0 && rename(tmp, j->playing) < 0)
+            rc = -errno;
+    }
+    free(line);
+    if (rc < 0) {
+        snprintf(why, whylen, "%s: %s", j->playing, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+void rcv_journal_progress_done(struct rcv_journal *j)
+{
+    /* not synced: a checkpoint that comes back after a power loss is known by its id */
+    unlink(j->playing);
 }
 
 /* {"plays":[<the first k lines>]}, malloc'd; *k the count. Under the mutex. */

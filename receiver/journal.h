@@ -49,6 +49,18 @@ void rcv_journal_close(struct rcv_journal *j);
  * (nothing of it stays in the file then). */
 int rcv_journal_append(struct rcv_journal *j, struct rcv_play *p, char *why, size_t whylen);
 
+/* The item playing now, as far as it played (p->id set: the id its final play will have),
+ * written to <cache_dir>/playing.json (a temporary renamed over it; no fsync: it is called on
+ * the player's thread) every few seconds by the player: should the box die in the middle of the
+ * item, the next rcv_journal_open() journals it as a play, so that what sounded before the crash
+ * is reported too (up to the last checkpoint). 0, or -1 with why. */
+int rcv_journal_progress(struct rcv_journal *j, const struct rcv_play *p, char *why,
+                         size_t whylen);
+/* The item ended (its play was appended): its checkpoint goes. */
+void rcv_journal_progress_done(struct rcv_journal *j);
+
+#define RCV_JOURNAL_PLAYING "playing.json"
+
 /* Plays not acked yet. */
 size_t rcv_journal_pending(struct rcv_journal *j);
 

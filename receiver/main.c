@@ -346,6 +346,18 @@ static void on_play(void *arg, const struct rcv_play *p)
     if (rcv_journal_append(sh->journal, &copy, why, sizeof why) != 0) {
         snprintf(msg, sizeof msg, "journal: %s", why);
         set_error(sh, msg);
+        return;     /* the checkpoint stays: the next start journals it */
+    }
+    rcv_journal_progress_done(sh->journal);
+}
+
+static void on_progress(void *arg, const struct rcv_play *p)
+{
+    struct shared *sh = arg;
+    char why[256], msg[300];
+    if (rcv_journal_progress(sh->journal, p, why, sizeof why) != 0) {
+        snprintf(msg, sizeof msg, "journal: %s", why);
+        set_error(sh, msg);
     }
 }
 
@@ -478,7 +490,8 @@ int main(int argc, char **argv)
     pa.env = (struct rcv_player_env){
         .cfg = &cfg, .clock = sh.clock, .sink = sink, .stop = &sh.stop, .arg = &sh,
         .get = shared_get, .put = shared_put, .generation = shared_generation, .wait = shared_wait,
-        .media_path = media_path, .on_play = on_play, .on_error = on_player_error,
+        .media_path = media_path, .on_play = on_play, .on_progress = on_progress,
+        .on_error = on_player_error,
     };
     /* the order matters for shutdown: th[0..2] end promptly, th[3..4] may sit in a request */
     void *(*mains[5])(void *) = {player_main, clock_main, reporter_main, poller_main, prefetch_main};

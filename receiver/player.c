@@ -181,11 +181,18 @@ static void downmix(int16_t *pcm, int n, int ch)
     }
 }
 
-/* What one playing of an item adds up to, turned into a play record at its end. */
+/* What one playing of an item adds up to, turned into a play record at its end (and at each
+ * checkpoint on the way). */
 struct tally {
+    const struct rcv_session *s;
+    const struct rcv_item *it;
+    const char *source;
     int64_t first_mono, end_mono;   /* sink times; first_mono 0 until a frame was written */
+    int64_t saved_mono;             /* the last checkpoint */
     uint64_t frames, under0;
 };
+
+static void make_play(struct ctx *c, const struct tally *t, struct rcv_play *p);
 
 /* Writes pcm (n mono frames) and tallies it. 0 or -1. */
 static int play_pcm(struct ctx *c, struct tally *t, const int16_t *pcm, size_t n)
@@ -199,20 +206,26 @@ static int play_pcm(struct ctx *c, struct tally *t, const int16_t *pcm, size_t n
             return -1;
         }
         if (t->first_mono == 0)
-            t->first_mono = when;
+            t->first_mono = t->saved_mono = when;
         t->end_mono = when + (int64_t)k * 1000000 / RCV_SINK_RATE;
         t->frames += k;
         pcm += k;
         n -= k;
     }
+    if (c->env->on_progress && t->end_mono - t->saved_mono >= RCV_PROGRESS_EVERY_S * 1000000) {
+        struct rcv_play p;
+        make_play(c, t, &p);
+        c->env->on_progress(c->env->arg, &p);
+        t->saved_mono = t->end_mono;
+    }
     return 0;
 }
 
-static void report(struct ctx *c, const struct rcv_session *s, const struct rcv_item *it,
-                   const struct tally *t, const char *source)
+static void make_play(struct ctx *c, const struct tally *t, struct rcv_play *out)
 {
-    if (t->frames == 0)
-        return;
+    const struct rcv_session *s = t->s;
+    const struct rcv_item *it = t->it;
+    const char *source = t->source;
     struct rcv_play p;
     memset(&p, 0, sizeof p);
     p.session = s->id;
@@ -225,6 +238,15 @@ static void report(struct ctx *c, const struct rcv_session *s, const struct rcv_
     snprintf(p.source, sizeof p.source, "%s", source);
     snprintf(p.id, sizeof p.id, "%lld-%lld-%lld", (long long)s->id, (long long)it->bulletin,
              (long long)p.start_ms);
+    *out = p;
+}
+
+static void report(struct ctx *c, const struct tally *t)
+{
+    if (t->frames == 0)
+        return;
+    struct rcv_play p;
+    make_play(c, t, &p);
     c->env->on_play(c->env->arg, &p);
 }
 
@@ -348,7 +370,7 @@ static enum outcome play_live(struct ctx *c, const struct rcv_session *s, const 
 {
     const struct rcv_player_env *e = c->env;
     enum outcome r = OUT_DONE;
-    struct tally t = {.under0 = rcv_sink_underruns(e->sink)};
+    struct tally t = {.s = s, .it = it, .source = "live", .under0 = rcv_sink_underruns(e->sink)};
     int16_t pcm[DECODE_MAX * 2];
     OggOpusFile *of = NULL;
     pthread_t th;
@@ -412,7 +434,7 @@ done:
     l->quit = true;
     pthread_mutex_unlock(&l->mu);
     live_unref(l);
-    report(c, s, it, &t, "live");
+    report(c, &t);
     /* a stream that gave nothing (no network, off air) is not asked again at once: the loop
      * would pick this item again and again while it lasts */
     if (r == OUT_DONE && t.frames == 0) {
@@ -478,7 +500,7 @@ static enum outcome play_item(struct ctx *c, const struct rcv_session *s, const 
         op_free(of);
         return r;
     }
-    struct tally t = {.under0 = rcv_sink_underruns(e->sink)};
+    struct tally t = {.s = s, .it = it, .source = "cache", .under0 = rcv_sink_underruns(e->sink)};
     for (;;) {
         int n = op_read(of, pcm, DECODE_MAX * 2, NULL);
         if (n < 0) {
@@ -504,7 +526,7 @@ static enum outcome play_item(struct ctx *c, const struct rcv_session *s, const 
     r = OUT_DONE;
 out:
     op_free(of);
-    report(c, s, it, &t, "cache");
+    report(c, &t);
     return r;
 }
 

@@ -58,11 +58,17 @@ struct rcv_player_env {
     int (*media_path)(void *arg, const char *hash, char *path, size_t len);
     /* A play record, for the journal. Called on the player's thread; must not block long. */
     void (*on_play)(void *arg, const struct rcv_play *p);
+    /* Optional (may be NULL): the item playing now as far as it played, every
+     * RCV_PROGRESS_EVERY_S, with the id its play record will have; on_play follows at its end.
+     * Kept on disk, it reports what sounded before a crash (journal.h). */
+    void (*on_progress)(void *arg, const struct rcv_play *p);
     /* Optional (may be NULL): the player's state for status reports. */
     void (*on_error)(void *arg, const char *what);
 };
 
 /* Plays until *env->stop. */
 void rcv_player_run(const struct rcv_player_env *env);
+
+#define RCV_PROGRESS_EVERY_S 2
 
 #endif

@@ -10,7 +10,10 @@ receivers are killed with SIGKILL and started again at once. Checked:
   restart sounds within 20 ms of its place on the session's timeline (b1's scheduled start + the
   pulse's onset in the media), by the sidecar's real times; b2 within 20 ms of its time;
 - the journal is not lost: b0's play (the very id journaled before the kill) is reported after
-  the restart, with b1's resumed part (source cache, ending within 20 ms of b1's end) and b2.
+  the restart, with b1's resumed part (source cache, ending within 20 ms of b1's end) and b2;
+- what sounded of b1 before the kill is reported too: the player's checkpoint
+  (cache_dir/playing.json, every 2 s) is journaled at the restart as b1's first play, beginning at
+  b1's time (within 20 ms) and 2.0 s long (the checkpoint 2 s into b1; the kill came at 2.3 s).
 """
 import json
 import os
@@ -84,7 +87,7 @@ def main():
 
         def all_plays():
             p = R.plays(s, st.admin, session=sid)
-            return p if len(p) == 3 * len(fleet.rxs) else None
+            return p if len(p) == 4 * len(fleet.rxs) else None
         got = R.wait_for(all_plays, end - time.time() + 30, lambda: "plays after the restart: %r\n%s" % (
             R.plays(s, st.admin, session=sid), fleet.logs()), interval=0.2)
         for r in fleet.rxs:
@@ -116,8 +119,12 @@ def main():
                   "timeline after the restart" % (r.cid, r.skew, k, PULSES[k][1], (heard - want) * 1000))
             check(heard - t_restart < 2.0, "%s: resumed %.3f s after the restart" % (r.cid, heard - t_restart))
             mine = sorted([p for p in got if p["cluster"] == r.cid], key=lambda p: p["start"])
-            check([p["bulletin"] for p in mine] == bs, mine)
+            check([p["bulletin"] for p in mine] == [b0, b1, b1, b2], mine)
             check(mine[0]["id"] == journaled[r.cid], "%s: b0's play %r, journaled %s" % (r.cid, mine[0], journaled[r.cid]))
+            cut = mine[1]   # b1 before the kill, from the checkpoint
+            check(cut["source"] == "cache" and abs(R.parse_time(cut["start"]) - t_b1) < 0.020 and
+                  abs(cut["played_s"] - 2.0) < 0.1 and R.parse_time(cut["end"]) < t_restart, cut)
+            mine = [mine[0]] + mine[2:]
             p1 = mine[1]
             b1_end = t_b1 + items[b1]["duration_s"]
             check(p1["source"] == "cache" and R.parse_time(p1["start"]) > t_restart, p1)
@@ -128,8 +135,10 @@ def main():
             heard2 = R.item_heard(r, pcm, times, want2, R.onset(media[hashes[2]]) / R.RATE)
             check(heard2 and abs(heard2[0] - want2) < 0.020 and abs(heard2[1] - 1200) <= 10,
                   "%s: b2 at %.3f: %r" % (r.cid, want2, heard2))
-            print("%s (skew %+d ms): resumed %.3f s after the restart; pulse %d %+.2f ms off the timeline" %
-                  (r.cid, r.skew, heard - t_restart, k, (heard - want) * 1000))
+            print("%s (skew %+d ms): resumed %.3f s after the restart; pulse %d %+.2f ms off the timeline;"
+                  " b1 before the kill reported: %.3f s from %+.1f ms" %
+                  (r.cid, r.skew, heard - t_restart, k, (heard - want) * 1000, cut["played_s"],
+                   (R.parse_time(cut["start"]) - t_b1) * 1000))
         s.stop()
     print("ok")
 
