@@ -31,7 +31,7 @@ static void touch_named(int dfd, const struct rcv_schedule *s)
     char name[80];
     for (size_t i = 0; s != NULL && i < s->nsessions; i++)
         for (size_t j = 0; j < s->sessions[i].nitems; j++)
-            for (size_t k = 0; k < 2; k++) {
+            for (size_t k = 0; k < 2 && !s->sessions[i].items[j].relay; k++) {
                 snprintf(name, sizeof name, "%.64s%s", s->sessions[i].items[j].hash, exts[k]);
                 utimensat(dfd, name, NULL, 0); /* absent: nothing to keep */
             }

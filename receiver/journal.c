@@ -216,9 +216,11 @@ size_t rcv_journal_pending(struct rcv_journal *j)
 static const char *invalid(const struct rcv_play *p)
 {
     size_t hl = strlen(p->hash);
-    if (p->session < 1 || p->bulletin < 1)
-        return "session and bulletin must be ids (≥ 1)";
-    if (hl != 64 || strspn(p->hash, "0123456789abcdef") != 64)
+    if (p->session < 1 || p->bulletin < 0)
+        return "session must be an id (≥ 1), bulletin an id or 0 (a relay)";
+    if (p->bulletin == 0 && (hl != 0 || strcmp(p->source, "live") != 0))
+        return "a relay's play (bulletin 0) has no hash and is live";
+    if (p->bulletin > 0 && (hl != 64 || strspn(p->hash, "0123456789abcdef") != 64))
         return "hash must be 64 lowercase hex digits";
     if (p->end_ms < p->start_ms)
         return "end is before start";

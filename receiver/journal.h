@@ -28,8 +28,8 @@
 struct rcv_play {
     char id[65];            /* unique per cluster, 1..64 characters; "" → one is made */
     int64_t session;        /* ≥ 1 */
-    int64_t bulletin;       /* ≥ 1 */
-    char hash[65];          /* the media's BLAKE2b-256 hex */
+    int64_t bulletin;       /* ≥ 1; 0 for a relay (played live: source "live", hash "") */
+    char hash[65];          /* the media's BLAKE2b-256 hex; "" for a relay */
     int64_t start_ms;       /* wall clock (the server's, as estimated) when the sound began */
     int64_t end_ms;         /* ... and ended at the sink; ≥ start_ms */
     double played_s;        /* ≤ (end - start) + 1 s */

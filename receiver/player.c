@@ -212,7 +212,8 @@ static int play_pcm(struct ctx *c, struct tally *t, const int16_t *pcm, size_t n
         pcm += k;
         n -= k;
     }
-    if (c->env->on_progress && t->end_mono - t->saved_mono >= RCV_PROGRESS_EVERY_S * 1000000) {
+    if (c->env->on_progress && !t->it->relay &&
+        t->end_mono - t->saved_mono >= RCV_PROGRESS_EVERY_S * 1000000) {
         struct rcv_play p;
         make_play(c, t, &p);
         c->env->on_progress(c->env->arg, &p);
@@ -245,6 +246,7 @@ static void report(struct ctx *c, const struct tally *t)
 {
     if (t->frames == 0)
         return;
+    /* a relay's play has bulletin 0 and no hash (journal.h) */
     struct rcv_play p;
     make_play(c, t, &p);
     c->env->on_play(c->env->arg, &p);
@@ -458,6 +460,10 @@ static enum outcome play_item(struct ctx *c, const struct rcv_session *s, const 
     int64_t t_end = *t0 + it->duration_ms * 1000;
     enum outcome r;
 
+    if (it->relay) { /* an upstream relayed by the server: live, at its time (issue 18) */
+        r = approach(c, *t0 - LIVE_BEFORE_US, NULL);
+        return r == OUT_DONE ? play_live(c, s, it, t_end) : r;
+    }
     if (e->media_path(e->arg, it->hash, path, sizeof path) != 0) {
         /* an item due now (an emergency: its schedule came when it went on air) is most likely
          * being fetched this very moment by the prefetcher, woken by the same schedule; the

@@ -61,6 +61,8 @@ static int fetch_item(const struct rcv_config *c, struct rcv_net *n, const struc
 {
     char why[512];
     int backoff = 1;
+    if (it->relay)
+        return 0; /* a relay has no media: it plays from the live stream (player.c) */
     for (int t = 0; t < o->tries; t++) {
         if (stopped(h))
             return -1;

@@ -59,6 +59,8 @@ struct rcv_item {
     int64_t bytes;
     int64_t offset_ms;          /* from the session's start */
     int64_t duration_ms;
+    bool relay;                 /* a relay of an upstream stream (issue 18): no media (hash ""),
+                                 * played from the live stream, never fetched */
 };
 
 struct rcv_session {

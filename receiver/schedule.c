@@ -5,7 +5,8 @@
  * Trust: nothing of the payload is looked at before its signature verifies with the pinned
  * station key; the payload's exact bytes are what was signed (base64 only carries them).
  * Then the payload must name this cluster, a version above the one held, and an expiry after
- * now. Items with "relay" (issue 18) are skipped: the receiver plays only media it can hash.
+ * now. A relay item {"relay","offset_s","duration_s"} (issue 18) has no media: it is kept with
+ * relay set and an empty hash, and the player takes the live stream for it.
  */
 #include "receiver/schedule.h"
 
@@ -79,6 +80,26 @@ static int get_seconds_ms(json_t *o, const char *key, int64_t *ms)
     return 0;
 }
 
+/* One relay item (the upstream's URL is the server's business: only its times matter here);
+ * -1 with why. */
+static int parse_relay(json_t *o, struct rcv_item *it, char *why, size_t whylen)
+{
+    const char *title = json_string_value(json_object_get(o, "title"));
+    if (!json_is_string(json_object_get(o, "relay")) ||
+        get_seconds_ms(o, "offset_s", &it->offset_ms) < 0 ||
+        get_seconds_ms(o, "duration_s", &it->duration_ms) < 0 || it->duration_ms <= 0) {
+        snprintf(why, whylen, "malformed relay item");
+        return -1;
+    }
+    memset(it->hash, 0, sizeof it->hash);
+    it->media[0] = '\0';
+    it->bulletin = 0;
+    it->bytes = 0;
+    copy_utf8(it->title, sizeof it->title, title ? title : "");
+    it->relay = true;
+    return 0;
+}
+
 /* One media item; -1 with why. */
 static int parse_item(json_t *o, struct rcv_item *it, char *why, size_t whylen)
 {
@@ -133,9 +154,10 @@ static int parse_session(json_t *o, struct rcv_session *se, char *why, size_t wh
             snprintf(why, whylen, "malformed item");
             return -1;
         }
-        if (json_object_get(x, "relay") != NULL)
-            continue; /* relays: issue 18 */
-        if (parse_item(x, &se->items[se->nitems], why, whylen) < 0)
+        int rc = json_object_get(x, "relay") != NULL
+                     ? parse_relay(x, &se->items[se->nitems], why, whylen)
+                     : parse_item(x, &se->items[se->nitems], why, whylen);
+        if (rc < 0)
             return -1;
         se->nitems++;
     }

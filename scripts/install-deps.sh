@@ -10,7 +10,13 @@ PACKAGES="
   libsoxr-dev libebur128-dev libsndfile1-dev
   libsqlite3-dev libhttp-parser-dev libjansson-dev libsodium-dev libinih-dev
   libcurl4-openssl-dev libopusfile-dev libasound2-dev
+  libxml2-dev
+  libavformat-dev libavcodec-dev libavutil-dev
 "
+# libxml2-dev: CAP 1.2 alerts (server/alerts/) are XML, parsed and checked against the CAP 1.2
+# XML Schema with libxml2's parser and validator (docs/alerts.md).
+# libavformat/libavcodec/libavutil (FFmpeg): relays of upstream streams (codecs/relay.h, issue 18):
+# every protocol and format a station meets (Icecast/HTTP MP3, AAC, Ogg Vorbis/Opus, HLS).
 # Tests only: independent decoders and clients; nginx as the cache in front of GET /media
 # (tests/media/nginx_test.py); chromium for the web console's browser tests;
 # clang, its compiler-rt (libclang_rt.fuzzer, the sanitizers' runtimes: libclang-rt-14-dev) and

@@ -76,6 +76,11 @@ static const struct key keys[] = {
     {"schedules", "hold_s", T_INT, F(hold_s), 0, 600, "programme frozen, receivers held before a session"},
     {"schedules", "gap_ms", T_INT, F(gap_ms), 0, 60000, "silence between programme items"},
     {"media", "public", T_BOOL, F(media_public), 0, 1, "GET /media/{hash}.opus without a token (for a cache in front)"},
+    {"alerts", "trusted_senders", T_STR, F(trusted_senders), 0, 0, "CAP senders (comma-separated) whose Extreme and Immediate alerts go on air without a confirm"},
+    {"relay", "filler", T_STR, F(relay_filler), 0, 0, "Ogg Opus jingle played where a relay's upstream gives no audio (empty: silence)"},
+    {"relay", "buffer_ms", T_INT, F(relay_buffer_ms), 200, 30000, "a relay's jitter cushion on top of [stream] send_ms (HLS: a segment's length)"},
+    {"relay", "timeout_ms", T_INT, F(relay_timeout_ms), 1000, 60000, "an upstream that gives nothing this long is connected again"},
+    {"selftest", "plays_wait_s", T_INT, F(selftest_plays_wait_s), 0, 86400, "a self-test is judged this long after it ended, so receivers can report their plays"},
 };
 
 void lc_config_defaults(struct lc_config *c)
@@ -122,6 +127,27 @@ void lc_config_defaults(struct lc_config *c)
     c->retention_days = 400;
     c->audit_days = 730;
     c->gap_ms = 2000;
+    c->selftest_plays_wait_s = 300;
+    c->relay_buffer_ms = 1000;   /* [relay] */
+    c->relay_timeout_ms = 5000;
+}
+
+/* [alerts] trusted_senders: "a@x.gov.vn, b@y": entries without spaces, '<' or '&' (CAP 1.2's
+ * <sender>). */
+static bool senders_ok(const char *v)
+{
+    for (const char *p = v; *p; p++) {
+        if (*p == '<' || *p == '&')
+            return false;
+        if ((*p == ' ' || *p == '\t') && p > v && p[-1] != ',' && p[-1] != ' ' && p[-1] != '\t') {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (*q != ',' && *q != '\0')
+                return false;
+        }
+    }
+    return true;
 }
 
 struct parse_state {
@@ -249,8 +275,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
     case T_STR:
         if (strlen(value) >= k->size)
             return fail(ps, section, name, "too long");
-        if (value[0] == '\0' && strcmp(name, "lexicon") != 0 && strcmp(name, "web_dir") != 0)
+        if (value[0] == '\0' && strcmp(name, "lexicon") != 0 && strcmp(name, "web_dir") != 0 &&
+            strcmp(name, "trusted_senders") != 0)
             return fail(ps, section, name, "must not be empty");
+        if (strcmp(name, "trusted_senders") == 0 && !senders_ok(value))   /* [alerts] */
+            return fail(ps, section, name, "a comma-separated list of CAP senders (no space "
+                        "inside one, no '<' or '&')");
         snprintf(field, k->size, "%s", value);
         break;
     case T_BOOL:

@@ -67,6 +67,14 @@ struct lc_config {
     int gap_ms;                      /* silence between the items of a programme */
     /* [media] (server/media/media.h) */
     bool media_public;               /* GET /media without a token, for a cache in front */
+    /* [alerts] (server/alerts/alerts.h, issue 18) */
+    char trusted_senders[2048];      /* CAP senders whose Extreme+Immediate alerts air at once */
+    /* [relay] (relays of upstream streams, issue 18: server/stream/stream_relay.h) */
+    char relay_filler[PATH_MAX];     /* an Ogg Opus jingle for a relay's gaps ("" = silence) */
+    int relay_buffer_ms;             /* a relay's jitter cushion over stream send_ms */
+    int relay_timeout_ms;            /* an upstream silent this long is connected again */
+    /* [selftest] (server/selftest/selftest.h, issue 18) */
+    int selftest_plays_wait_s;       /* a self-test is judged this long after its end (plays) */
 };
 
 /* Fills c with the embedded defaults (SPEC: 127.0.0.1:8480, ./var, Asia/Ho_Chi_Minh, ...). */

@@ -22,6 +22,7 @@
 #include "common/workers.h"
 #include "server/accounting/accounting.h"
 #include "server/accounts/accounts.h"
+#include "server/alerts/alerts.h"
 #include "server/api/api.h"
 #include "server/bulletins/bulletins.h"
 #include "server/feed/feed.h"
@@ -29,6 +30,7 @@
 #include "server/media/media.h"
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
+#include "server/selftest/selftest.h"
 #include "server/station/station.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
@@ -58,6 +60,8 @@ struct app {
     struct lc_station *station;     /* the station key, time (server/station/station.h) */
     struct lc_media *media;         /* GET /media/{hash}.opus (server/media/media.h) */
     struct lc_feed *feed;           /* receivers' signed schedules (server/feed/feed.h) */
+    struct lc_alerts *alerts;       /* CAP 1.2 alerts (server/alerts/alerts.h) */
+    struct lc_selftest *selftest;   /* weekly self-test, broken clusters (selftest/selftest.h) */
     struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     bool stopping;
@@ -225,6 +229,8 @@ static void on_grace(uv_timer_t *t)
  * handles stay allocated until the loop has run out. Used by SIGINT/SIGTERM and a failed start. */
 static void stop_modules(struct app *app)
 {
+    lc_alerts_stop(app->alerts);       /* its worker: waiting alerts are answered 503 */
+    lc_selftest_stop(app->selftest);   /* no self-test starts from now on */
     lc_scheduler_stop(app->scheduler); /* sessions stay on_air in the database */
     lc_feed_stop(app->feed);
     lc_accounting_stop(app->accounting);
@@ -274,6 +280,8 @@ static int add_routes(struct app *app, struct lc_router *r)
     if (rc == 0) rc = lc_station_routes(app->station, r);
     if (rc == 0) rc = lc_media_routes(app->media, r);
     if (rc == 0) rc = lc_feed_routes(app->feed, r);
+    if (rc == 0) rc = lc_alerts_routes(app->alerts, r);
+    if (rc == 0) rc = lc_selftest_routes(app->selftest, r);
     if (rc == 0) rc = lc_static_routes(app->web, r);
     return rc;
 }
@@ -436,7 +444,9 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         .backlog_s = cfg->stream_backlog_s, .hold_s = cfg->hold_s,
         .page_ms = cfg->stream_page_ms, .flush_ms = cfg->stream_batch_ms,
         .lead_ms = cfg->stream_lead_ms, .send_ms = cfg->stream_send_ms,
-        .hold_audio = cfg->stream_hold_audio, .catchup_s = cfg->stream_catchup_s};
+        .hold_audio = cfg->stream_hold_audio, .catchup_s = cfg->stream_catchup_s,
+        .loudness_lufs = cfg->loudness_lufs, .relay_filler = cfg->relay_filler,      /* [relay] */
+        .relay_buffer_ms = cfg->relay_buffer_ms, .relay_timeout_ms = cfg->relay_timeout_ms};
     if ((rc = lc_streams_open(&app->stream, &so)) < 0) {
         lc_err_set(err, rc, "cannot start the streaming engine");
         goto out;
@@ -452,6 +462,19 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                               .station = app->station, .onair = app->onair};
     if ((rc = lc_feed_open(&app->feed, &fd)) < 0) {
         lc_err_set(err, rc, "cannot start the receivers' schedules");
+        goto out;
+    }
+    struct lc_alerts_deps ald = {.loop = &s->loop, .store = app->store,
+                                 .scheduler = app->scheduler, .lexicon = app->lexicon,
+                                 .trusted_senders = cfg->trusted_senders};
+    if ((rc = lc_alerts_open(&app->alerts, &ald, err)) < 0)
+        goto out;
+    struct lc_selftest_deps std = {.loop = &s->loop, .store = app->store,
+                                   .scheduler = app->scheduler, .bulletins = app->bulletins,
+                                   .hold_s = cfg->hold_s,
+                                   .plays_wait_s = cfg->selftest_plays_wait_s};
+    if ((rc = lc_selftest_open(&app->selftest, &std)) < 0) {
+        lc_err_set(err, rc, "cannot start the self-tests");
         goto out;
     }
     if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
@@ -489,6 +512,10 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start the scheduler");
         goto out;
     }
+    if ((rc = lc_selftest_start(app->selftest)) < 0) {
+        lc_err_set(err, rc, "cannot start the self-tests: the database cannot be read");
+        goto out;
+    }
     if ((rc = lc_accounting_start(app->accounting)) < 0) {
         lc_err_set(err, rc, "cannot start delivery-log retention");
         goto out;
@@ -511,6 +538,8 @@ out:
         if (uv_loop_close(&s->loop) != 0)
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
+    lc_selftest_free(app->selftest);
+    lc_alerts_free(app->alerts);
     lc_feed_free(app->feed);
     lc_streams_free(app->stream);
     lc_router_free(app->router);

@@ -7,7 +7,8 @@
  *                "source":"cache"|"live"}]} → 200 {"acked":[ids]}
  *   GET /api/v1/plays?commune=&cluster=&session=&from=&to=  (admin, operator; JSON or CSV)
  *
- * At least once: a receiver sends a play until it is acked, so the same id may come again; one
+ * A relay's play (the item of a relay session, played live) has "bulletin": 0, "hash": "" and
+ * "source": "live". At least once: a receiver sends a play until it is acked, so the same id may come again; one
  * row per (cluster, id) is kept (INSERT OR IGNORE) and a repeated id is acked again. A batch is
  * checked whole before anything is written: one bad play refuses the batch (400/422, the
  * message names it) and nothing is stored. `start` and `end` are RFC 3339 (fractions of a
@@ -97,7 +98,7 @@ static int read_play(struct lc_req *req, json_t *o, size_t i, struct play *p)
     p->source = "cache";
     if (lc_api_string(req, o, "id", true, 64, &p->id) < 0 ||
         lc_api_int(req, o, "session", true, 1, INT64_MAX, &p->session) < 0 ||
-        lc_api_int(req, o, "bulletin", true, 1, INT64_MAX, &p->bulletin) < 0 ||
+        lc_api_int(req, o, "bulletin", true, 0, INT64_MAX, &p->bulletin) < 0 ||
         lc_api_string(req, o, "hash", true, 64, &p->hash) < 0 ||
         lc_api_string(req, o, "start", true, 64, &start) < 0 ||
         lc_api_string(req, o, "end", true, 64, &end) < 0 ||
@@ -108,7 +109,9 @@ static int read_play(struct lc_req *req, json_t *o, size_t i, struct play *p)
     const char *bad = NULL;
     if (p->id[0] == '\0')
         bad = "id must not be empty";
-    else if (!hex64(p->hash))
+    else if (p->bulletin == 0 && (p->hash[0] != '\0' || strcmp(p->source, "live") != 0))
+        bad = "a relay's play (bulletin 0) has hash \"\" and source live";
+    else if (p->bulletin > 0 && !hex64(p->hash))
         bad = "hash must be the 64 hex digits of the media's BLAKE2b-256";
     else if (parse_ms(start, &p->start_ms) < 0 || parse_ms(end, &p->end_ms) < 0)
         bad = "start and end must be RFC 3339 times";

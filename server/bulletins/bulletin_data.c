@@ -275,37 +275,51 @@ int lc_bulletin_insert(struct lc_store *s, const struct lc_req *req,
                     json_pack("{s:s,s:s}", "title", n->title, "kind", text ? "text" : "audio"));
 }
 
-int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_emergency *e,
-                                 int64_t *id)
+int lc_bulletin_insert_approved(struct lc_store *s, const struct lc_bulletin_approved *b,
+                                int64_t *id)
 {
     static const char ins[] =
         "INSERT INTO bulletins (title, kind, text, voice, rate, priority, repeat, all_communes,"
         " status, audio_hash, audio_bytes, duration_s, created_by, created_at, updated_at,"
         " approved_by, approved_at, media_hash)"
-        " VALUES (?1, 'text', ?2, ?3, 150, 'emergency', 1, ?4, 'approved', ?5, ?6, ?7, ?8, ?9, ?9,"
-        " ?8, ?9, ?10)";
-    /* An approval by UPDATE puts the bulletin in approval_order by trigger; an insert does not. */
-    static const char ins_o[] = "INSERT OR REPLACE INTO approval_order (bulletin) VALUES (?)";
+        " VALUES (?1, 'text', ?2, ?3, 150, ?11, ?12, ?4, 'approved', ?5, ?6, ?7, ?8, ?9, ?9,"
+        " ?13, ?9, ?10)";
     sqlite3_stmt *st = lc_store_stmt(s, ins);
     if (st == NULL)
         return -EIO;
-    sqlite3_bind_text(st, 1, e->title, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, e->text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, e->voice, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 4, e->all);
-    sqlite3_bind_text(st, 5, e->hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)e->bytes);
-    sqlite3_bind_double(st, 7, e->duration_s);
-    sqlite3_bind_text(st, 8, e->user, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 1, b->title, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, b->text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, b->voice, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, b->all);
+    sqlite3_bind_text(st, 5, b->hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)b->bytes);
+    sqlite3_bind_double(st, 7, b->duration_s);
+    sqlite3_bind_text(st, 8, b->user, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 9, lc_now());
-    if (e->media_hash)
-        sqlite3_bind_text(st, 10, e->media_hash, -1, SQLITE_TRANSIENT);
+    if (b->media_hash)
+        sqlite3_bind_text(st, 10, b->media_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 11, b->priority, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, b->repeat);
+    sqlite3_bind_text(st, 13, b->approver, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         return -EIO;
     *id = lc_store_last_id(s);
-    if ((st = lc_store_stmt(s, ins_o)) == NULL)
+    return 0;
+}
+
+int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_emergency *e,
+                                 int64_t *id)
+{
+    /* An approval by UPDATE puts the bulletin in approval_order by trigger; an insert does not. */
+    static const char ins_o[] = "INSERT OR REPLACE INTO approval_order (bulletin) VALUES (?)";
+    const struct lc_bulletin_approved b = {e->title, e->text, e->voice, "emergency", 1, e->all,
+                                           e->hash, e->media_hash, e->bytes, e->duration_s,
+                                           e->user, e->user};
+    sqlite3_stmt *st;
+    int step;
+    if (lc_bulletin_insert_approved(s, &b, id) < 0 || (st = lc_store_stmt(s, ins_o)) == NULL)
         return -EIO;
     sqlite3_bind_int64(st, 1, *id);
     step = sqlite3_step(st);

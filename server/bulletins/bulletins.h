@@ -147,6 +147,25 @@ int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_em
 /* 1 if bulletin id is approved and has audio, 0 if it exists but is not, -ENOENT, -EIO. */
 int lc_bulletin_airable(struct lc_store *s, int64_t id);
 
+/* ---- a door for the self-tests (bulletin_selftest.c; the caller is server/selftest/) -------- */
+
+/* A self-test's bulletin: its text, rendered. */
+struct lc_bulletin_selftest {
+    const char *title, *text, *voice;
+    const char *hash;           /* its rendered audio */
+    const char *media_hash;     /* the same file's media hash (audiostore.h) */
+    size_t bytes;
+    double duration_s;
+    const char *user;           /* its author (who set the text, or "system") */
+};
+
+/* Inserts the self-test bulletin e — `approved` by the system, targeting no commune (no
+ * programme takes it; it airs only in the sessions that name it), a `repeat` no count reaches
+ * (never `done`) — with its audit entry, in the caller's transaction. *id gets its id. 0 or
+ * -EIO. */
+int lc_bulletin_create_selftest(struct lc_store *s, const struct lc_bulletin_selftest *e,
+                                int64_t *id);
+
 /* Bulletin id has aired once more (the caller counted it in bulletin_airings): records its
  * `aired` count — the fewest airings over its target communes — and once that reaches
  * `repeat`, `approved` → `done` (audited). In the caller's transaction; now in Unix s. 0 or

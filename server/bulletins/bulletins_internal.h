@@ -100,6 +100,22 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
 /* "123" for the audit log. */
 void lc_bulletin_target(int64_t id, char out[32]);
 
+/* A bulletin made approved, with its rendered audio, by the system's own paths (an emergency's
+ * text, a self-test's): no state machine, no second person. */
+struct lc_bulletin_approved {
+    const char *title, *text, *voice;
+    const char *priority;       /* static: "emergency", "normal" */
+    int64_t repeat;
+    bool all;                   /* targets every commune (the caller adds its communes else) */
+    const char *hash, *media_hash;
+    size_t bytes;
+    double duration_s;
+    const char *user, *approver;
+};
+/* Inserts b (bulletin_data.c): *id its row. No audit (the caller's). 0 or -EIO. */
+int lc_bulletin_insert_approved(struct lc_store *s, const struct lc_bulletin_approved *b,
+                                int64_t *id);
+
 /* ---- bulletin_status.c ---------------------------------------------------------------------- */
 
 /* A status change and what it writes besides the status. */

@@ -80,14 +80,21 @@ static const struct lc_feed_commune *sessions_of(struct lc_feed *f, struct lc_fe
     return c;
 }
 
-/* An item of the SPEC's form for a programme item; NULL when its bulletin has no media hash yet
- * (hashed at start for audio made before media existed: then it is left out this time). */
+/* An item of the SPEC's form for a programme item ({"relay","offset_s","duration_s"} for a
+ * relay); NULL when its bulletin has no media hash yet (hashed at start for audio made before
+ * media existed: then it is left out this time). */
 static json_t *item_of(struct lc_store *store, json_t *it, int *rc)
 {
     static const char sql[] =
         "SELECT media_hash, audio_bytes, audio_hash FROM bulletins WHERE id = ?1"
         " AND media_hash IS NOT NULL";
     int64_t bulletin = json_integer_value(json_object_get(it, "bulletin"));
+    json_t *relay = json_object_get(it, "relay");
+    if (json_is_string(relay))  /* a relay: receivers play it live (SPEC) */
+        return json_pack("{s:O,s:f,s:f}", "relay", relay, "offset_s",
+                         json_integer_value(json_object_get(it, "offset_ms")) / 1000.0,
+                         "duration_s",
+                         json_integer_value(json_object_get(it, "duration_ms")) / 1000.0);
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL) {
         *rc = -EIO;

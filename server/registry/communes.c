@@ -14,17 +14,18 @@
 
 static json_t *commune_json(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:I,s:o,s:I,s:o}", "id", lc_col_text(st, 0), "name",
+    return json_pack("{s:s,s:s,s:I,s:o,s:I,s:o,s:o}", "id", lc_col_text(st, 0), "name",
                      lc_col_text(st, 1), "population", (json_int_t)sqlite3_column_int64(st, 2),
                      "created_at", lc_time_json(sqlite3_column_int64(st, 3)), "clusters",
                      (json_int_t)sqlite3_column_int64(st, 4), "retired_at",
-                     lc_col_is_null(st, 5) ? json_null() : lc_time_json(sqlite3_column_int64(st, 5)));
+                     lc_col_is_null(st, 5) ? json_null() : lc_time_json(sqlite3_column_int64(st, 5)),
+                     "code", lc_col_is_null(st, 6) ? json_null() : json_string(lc_col_text(st, 6)));
 }
 
 #define SELECT_COMMUNES                                                                           \
     "SELECT id, name, population, created_at,"                                                    \
     " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id AND c.retired_at IS NULL),"  \
-    " retired_at FROM communes"
+    " retired_at, code FROM communes"
 
 /* DELETE: refused while a session of the commune is on air (the scheduler's broadcasts, read)
  * or while it has clusters in service; a commune with history (sessions aired, deliveries,
@@ -134,18 +135,49 @@ static void get_commune(struct lc_req *req, void *ctx)
     lc_res_get(req, reg->d.store, &communes, req->params[0]);
 }
 
-/* A commune's fields from a POST or PATCH body; absent: NULL and -1. */
+/* A commune's fields from a POST or PATCH body; absent: NULL and -1. code: the administrative
+ * unit code (mã đơn vị hành chính, digits) that CAP alerts' geocodes name (server/alerts/);
+ * "" clears it. */
 struct fields {
     const char *name;
     long long population;
+    const char *code;
 };
+
+/* The code must not be another commune's (unique index communes_code): 409 naming it. */
+static int code_free(struct lc_res_write *w, const char *code)
+{
+    static const char sql[] = "SELECT id FROM communes WHERE code = ?1 AND id <> ?2";
+    if (code == NULL || code[0] == '\0')
+        return 0;
+    sqlite3_stmt *st = lc_store_stmt(w->store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, w->key, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    char other[65];
+    snprintf(other, sizeof other, "%s", step == SQLITE_ROW ? lc_col_text(st, 0) : "");
+    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+        return -EIO;
+    if (step == SQLITE_ROW) {
+        lc_reply_error(w->req, 409, "conflict", "code %s belongs to commune '%s' already", code,
+                       other);
+        return LC_ANSWERED;
+    }
+    return 0;
+}
 
 static int insert_commune(struct lc_res_write *w)
 {
     static const char ins[] =
-        "INSERT INTO communes (id, name, population, created_at) VALUES (?1, ?2, ?3, ?4)";
+        "INSERT INTO communes (id, name, population, created_at, code)"
+        " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''))";
     const struct fields *f = w->arg;
     long long pop = f->population < 0 ? 0 : f->population;
+    int rc = code_free(w, f->code);
+    if (rc < 0)
+        return rc;
     sqlite3_stmt *st = lc_store_stmt(w->store, ins);
     if (st == NULL)
         return -EIO;
@@ -153,16 +185,23 @@ static int insert_commune(struct lc_res_write *w)
     sqlite3_bind_text(st, 2, f->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, pop);
     sqlite3_bind_int64(st, 4, lc_now());
+    sqlite3_bind_text(st, 5, f->code, -1, SQLITE_TRANSIENT);
     w->detail = json_pack("{s:s,s:I}", "name", f->name, "population", (json_int_t)pop);
+    if (f->code && f->code[0])
+        json_object_set_new(w->detail, "code", json_string(f->code));
     return lc_res_insert(w, st);
 }
 
 static int update_commune(struct lc_res_write *w)
 {
     static const char upd[] =
-        "UPDATE communes SET name = coalesce(?2, name), population = coalesce(?3, population)"
+        "UPDATE communes SET name = coalesce(?2, name), population = coalesce(?3, population),"
+        " code = CASE WHEN ?4 IS NULL THEN code ELSE nullif(?4, '') END"
         " WHERE id = ?1 AND retired_at IS NULL";
     const struct fields *f = w->arg;
+    int rc = code_free(w, f->code);
+    if (rc < 0)
+        return rc;
     sqlite3_stmt *st = lc_store_stmt(w->store, upd);
     if (st == NULL)
         return -EIO;
@@ -170,7 +209,10 @@ static int update_commune(struct lc_res_write *w)
     sqlite3_bind_text(st, 2, f->name, -1, SQLITE_TRANSIENT);    /* NULL binds NULL */
     if (f->population >= 0)
         sqlite3_bind_int64(st, 3, f->population);
+    sqlite3_bind_text(st, 4, f->code, -1, SQLITE_TRANSIENT);
     w->detail = json_object();
+    if (f->code)
+        json_object_set_new(w->detail, "code", f->code[0] ? json_string(f->code) : json_null());
     if (f->name)
         json_object_set_new(w->detail, "name", json_string(f->name));
     if (f->population >= 0)
@@ -181,19 +223,25 @@ static int update_commune(struct lc_res_write *w)
 /* POST (create) and PATCH (change) of a commune: the body's checks, then the write. */
 static void write_commune(struct lc_req *req, void *ctx)
 {
-    static const char *const post_fields[] = {"id", "name", "population", NULL};
-    static const char *const patch_fields[] = {"name", "population", NULL};
+    static const char *const post_fields[] = {"id", "name", "population", "code", NULL};
+    static const char *const patch_fields[] = {"name", "population", "code", NULL};
     struct lc_registry *reg = ctx;
     bool create = req->method == HTTP_POST;
-    struct fields f = {NULL, -1};
+    struct fields f = {NULL, -1, NULL};
     const char *id = create ? NULL : req->params[0];
     json_t *body = lc_api_body(req, create ? post_fields : patch_fields);
     if (body == NULL)
         return;
     if ((create && lc_api_string(req, body, "id", true, 64, &id) < 0) ||
         lc_api_string(req, body, "name", create, 200, &f.name) < 0 ||
-        lc_api_int(req, body, "population", false, 0, MAX_POPULATION, &f.population) < 0)
+        lc_api_int(req, body, "population", false, 0, MAX_POPULATION, &f.population) < 0 ||
+        lc_api_string(req, body, "code", false, 16, &f.code) < 0)
         goto out;
+    if (f.code != NULL && f.code[0] != '\0' && strspn(f.code, "0123456789") != strlen(f.code)) {
+        lc_reply_error(req, 422, "invalid", "code must be the administrative unit code: digits, "
+                       "e.g. 26734");
+        goto out;
+    }
     if (create && !lc_slug_ok(id)) {
         lc_reply_error(req, 422, "invalid", "id must be a slug: a-z, 0-9 and single '-', e.g. quang-phu");
         goto out;

@@ -1,5 +1,6 @@
 /*
- * server/scheduler/emergency.c — POST /api/v1/emergency (admin, approver; see scheduler.h).
+ * server/scheduler/emergency.c — emergencies: POST /api/v1/emergency (admin, approver) and
+ * lc_scheduler_emergency_text(), the same for other modules (alerts); see scheduler.h.
  *
  *   {"text": "...", "title"?: "...", "voice"?: "vi", "communes": ["quang-phu", ...] | ["*"]}
  *   {"bulletin": ID, "communes": [...]}
@@ -10,12 +11,16 @@
  * transaction: the text becomes a bulletin through the bulletins module's door
  * (lc_bulletin_create_emergency: priority `emergency`, approved by the requester — an emergency
  * is its own authorisation, audited as such), and each target commune gets an emergency session
- * (INTERRUPT of the session on air, or an emergency session OPEN now). The events are published
- * after the commit. Every error (bad input 400/422, an unknown or unapproved bulletin 404/409, a
- * text that does not render 422) changes nothing.
+ * (INTERRUPT of the session on air, or an emergency session OPEN now), then the caller's own
+ * writes (in_tx: an alert marked on air). The events are published after the commit. Every
+ * error (bad input 400/422, an unknown or unapproved bulletin 404/409, a text that does not
+ * render 422) changes nothing. POST /api/v1/emergency with a text is one caller of
+ * lc_scheduler_emergency_text(): its done callback answers the held request.
  */
 #define LC_LOG_MODULE "emergency"
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,15 +43,6 @@ struct targets {
     bool all;
     char (*v)[65];
     size_t n;
-};
-
-/* A text being rendered: the held request and what its bulletin needs. */
-struct em_render {
-    struct lc_scheduler *s;
-    struct lc_req *req;             /* held until answered */
-    struct targets t;
-    char *title, *text;
-    char voice[32];
 };
 
 static void targets_free(struct targets *t)
@@ -122,69 +118,116 @@ internal:
     return -1;
 }
 
-/* What one emergency writes, in one transaction (on_air_tx): the bulletin made of a rendered
- * text (when `made` is set), its airing in every target commune, the audit entry. */
-struct on_air {
+/* One emergency under way: what it airs, who starts it, whom to tell (the text's copy while it
+ * renders; on the stack for an approved bulletin). */
+struct em {
     struct lc_scheduler *s;
-    struct lc_req *req;
-    const struct targets *t;
+    struct lc_req *req;             /* the audit's request (its address), or NULL; not ours */
+    char user[64];
+    struct targets t;               /* owned */
+    char *title, *text;             /* owned (a text's) */
+    char voice[32];
+    lc_emergency_tx_cb in_tx;
+    lc_emergency_done_cb done;
+    void *ctx;
+};
+
+/* What one emergency writes, in one transaction (on_air_tx): the bulletin made of a rendered
+ * text (when `made` is set), its airing in every target commune, the audit entry, then the
+ * caller's own writes (in_tx). */
+struct on_air {
+    const struct em *e;
     const struct lc_bulletin_emergency *made;   /* NULL: bulletin is an approved one */
     int64_t bulletin;
     json_t *sessions;                           /* owned: [{commune, session, interrupted}] */
+    bool in_tx_failed;                          /* the rollback is in_tx's */
 };
 
 static int on_air_tx(struct lc_store *st, void *arg)
 {
     struct on_air *a = arg;
+    const struct em *e = a->e;
     int rc = 0;
     if (a->made != NULL && (rc = lc_bulletin_create_emergency(st, a->made, &a->bulletin)) < 0)
         return rc;
-    for (size_t i = 0; i < a->t->n && rc == 0; i++) {
+    for (size_t i = 0; i < e->t.n && rc == 0; i++) {
         int64_t sid;
         bool interrupted;
-        rc = lc_scheduler_emergency(a->s, a->t->v[i], a->bulletin, a->req->user, &sid,
-                                    &interrupted);
+        rc = lc_scheduler_emergency(e->s, e->t.v[i], a->bulletin, e->user, &sid, &interrupted);
         if (rc == 0)
             json_array_append_new(a->sessions,
-                                  json_pack("{s:s,s:I,s:b}", "commune", a->t->v[i], "session",
+                                  json_pack("{s:s,s:I,s:b}", "commune", e->t.v[i], "session",
                                             (json_int_t)sid, "interrupted", interrupted));
     }
     if (rc < 0)
         return rc;
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)a->bulletin);
-    return lc_audit(st, a->req, NULL, "emergency", target,
-                    json_pack("{s:b,s:O,s:b}", "all", a->t->all, "sessions", a->sessions,
-                              "created", a->made != NULL));
+    rc = lc_audit(st, e->req, e->user, "emergency", target,
+                  json_pack("{s:b,s:O,s:b}", "all", e->t.all, "sessions", a->sessions,
+                            "created", a->made != NULL));
+    if (rc == 0 && e->in_tx != NULL && (rc = e->in_tx(st, a->bulletin, e->ctx)) < 0)
+        a->in_tx_failed = true;
+    return rc;
+}
+
+static void fail(struct lc_emergency_result *r, int rc, int status, const char *code,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fail(struct lc_emergency_result *r, int rc, int status, const char *code,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    r->rc = rc;
+    r->status = status;
+    r->code = code;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
 }
 
 /* Puts bulletin (approved, with audio), or the bulletin made of a rendered text, on air in
- * every target commune: writes it all in one transaction, then publishes the events and
- * answers. On any failure nothing is written, nothing published, and the answer says why. */
-static void go_on_air(struct lc_scheduler *s, struct lc_req *req, int64_t bulletin,
-                      const struct targets *t, const struct lc_bulletin_emergency *made)
+ * every target commune of e: writes it all in one transaction, then publishes the events. On
+ * any failure nothing is written, nothing published, and r says why. */
+static void go_on_air(const struct em *e, int64_t bulletin, const struct lc_bulletin_emergency *made,
+                      struct lc_emergency_result *r)
 {
-    struct on_air a = {.s = s, .req = req, .t = t, .made = made, .bulletin = bulletin,
-                       .sessions = json_array()};
+    struct on_air a = {.e = e, .made = made, .bulletin = bulletin, .sessions = json_array()};
     int64_t t0 = lc_wall_ms();
-    int rc = a.sessions ? lc_store_tx(s->store, on_air_tx, &a) : -ENOMEM;
+    int rc = a.sessions ? lc_store_tx(e->s->store, on_air_tx, &a) : -ENOMEM;
     if (rc < 0) {
-        lc_scheduler_drop_pending(s);
+        lc_scheduler_drop_pending(e->s);
         json_decref(a.sessions);
-        if (rc == -ESHUTDOWN)
-            lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
-        else
-            lc_reply_internal(req, made ? "emergency: bulletin" : "emergency: store");
+        if (a.in_tx_failed)
+            fail(r, rc, 0, "conflict", "%s", "refused by its caller");
+        else if (rc == -ESHUTDOWN)
+            fail(r, rc, 503, "shutting_down", "%s", "the server is shutting down");
+        else {
+            lc_log(LC_LOG_ERR, "emergency: %s: %s", made ? "bulletin" : "store", lc_strerror(rc));
+            fail(r, rc, 500, "internal", "%s", "internal error");
+        }
         return;
     }
-    lc_scheduler_publish_pending(s);
+    lc_scheduler_publish_pending(e->s);
     lc_log(LC_LOG_INFO, "emergency bulletin %lld on air in %zu commune(s) by %s",
-           (long long)a.bulletin, t->n, req->user);
+           (long long)a.bulletin, e->t.n, e->user);
+    r->rc = 0;
+    r->bulletin = a.bulletin;
+    r->on_air_at_ms = t0;
+    r->sessions = a.sessions;   /* freed by the caller of go_on_air, after done */
+}
+
+/* POST /api/v1/emergency's answer for r. */
+static void reply_result(struct lc_req *req, const struct lc_emergency_result *r)
+{
+    if (r->rc < 0) {
+        lc_reply_error(req, r->status ? r->status : 500, r->code, "%s", r->message);
+        return;
+    }
     char at[40];
-    lc_time_format(t0 / 1000, at);
-    lc_reply_json(req, 201, json_pack("{s:I,s:s,s:I,s:o}", "bulletin", (json_int_t)a.bulletin,
-                                      "on_air_at", at, "on_air_at_ms", (json_int_t)t0,
-                                      "sessions", a.sessions));
+    lc_time_format(r->on_air_at_ms / 1000, at);
+    lc_reply_json(req, 201, json_pack("{s:I,s:s,s:I,s:O}", "bulletin", (json_int_t)r->bulletin,
+                                      "on_air_at", at, "on_air_at_ms",
+                                      (json_int_t)r->on_air_at_ms, "sessions", r->sessions));
 }
 
 /* ---- an approved bulletin ------------------------------------------------------------------ */
@@ -205,42 +248,86 @@ static void air_bulletin(struct lc_scheduler *s, struct lc_req *req, int64_t id,
         lc_reply_error(req, 409, "bad_state", "bulletin %lld is not approved", (long long)id);
         return;
     }
-    go_on_air(s, req, id, t, NULL);
+    struct em e = {.s = s, .req = req, .t = *t};
+    snprintf(e.user, sizeof e.user, "%s", req->user);
+    struct lc_emergency_result r = {0};
+    go_on_air(&e, id, NULL, &r);
+    reply_result(req, &r);
+    json_decref(r.sessions);
 }
 
 /* ---- a text, rendered first ---------------------------------------------------------------- */
 
-static void em_free(struct em_render *e)
+static void em_free(struct em *e)
 {
-    if (e->req)
-        lc_req_release(e->req);
     targets_free(&e->t);
     free(e->title);
     free(e->text);
     free(e);
 }
 
-/* The text was rendered (or not): its bulletin and the airings, in one transaction. */
+/* The text was rendered (or not): its bulletin and the airings, in one transaction; then the
+ * caller is told. */
 static void on_rendered(const struct lc_render_out *out, int cancelled, void *arg)
 {
-    struct em_render *e = arg;
-    struct lc_req *req = e->req;
+    struct em *e = arg;
+    struct lc_emergency_result r = {0};
     if (cancelled) {
-        lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
-        goto out;
+        fail(&r, -ESHUTDOWN, 503, "shutting_down", "%s", "the server is shutting down");
+    } else if (out->rc < 0) {
+        fail(&r, out->rc, 422, "invalid", "the text cannot be spoken: %s", lc_err_msg(out->err));
+    } else {
+        struct lc_bulletin_emergency b = {
+            .title = e->title, .text = e->text, .voice = e->voice, .all = e->t.all,
+            .communes = (const char (*)[65])e->t.v, .n = e->t.n, .hash = out->hash,
+            .media_hash = out->media_hash, .bytes = out->bytes, .duration_s = out->duration_s,
+            .user = e->user};
+        go_on_air(e, 0, &b, &r);
     }
-    if (out->rc < 0) {
-        lc_reply_error(req, 422, "invalid", "the text cannot be spoken: %s", lc_err_msg(out->err));
-        goto out;
-    }
-    struct lc_bulletin_emergency b = {
-        .title = e->title, .text = e->text, .voice = e->voice, .all = e->t.all,
-        .communes = (const char (*)[65])e->t.v, .n = e->t.n, .hash = out->hash,
-        .media_hash = out->media_hash, .bytes = out->bytes, .duration_s = out->duration_s,
-        .user = req->user};
-    go_on_air(e->s, req, 0, &e->t, &b);
-out:
+    e->done(&r, e->ctx);
+    json_decref(r.sessions);
     em_free(e);
+}
+
+int lc_scheduler_emergency_text(struct lc_scheduler *s, const struct lc_emergency_text *in)
+{
+    const char *title = in->title && in->title[0] ? in->title : DEFAULT_TITLE;
+    if (in->text == NULL || in->text[0] == '\0' || in->n == 0 || in->done == NULL ||
+        in->user == NULL)
+        return -EINVAL;
+    struct em *e = calloc(1, sizeof *e);
+    if (e == NULL || (e->title = strdup(title)) == NULL || (e->text = strdup(in->text)) == NULL ||
+        (e->t.v = calloc(in->n, sizeof *e->t.v)) == NULL)
+        goto nomem;
+    memcpy(e->t.v, in->communes, in->n * sizeof *e->t.v);
+    e->t.n = in->n;
+    e->t.all = in->all;
+    e->s = s;
+    e->req = in->req;
+    snprintf(e->user, sizeof e->user, "%s", in->user);
+    snprintf(e->voice, sizeof e->voice, "%s", in->voice ? in->voice : "vi");
+    e->in_tx = in->in_tx;
+    e->done = in->done;
+    e->ctx = in->ctx;
+    struct lc_render_in rin = {.title = e->title, .text = e->text, .voice = e->voice};
+    int rc = lc_bulletins_render(s->bulletins, &rin, true, on_rendered, e);
+    if (rc < 0) {
+        em_free(e);
+        return rc;
+    }
+    return 0;
+nomem:
+    if (e)
+        em_free(e);
+    return -ENOMEM;
+}
+
+/* POST /api/v1/emergency with a text: answered when the emergency is on air (or failed). */
+static void on_posted(const struct lc_emergency_result *r, void *ctx)
+{
+    struct lc_req *req = ctx;
+    reply_result(req, r);
+    lc_req_release(req);
 }
 
 static void post_emergency(struct lc_req *req, void *ctx)
@@ -250,7 +337,6 @@ static void post_emergency(struct lc_req *req, void *ctx)
     const char *text = NULL, *title = DEFAULT_TITLE, *voice = "vi";
     long long bulletin = 0;
     struct targets t = {0};
-    struct em_render *e = NULL;
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
         return;
@@ -278,32 +364,19 @@ static void post_emergency(struct lc_req *req, void *ctx)
         air_bulletin(s, req, bulletin, &t);
         goto out;
     }
-    e = calloc(1, sizeof *e);
-    if (e == NULL || (e->title = strdup(title[0] ? title : DEFAULT_TITLE)) == NULL ||
-        (e->text = strdup(text)) == NULL) {
-        lc_reply_internal(req, "emergency: memory");
-        goto out;
-    }
-    e->s = s;
-    snprintf(e->voice, sizeof e->voice, "%s", voice);
-    e->t = t;
-    t = (struct targets){0};
-    struct lc_render_in in = {.title = e->title, .text = e->text, .voice = e->voice};
-    int rc = lc_bulletins_render(s->bulletins, &in, true, on_rendered, e);
-    if (rc == -ENOMEM) {
-        lc_reply_internal(req, "emergency: memory");
-        goto out;
-    }
-    if (rc < 0) {
-        lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
-        goto out;
-    }
+    struct lc_emergency_text in = {
+        .text = text, .title = title, .voice = voice, .communes = (const char (*)[65])t.v,
+        .n = t.n, .all = t.all, .user = req->user, .req = req, .done = on_posted, .ctx = req};
     lc_req_hold(req);
-    e->req = req;
-    e = NULL;
+    int rc = lc_scheduler_emergency_text(s, &in);
+    if (rc < 0) {
+        if (rc == -ENOMEM)
+            lc_reply_internal(req, "emergency: memory");
+        else
+            lc_reply_error(req, 503, "shutting_down", "the server is shutting down");
+        lc_req_release(req);
+    }
 out:
-    if (e)
-        em_free(e);
     targets_free(&t);
     json_decref(body);
 }

@@ -62,6 +62,7 @@ struct lc_onair_item {
     const char *audio;      /* file name in the audio store: "<sha256 hex>.opus" */
     int64_t offset_ms;      /* from the session's start (INTERRUPT: from the interruption) */
     int64_t duration_ms;
+    const char *relay;      /* a relay item: the upstream stream's URL (audio NULL), else NULL */
 };
 
 struct lc_onair_session {

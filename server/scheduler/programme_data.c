@@ -11,7 +11,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+
+#include <http_parser.h>
 
 #include "server/api/api.h"
 #include "server/bulletins/bulletins.h"
@@ -38,20 +41,50 @@ sqlite3_stmt *lc_sched_stmt(struct lc_store *store, const char *sql, const char 
     return st;
 }
 
+int lc_relay_url_check(const char *url, char *why, size_t whylen)
+{
+    struct http_parser_url u;
+    size_t len = strlen(url);
+    if (len == 0 || len >= LC_RELAY_URL_MAX) {
+        snprintf(why, whylen, "relay must be the URL of an upstream stream (1..%d bytes)",
+                 LC_RELAY_URL_MAX - 1);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f) {
+            snprintf(why, whylen, "relay: a URL has no spaces or control characters");
+            return -1;
+        }
+    }
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(url, len, 0, &u) != 0 || !(u.field_set & (1 << UF_SCHEMA)) ||
+        !(u.field_set & (1 << UF_HOST)) ||
+        !((u.field_data[UF_SCHEMA].len == 4 && strncasecmp(url, "http", 4) == 0) ||
+          (u.field_data[UF_SCHEMA].len == 5 && strncasecmp(url, "https", 5) == 0))) {
+        snprintf(why, whylen, "relay '%.80s' is not an http:// or https:// URL", url);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- slots ---------------------------------------------------------------------------------- */
 
-int lc_slots_load(struct lc_store *store, const char *commune, struct lc_slot *out, size_t *n)
+int lc_slots_load(struct lc_store *store, const char *commune, struct lc_slot *out, size_t *n,
+                  char (*relay)[LC_RELAY_URL_MAX])
 {
-    static const char sql[] =
-        "SELECT start_s, minutes, days FROM slots WHERE commune = ? ORDER BY position";
+    static const char sql[] = "SELECT start_s, minutes, days, coalesce(relay, '') FROM slots"
+                              " WHERE commune = ? ORDER BY position";
     sqlite3_stmt *st = lc_sched_stmt(store, sql, commune);
     if (st == NULL)
         return -EIO;
     int step;
     *n = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < LC_SLOTS_MAX)
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < LC_SLOTS_MAX) {
+        if (relay)
+            snprintf(relay[*n], LC_RELAY_URL_MAX, "%s", lc_col_text(st, 3));
         out[(*n)++] = (struct lc_slot){sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
                                        (unsigned)sqlite3_column_int(st, 2)};
+    }
     sqlite3_reset(st);
     return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -EIO;
 }
@@ -83,7 +116,7 @@ static struct lc_bsession *push(struct lc_bsessions *l)
 
 #define ROW_COLUMNS \
     "id, kind, start_at, end_at, status, coalesce(aired_at_ms, 0), coalesce(ended_at_ms, 0)," \
-    " coalesce(host, 0), programme"
+    " coalesce(host, 0), programme, coalesce(relay, ''), coalesce(rule_broken, '')"
 
 static void row_read(sqlite3_stmt *st, struct lc_bsession *s)
 {
@@ -100,6 +133,8 @@ static void row_read(sqlite3_stmt *st, struct lc_bsession *s)
         const char *text = lc_col_text(st, 8);
         s->programme = json_loads(text, 0, NULL);
     }
+    snprintf(s->relay, sizeof s->relay, "%s", lc_col_text(st, 9));
+    snprintf(s->rule_broken, sizeof s->rule_broken, "%s", lc_col_text(st, 10));
 }
 
 int lc_bsession_load(struct lc_store *store, int64_t id, struct lc_bsession *out)
@@ -153,11 +188,22 @@ int lc_sessions_of_day(struct lc_store *store, const char *commune, struct lc_da
     size_t nrows = out->n;
     struct lc_slot slots[LC_SLOTS_MAX];
     struct lc_window w[LC_SLOTS_MAX];
+    char relay[LC_SLOTS_MAX][LC_RELAY_URL_MAX];
+    struct lc_rules rules;
     size_t nslots;
-    int rc = lc_slots_load(store, commune, slots, &nslots);
+    int rc = lc_slots_load(store, commune, slots, &nslots, relay);
+    if (rc == 0)
+        rc = lc_rules_load(store, commune, &rules, NULL);
     if (rc < 0)
         return rc;
-    size_t nw = lc_slots_expand(slots, nslots, d, &tz, w);
+    /* the builder never runs a session past the longest the rules allow (issue 18) */
+    for (size_t i = first; i < nrows; i++) {
+        struct lc_bsession *x = &out->v[i];
+        if (x->programme == NULL && strcmp(x->kind, "emergency") != 0 &&
+            strcmp(x->status, "scheduled") == 0)
+            x->end = lc_rules_cap_end(&rules, x->start, x->end);
+    }
+    size_t nw = lc_rules_holiday(&rules, d) ? 0 : lc_slots_expand(slots, nslots, d, &tz, w);
     for (size_t i = 0; i < nw; i++) {
         bool skip = false;
         for (size_t j = first; j < nrows && !skip; j++) {
@@ -176,7 +222,8 @@ int lc_sessions_of_day(struct lc_store *store, const char *commune, struct lc_da
         snprintf(s->kind, sizeof s->kind, "slot");
         snprintf(s->status, sizeof s->status, "scheduled");
         s->start = w[i].start;
-        s->end = w[i].end;
+        s->end = lc_rules_cap_end(&rules, w[i].start, w[i].end);
+        snprintf(s->relay, sizeof s->relay, "%s", relay[w[i].slot]);
     }
     if (out->n > first)
         qsort(out->v + first, out->n - first, sizeof *out->v, by_start);
@@ -302,14 +349,25 @@ out:
 }
 
 json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *commune,
-                               int64_t start, int64_t end)
+                               const struct lc_bsession *x)
 {
     struct lc_cands cs;
     if (lc_cands_load(store, commune, &cs) < 0)
         return NULL;
-    json_t *p = lc_programme_make(&cs, gap_ms, commune, start, end, false);
+    json_t *p = lc_sched_programme(&cs, gap_ms, commune, x, false);
     lc_cands_free(&cs);
     return p;
+}
+
+json_t *lc_sched_programme(struct lc_cands *cs, int gap_ms, const char *commune,
+                           const struct lc_bsession *x, bool count)
+{
+    if (x->relay[0] == '\0')
+        return lc_programme_make(cs, gap_ms, commune, x->start, x->end, count);
+    json_int_t len = (json_int_t)(x->end - x->start) * 1000;
+    json_t *item = json_pack("{s:i,s:s,s:s,s:i,s:I}", "bulletin", 0, "title", "Tiếp sóng",
+                             "relay", x->relay, "offset_ms", 0, "duration_ms", len);
+    return json_pack("{s:[o],s:[],s:I}", "items", item, "not_fitting", "length_ms", len);
 }
 
 int lc_programme_single(struct lc_store *store, int64_t bulletin, json_t **prog)
@@ -349,12 +407,14 @@ json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)
     json_t *items = json_array(), *nf = json_array(), *it;
     size_t i;
     json_array_foreach(json_object_get(programme, "items"), i, it) {
-        json_array_append_new(
-            items, json_pack("{s:O,s:O,s:f,s:f}", "bulletin", json_object_get(it, "bulletin"),
-                             "title", json_object_get(it, "title"), "offset_s",
-                             json_integer_value(json_object_get(it, "offset_ms")) / 1000.0,
-                             "duration_s",
-                             json_integer_value(json_object_get(it, "duration_ms")) / 1000.0));
+        json_t *o = json_pack("{s:O,s:O,s:f,s:f}", "bulletin", json_object_get(it, "bulletin"),
+                              "title", json_object_get(it, "title"), "offset_s",
+                              json_integer_value(json_object_get(it, "offset_ms")) / 1000.0,
+                              "duration_s",
+                              json_integer_value(json_object_get(it, "duration_ms")) / 1000.0);
+        if (o && json_object_get(it, "relay"))
+            json_object_set(o, "relay", json_object_get(it, "relay"));
+        json_array_append_new(items, o);
     }
     json_array_foreach(json_object_get(programme, "not_fitting"), i, it) {
         json_array_append_new(
@@ -383,5 +443,9 @@ json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme)
     json_object_set_new(o, "ended_at_ms", s->ended_at_ms ? json_integer(s->ended_at_ms) : json_null());
     if (s->host)
         json_object_set_new(o, "interrupting", json_integer(s->host));
+    if (s->relay[0])
+        json_object_set_new(o, "relay", json_string(s->relay));
+    if (s->rule_broken[0])
+        json_object_set_new(o, "rule_broken", json_string(s->rule_broken));
     return o;
 }

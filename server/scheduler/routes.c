@@ -14,6 +14,8 @@ int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
     if (rc == 0)
         rc = lc_sessions_routes(s, r);
     if (rc == 0)
+        rc = lc_rules_routes(s, r);
+    if (rc == 0)
         rc = lc_emergency_routes(s, r);
     if (rc == 0)
         rc = lc_emergency_report_routes(s, r);

@@ -99,8 +99,8 @@ static int store_programme(struct lc_store *store, int64_t id, json_t *programme
 static int materialise(struct lc_store *store, const char *commune, struct lc_bsession *x)
 {
     static const char ins[] =
-        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_at)"
-        " VALUES (?, 'slot', ?, ?, 'scheduled', ?) ON CONFLICT DO NOTHING";
+        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_at, relay)"
+        " VALUES (?, 'slot', ?, ?, 'scheduled', ?, nullif(?, '')) ON CONFLICT DO NOTHING";
     static const char sel[] =
         "SELECT id FROM broadcasts WHERE commune = ? AND start_at = ? AND kind = 'slot'";
     sqlite3_stmt *st = lc_sched_stmt(store, ins, commune);
@@ -109,6 +109,7 @@ static int materialise(struct lc_store *store, const char *commune, struct lc_bs
     sqlite3_bind_int64(st, 2, x->start);
     sqlite3_bind_int64(st, 3, x->end);
     sqlite3_bind_int64(st, 4, lc_now());
+    sqlite3_bind_text(st, 5, x->relay, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE || (st = lc_sched_stmt(store, sel, commune)) == NULL)
@@ -132,6 +133,8 @@ static bool still_authorised(struct lc_store *store, const char *commune, json_t
     json_t *it;
     size_t i;
     json_array_foreach(json_object_get(programme, "items"), i, it) {
+        if (json_integer_value(json_object_get(it, "bulletin")) == 0)
+            continue;   /* a relay, or a gap */
         sqlite3_stmt *st = lc_store_stmt(store, sql);
         if (st == NULL)
             return false;
@@ -167,8 +170,8 @@ static void open_session(struct lc_scheduler *s, struct active *a, int64_t now, 
     bool resume = aired_ms != 0;
     if (!resume) {
         if (!still_authorised(s->store, a->commune, a->programme)) {
-            json_t *p = lc_programme_build_for(s->store, s->gap_ms, a->commune,
-                                               a->start_ms / 1000, a->end_ms / 1000);
+            struct lc_bsession x = {.start = a->start_ms / 1000, .end = a->end_ms / 1000};
+            json_t *p = lc_programme_build_for(s->store, s->gap_ms, a->commune, &x);
             if (p && store_programme(s->store, a->id, p) == 0) {
                 json_decref(a->programme);
                 a->programme = p;
@@ -259,7 +262,7 @@ static int prepare_tx(struct lc_store *store, void *arg)
         t->prog = json_incref(x->programme);
         return 0;
     }
-    t->prog = lc_programme_build_for(store, t->s->gap_ms, t->commune, x->start, x->end);
+    t->prog = lc_programme_build_for(store, t->s->gap_ms, t->commune, x);
     if (t->prog == NULL)
         return -EIO;
     return store_programme(store, x->id, t->prog);

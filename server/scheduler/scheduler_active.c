@@ -35,7 +35,8 @@ int lc_sched_active_items(struct active *a)
             json_string_value(json_object_get(it, "title")),
             json_string_value(json_object_get(it, "audio")),
             json_integer_value(json_object_get(it, "offset_ms")),
-            json_integer_value(json_object_get(it, "duration_ms"))};
+            json_integer_value(json_object_get(it, "duration_ms")),
+            json_string_value(json_object_get(it, "relay"))};
     }
     free(a->items);
     a->items = v;

@@ -12,10 +12,12 @@
 #include "server/scheduler/scheduler.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "server/accounts/accounts.h"
 #include "server/scheduler/scheduler_internal.h"
 #include "server/scheduler/scheduler_state.h"
 #include "server/store/store.h"
@@ -86,8 +88,9 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
 {
     static const char ins[] =
         "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, programme, frozen_at,"
-        " aired_at_ms, host, created_by, created_at, airings_counted)"
-        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, ?9)";
+        " aired_at_ms, host, created_by, created_at, airings_counted, rule_broken)"
+        " VALUES (?1, 'emergency', ?2, ?3, 'on_air', ?4, ?5, ?6, ?7, ?8, ?5, ?9, ?10)";
+    char why[400];
     if (s->stopped)
         return -ESHUTDOWN;
     json_t *prog;
@@ -99,6 +102,12 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
     rc = -EIO;
     int64_t now = lc_wall_ms(), len = lc_sched_length_ms(prog);
     struct active *host = lc_sched_on_air_in(s, commune);
+    /* Emergencies may break the broadcast rules: marked on the row and audited (issue 18). An
+     * interrupting one adds to its host session, not a session of the day. */
+    int broke = lc_rules_check_session(s->store, commune, now / 1000, (now + len + 999) / 1000,
+                                       host == NULL, why, sizeof why);
+    if (broke < 0)
+        goto out;
     if ((text = json_dumps(prog, JSON_COMPACT)) == NULL || (p = calloc(1, sizeof *p)) == NULL) {
         rc = -ENOMEM;
         goto out;
@@ -117,11 +126,21 @@ int lc_scheduler_emergency(struct lc_scheduler *s, const char *commune, int64_t 
     /* aired where a cluster got it, counted once its accounting is final (airings.c): with the
      * session it interrupts (whose deliveries carry it), or as a session of its own */
     sqlite3_bind_int(st, 9, host != NULL);
+    if (broke)
+        sqlite3_bind_text(st, 10, why, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
         goto out;
     p->id = lc_store_last_id(s->store);
+    if (broke) {
+        char target[32];
+        snprintf(target, sizeof target, "%lld", (long long)p->id);
+        if (lc_audit(s->store, NULL, actor, "emergency_rule_break", target,
+                     json_pack("{s:s,s:I,s:s}", "commune", commune, "bulletin",
+                               (json_int_t)bulletin, "rule", why)) < 0)
+            goto out;
+    }
     p->host = host ? host->id : 0;
     p->now_ms = now;
     snprintf(p->commune, sizeof p->commune, "%s", commune);
@@ -185,7 +204,7 @@ void lc_scheduler_publish_pending(struct lc_scheduler *s)
                 struct lc_onair_item *with_gap = calloc(a->nitems + 1, sizeof *with_gap);
                 if (with_gap != NULL) {
                     memcpy(with_gap, a->items, a->nitems * sizeof *with_gap);
-                    with_gap[a->nitems] = (struct lc_onair_item){0, "", NULL, len, s->gap_ms};
+                    with_gap[a->nitems] = (struct lc_onair_item){0, "", NULL, len, s->gap_ms, NULL};
                     lc_sched_publish(s, LC_ONAIR_INTERRUPT, host, with_gap, a->nitems + 1, 1);
                     free(with_gap);
                 } else {

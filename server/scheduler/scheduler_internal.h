@@ -17,7 +17,13 @@
 
 #include "schedules/localtime.h"
 #include "schedules/programme.h"
+#include "schedules/rules.h"
 #include "schedules/slots.h"
+
+/* The longest relay URL (SPEC: a slot or session may carry "relay": the upstream's URL). */
+#define LC_RELAY_URL_MAX 512
+/* 0 if url can be relayed (http or https, a host, no spaces), else -1 with why. */
+int lc_relay_url_check(const char *url, char *why, size_t whylen);
 
 struct lc_store;
 
@@ -31,6 +37,8 @@ struct lc_bsession {
     int64_t ended_at_ms;
     int64_t host;           /* emergency inside a running session: that session's id */
     json_t *programme;      /* frozen programme (owned), NULL if not frozen */
+    char relay[LC_RELAY_URL_MAX];   /* a relay session: the upstream's URL; "" otherwise */
+    char rule_broken[160];  /* an emergency that broke a broadcast rule: which, in words */
 };
 
 struct lc_bsessions {
@@ -47,12 +55,16 @@ sqlite3_stmt *lc_sched_stmt(struct lc_store *store, const char *sql, const char 
 /* The zone of the station (TZ was set from the configuration at start). */
 struct lc_tz lc_station_tz(void);
 
-/* Loads the commune's slots (ordered by position) into out (LC_SLOTS_MAX entries). 0 or -EIO. */
-int lc_slots_load(struct lc_store *store, const char *commune, struct lc_slot *out, size_t *n);
+/* Loads the commune's slots (ordered by position) into out (LC_SLOTS_MAX entries), and, if relay
+ * is not NULL, their relay URLs ("" for none) into relay (LC_SLOTS_MAX entries). 0 or -EIO. */
+int lc_slots_load(struct lc_store *store, const char *commune, struct lc_slot *out, size_t *n,
+                  char (*relay)[LC_RELAY_URL_MAX]);
 
 /* Appends the sessions of commune that start on local date d, sorted by start: the broadcasts
  * rows of that day, then the slot occurrences that have no row yet and overlap no ad-hoc
- * session (an ad-hoc session wins over a slot). 0, -ENOMEM, -EIO. */
+ * session (an ad-hoc session wins over a slot), none on a holiday of the commune's rules. A
+ * session not yet frozen ends no later than the rules' longest session allows. 0, -ENOMEM,
+ * -EIO. */
 int lc_sessions_of_day(struct lc_store *store, const char *commune, struct lc_date d,
                        struct lc_bsessions *out);
 
@@ -82,7 +94,13 @@ json_t *lc_programme_make(struct lc_cands *cs, int gap_ms, const char *commune, 
 /* The same from the commune's candidates as they are in the store now. NULL on a store or
  * allocation failure. */
 json_t *lc_programme_build_for(struct lc_store *store, int gap_ms, const char *commune,
-                               int64_t start, int64_t end);
+                               const struct lc_bsession *x);
+
+/* The programme of session x: a relay session's one relay item
+ * {"bulletin":0,"title","relay","offset_ms":0,"duration_ms"} for its whole window, else
+ * lc_programme_make(cs, ...). NULL on allocation failure. */
+json_t *lc_sched_programme(struct lc_cands *cs, int gap_ms, const char *commune,
+                           const struct lc_bsession *x, bool count);
 
 /* Programme JSON for one item (frozen form) from an emergency bulletin, in *prog: 0, -ENOENT
  * (no such bulletin, or it has no audio), -EIO or -ENOMEM. */
@@ -100,6 +118,25 @@ int64_t lc_wall_ms(void);
  * "aired_at_ms","late_ms","ended_at_ms","frozen","length_s","items":[{"bulletin","title",
  * "offset_s","duration_s"}],"not_fitting":[...]} with programme (borrowed) as its programme. */
 json_t *lc_bsession_json(const struct lc_bsession *s, json_t *programme);
+
+/* ---- broadcast rules (rules_store.c: JSON and the `rules` table; rules_check.c) ------------ */
+
+/* Reads the rules of an API body into r. 0; -EPROTO (a field of the wrong type or unknown: 400)
+ * or -EINVAL (a value out of range: 422), with err. */
+int lc_rules_from_json(json_t *o, struct lc_rules *r, char *err, size_t errlen);
+/* The API form of r (fields without a limit left out). */
+json_t *lc_rules_json(const struct lc_rules *r);
+/* The rules that apply to scope (a commune id, or "*" for the defaults): its own, else the
+ * defaults, else none; *own (may be NULL) says whether they were its own. 0 or -EIO. */
+int lc_rules_load(struct lc_store *store, const char *scope, struct lc_rules *r, bool *own);
+/* Checks a commune's weekly slots against r: 1 with why ("slot 0 (06:00, 60 min) on Mon: …"),
+ * or 0. */
+int lc_rules_check_slots(const struct lc_rules *r, const struct lc_slot *v, size_t n,
+                         char *why, size_t whylen);
+/* Checks a session [start, end) of commune against its rules; with add, the day's totals count
+ * it besides the sessions the commune has that day. 1 with why, 0, or -EIO / -ENOMEM. */
+int lc_rules_check_session(struct lc_store *store, const char *commune, int64_t start,
+                           int64_t end, bool add, char *why, size_t whylen);
 
 /* ---- emergencies (scheduler_emergency.c, used by emergency.c) ------------------------------ */
 
@@ -130,6 +167,7 @@ int lc_emergency_report_routes(struct lc_scheduler *s, struct lc_router *r);
 /* ---- the handlers' routes (slots_api.c, sessions_api.c; ctx = s) --------------------------- */
 
 int lc_slots_routes(struct lc_scheduler *s, struct lc_router *r);
+int lc_rules_routes(struct lc_scheduler *s, struct lc_router *r);   /* rules_api.c */
 int lc_sessions_routes(struct lc_scheduler *s, struct lc_router *r);
 
 #endif

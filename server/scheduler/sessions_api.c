@@ -1,11 +1,12 @@
 /*
  * server/scheduler/sessions_api.c — ad-hoc sessions and the programme of a day (see scheduler.h).
  *
- *   POST /api/v1/communes/{id}/sessions {"start": RFC 3339 (any offset), "minutes": 1..240}
- *     → 201 the session (with its predicted programme). Refused with 409 if it overlaps another
+ *   POST /api/v1/communes/{id}/sessions {"start": RFC 3339 (any offset), "minutes": 1..240,
+ *     "relay"?: URL} → 201 the session (with its predicted programme; a relay session is that
+ *     upstream stream, live, for its whole window). Refused with 409 if it overlaps another
  *     session of the commune that is not over (a slot occurrence or an ad-hoc session;
- *     emergencies do not count),
- *     422 if it would be over already. Audited (session_create).
+ *     emergencies do not count), 422 if it would be over already or breaks the commune's
+ *     broadcast rules (naming the rule). Audited (session_create).
  *   GET /api/v1/communes/{id}/programme[?date=YYYY-MM-DD] (default: today, local)
  *     → {"commune","date","sessions":[session...]}: frozen programmes as they were frozen; the
  *     others predicted: every session from now to the end of that date is built in order, each
@@ -71,8 +72,7 @@ static void get_programme(struct lc_req *req, void *ctx)
         }
         for (size_t i = 0; i < l.n; i++)
             if (plays_later(&l.v[i], now_ms) && strcmp(l.v[i].kind, "emergency") != 0)
-                json_decref(lc_programme_make(&cs, s->gap_ms, commune, l.v[i].start, l.v[i].end,
-                                              true));
+                json_decref(lc_sched_programme(&cs, s->gap_ms, commune, &l.v[i], true));
         lc_bsessions_free(&l);
     }
     if (lc_sessions_of_day(s->store, commune, date, &day) < 0)
@@ -84,7 +84,7 @@ static void get_programme(struct lc_req *req, void *ctx)
         if (x->programme)
             p = json_incref(x->programme);
         else if (plays_later(x, now_ms))
-            p = lc_programme_make(&cs, s->gap_ms, commune, x->start, x->end, true);
+            p = lc_sched_programme(&cs, s->gap_ms, commune, x, true);
         else
             p = empty_programme();
         json_t *o = p ? lc_bsession_json(x, p) : NULL;
@@ -138,7 +138,7 @@ json_t *lc_scheduler_ahead(struct lc_scheduler *s, const char *commune, int64_t 
             if (x->programme)
                 p = json_incref(x->programme);
             else if (plays_later(x, now_ms) && strcmp(x->kind, "emergency") != 0)
-                p = lc_programme_make(&cs, s->gap_ms, commune, x->start, x->end, true);
+                p = lc_sched_programme(&cs, s->gap_ms, commune, x, true);
             if (p != NULL && ahead(x, now_ms, until_s)) {
                 json_t *o = json_pack("{s:o,s:I,s:I,s:s,s:s,s:O}", "id",
                                       x->id ? json_integer(x->id) : json_null(), "start",
@@ -199,6 +199,7 @@ struct post_tx {
     const char *commune;
     int64_t start, end;
     long long minutes;
+    const char *relay;          /* "" for none */
     int64_t id;                 /* out: the new row */
 };
 
@@ -206,8 +207,8 @@ struct post_tx {
 static int post_tx(struct lc_store *store, void *arg)
 {
     static const char ins[] =
-        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_by, created_at)"
-        " VALUES (?, 'adhoc', ?, ?, 'scheduled', ?, ?)";
+        "INSERT INTO broadcasts (commune, kind, start_at, end_at, status, created_by, created_at,"
+        " relay) VALUES (?, 'adhoc', ?, ?, 'scheduled', ?, ?, nullif(?, ''))";
     struct post_tx *t = arg;
     sqlite3_stmt *st = lc_sched_stmt(store, ins, t->commune);
     if (st == NULL)
@@ -216,6 +217,7 @@ static int post_tx(struct lc_store *store, void *arg)
     sqlite3_bind_int64(st, 3, t->end);
     sqlite3_bind_text(st, 4, t->req->user, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, lc_now());
+    sqlite3_bind_text(st, 6, t->relay, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
@@ -223,16 +225,19 @@ static int post_tx(struct lc_store *store, void *arg)
     t->id = lc_store_last_id(store);
     char target[32];
     snprintf(target, sizeof target, "%lld", (long long)t->id);
-    return lc_audit(store, t->req, NULL, "session_create", target,
-                    json_pack("{s:s,s:o,s:I}", "commune", t->commune, "start",
-                              lc_time_json(t->start), "minutes", (json_int_t)t->minutes));
+    json_t *detail = json_pack("{s:s,s:o,s:I}", "commune", t->commune, "start",
+                               lc_time_json(t->start), "minutes", (json_int_t)t->minutes);
+    if (detail && t->relay[0])
+        json_object_set_new(detail, "relay", json_string(t->relay));
+    return lc_audit(store, t->req, NULL, "session_create", target, detail);
 }
 
 static void post_session(struct lc_req *req, void *ctx)
 {
-    static const char *const fields[] = {"start", "minutes", NULL};
+    static const char *const fields[] = {"start", "minutes", "relay", NULL};
     struct lc_scheduler *s = ctx;
-    const char *commune = req->params[0], *start_s = NULL;
+    const char *commune = req->params[0], *start_s = NULL, *relay = NULL;
+    char why[400];
     long long minutes = 0;
     int64_t start;
     json_t *prog = NULL;
@@ -240,8 +245,13 @@ static void post_session(struct lc_req *req, void *ctx)
     if (body == NULL)
         return;
     if (lc_api_string(req, body, "start", true, 64, &start_s) < 0 ||
-        lc_api_int(req, body, "minutes", true, LC_SLOT_MIN_MINUTES, LC_SLOT_MAX_MINUTES, &minutes) < 0)
+        lc_api_int(req, body, "minutes", true, LC_SLOT_MIN_MINUTES, LC_SLOT_MAX_MINUTES, &minutes) < 0 ||
+        lc_api_string(req, body, "relay", false, LC_RELAY_URL_MAX - 1, &relay) < 0)
         goto out;
+    if (relay != NULL && lc_relay_url_check(relay, why, sizeof why) < 0) {
+        lc_reply_error(req, 422, "invalid", "%s", why);
+        goto out;
+    }
     if (lc_time_parse(start_s, &start) < 0) {
         lc_reply_error(req, 422, "invalid", "start must be an RFC 3339 time, e.g. 2026-11-24T06:00:00+07:00");
         goto out;
@@ -266,7 +276,16 @@ static void post_session(struct lc_req *req, void *ctx)
         lc_reply_error(req, 409, "conflict", "it overlaps the %s session %s .. %s", hit.kind, a, b);
         goto out;
     }
-    struct post_tx t = {req, commune, start, end, minutes, 0};
+    rc = lc_rules_check_session(s->store, commune, start, end, true, why, sizeof why);
+    if (rc < 0) {
+        lc_reply_internal(req, "sessions: rules");
+        goto out;
+    }
+    if (rc > 0) {
+        lc_reply_error(req, 422, "rule", "the broadcast rules refuse this session: %s", why);
+        goto out;
+    }
+    struct post_tx t = {req, commune, start, end, minutes, relay ? relay : "", 0};
     if (lc_store_tx(s->store, post_tx, &t) < 0) {
         lc_reply_internal(req, "sessions: insert");
         goto out;
@@ -274,7 +293,7 @@ static void post_session(struct lc_req *req, void *ctx)
     lc_scheduler_poke(s);
     struct lc_bsession x = {0};
     if (lc_bsession_load(s->store, t.id, &x) < 0 ||
-        (prog = lc_programme_build_for(s->store, s->gap_ms, commune, x.start, x.end)) == NULL) {
+        (prog = lc_programme_build_for(s->store, s->gap_ms, commune, &x)) == NULL) {
         json_decref(x.programme);
         lc_reply_internal(req, "sessions: load");
         goto out;

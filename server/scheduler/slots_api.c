@@ -1,11 +1,13 @@
 /*
  * server/scheduler/slots_api.c — GET|PUT /api/v1/communes/{id}/slots (see scheduler.h).
  *
- *   GET → {"commune","slots":[{"start":"06:00","minutes":60,"days":["mon",...]?}, ...]}
- *   PUT [{"start","minutes","days"?}, ...] or {"slots":[...]} → the same as GET.
+ *   GET → {"commune","slots":[{"start":"06:00","minutes":60,"days":["mon",...]?,"relay"?}, ...]}
+ *   PUT [{"start","minutes","days"?,"relay"?}, ...] or {"slots":[...]} → the same as GET.
  * A PUT replaces the whole set in one transaction, audited (slots_update); a set that is
- * invalid (bad time, length outside 1..240, unknown day) is 422, overlapping slots 409; either
- * way nothing changes. The new slots apply to sessions not yet in their hold window.
+ * invalid (bad time, length outside 1..240, unknown day, a relay that is not an http(s) URL) is
+ * 422, overlapping slots 409, a set that breaks the commune's broadcast rules 422 naming the
+ * rule (rules_check.c); either way nothing changes. The new slots apply to sessions not yet in
+ * their hold window. A slot with "relay" makes its sessions that upstream stream, live.
  * Handlers get the scheduler as their ctx (lc_slots_routes()).
  */
 #include <errno.h>
@@ -23,11 +25,13 @@
 #include "server/scheduler/scheduler_state.h"
 #include "server/store/store.h"
 
-static json_t *slot_json(const struct lc_slot *s)
+static json_t *slot_json(const struct lc_slot *s, const char *relay)
 {
     char start[9];
     lc_slot_format_start(s->start_s, start);
     json_t *o = json_pack("{s:s,s:i}", "start", start, "minutes", (int)s->minutes);
+    if (relay[0])
+        json_object_set_new(o, "relay", json_string(relay));
     if (s->days) {
         json_t *days = json_array();
         for (int i = 0; i < 7; i++)
@@ -38,11 +42,12 @@ static json_t *slot_json(const struct lc_slot *s)
     return o;
 }
 
-static json_t *slots_json(const char *commune, const struct lc_slot *v, size_t n)
+static json_t *slots_json(const char *commune, const struct lc_slot *v,
+                          char (*relay)[LC_RELAY_URL_MAX], size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, slot_json(&v[i]));
+        json_array_append_new(list, slot_json(&v[i], relay[i]));
     return json_pack("{s:s,s:o}", "commune", commune, "slots", list);
 }
 
@@ -51,18 +56,20 @@ static void get_slots(struct lc_req *req, void *ctx)
     struct lc_scheduler *s = ctx;
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
+    char relay[LC_SLOTS_MAX][LC_RELAY_URL_MAX];
     size_t n;
     if (lc_commune_require(req, s->store, commune, 404) < 0)
         return;
-    if (lc_slots_load(s->store, commune, v, &n) < 0) {
+    if (lc_slots_load(s->store, commune, v, &n, relay) < 0) {
         lc_reply_internal(req, "slots: load");
         return;
     }
-    lc_reply_json(req, 200, slots_json(commune, v, n));
+    lc_reply_json(req, 200, slots_json(commune, v, relay, n));
 }
 
 /* Reads one slot object; answers and returns -1 on error. */
-static int read_slot(struct lc_req *req, json_t *o, size_t i, struct lc_slot *out)
+static int read_slot(struct lc_req *req, json_t *o, size_t i, struct lc_slot *out,
+                     char relay[LC_RELAY_URL_MAX])
 {
     if (!json_is_object(o)) {
         lc_reply_error(req, 400, "bad_field", "slot %zu must be an object", i);
@@ -71,7 +78,8 @@ static int read_slot(struct lc_req *req, json_t *o, size_t i, struct lc_slot *ou
     const char *key;
     json_t *v;
     json_object_foreach(o, key, v) {
-        if (strcmp(key, "start") != 0 && strcmp(key, "minutes") != 0 && strcmp(key, "days") != 0) {
+        if (strcmp(key, "start") != 0 && strcmp(key, "minutes") != 0 && strcmp(key, "days") != 0 &&
+            strcmp(key, "relay") != 0) {
             lc_reply_error(req, 400, "unknown_field", "unknown field '%.64s' in slot %zu", key, i);
             return -1;
         }
@@ -115,6 +123,20 @@ static int read_slot(struct lc_req *req, json_t *o, size_t i, struct lc_slot *ou
         if (out->days == LC_DAYS_ALL)
             out->days = 0;
     }
+    json_t *r = json_object_get(o, "relay");
+    relay[0] = '\0';
+    if (r != NULL && !json_is_null(r)) {
+        char why[160];
+        if (!json_is_string(r)) {
+            lc_reply_error(req, 400, "bad_field", "slot %zu: relay must be a URL string", i);
+            return -1;
+        }
+        if (lc_relay_url_check(json_string_value(r), why, sizeof why) < 0) {
+            lc_reply_error(req, 422, "invalid", "slot %zu: %s", i, why);
+            return -1;
+        }
+        snprintf(relay, LC_RELAY_URL_MAX, "%s", json_string_value(r));
+    }
     return 0;
 }
 
@@ -122,6 +144,7 @@ struct put_tx {
     struct lc_req *req;
     const char *commune;
     const struct lc_slot *v;
+    char (*relay)[LC_RELAY_URL_MAX];
     size_t n;
     json_t *answer;             /* borrowed: its "slots" are audited */
 };
@@ -131,7 +154,8 @@ static int put_tx(struct lc_store *store, void *arg)
 {
     static const char del[] = "DELETE FROM slots WHERE commune = ?";
     static const char ins[] =
-        "INSERT INTO slots (commune, position, start_s, minutes, days) VALUES (?,?,?,?,?)";
+        "INSERT INTO slots (commune, position, start_s, minutes, days, relay)"
+        " VALUES (?,?,?,?,?,nullif(?,''))";
     struct put_tx *t = arg;
     sqlite3_stmt *st = lc_sched_stmt(store, del, t->commune);
     if (st == NULL)
@@ -145,6 +169,7 @@ static int put_tx(struct lc_store *store, void *arg)
         sqlite3_bind_int(st, 3, t->v[i].start_s);
         sqlite3_bind_int(st, 4, t->v[i].minutes);
         sqlite3_bind_int(st, 5, (int)t->v[i].days);
+        sqlite3_bind_text(st, 6, t->relay[i], -1, SQLITE_TRANSIENT);
         step = sqlite3_step(st);
         sqlite3_reset(st);
     }
@@ -159,6 +184,9 @@ static void put_slots(struct lc_req *req, void *ctx)
     struct lc_scheduler *s = ctx;
     const char *commune = req->params[0];
     struct lc_slot v[LC_SLOTS_MAX];
+    char relay[LC_SLOTS_MAX][LC_RELAY_URL_MAX];
+    struct lc_rules rules;
+    char why[400];
     size_t n = 0, a = 0, b = 0;
     json_error_t e;
     json_t *body = json_loadb((const char *)req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &e);
@@ -185,7 +213,7 @@ static void put_slots(struct lc_req *req, void *ctx)
         goto out;
     }
     for (n = 0; n < json_array_size(list); n++)
-        if (read_slot(req, json_array_get(list, n), n, &v[n]) < 0)
+        if (read_slot(req, json_array_get(list, n), n, &v[n], relay[n]) < 0)
             goto out;
     int rc = lc_slots_check(v, n, &a, &b);
     if (rc == -EEXIST) {
@@ -200,7 +228,15 @@ static void put_slots(struct lc_req *req, void *ctx)
         lc_reply_error(req, 422, "invalid", "slot %zu is not valid", a);
         goto out;
     }
-    struct put_tx t = {req, commune, v, n, slots_json(commune, v, n)};
+    if (lc_rules_load(s->store, commune, &rules, NULL) < 0) {
+        lc_reply_internal(req, "slots: rules");
+        goto out;
+    }
+    if (lc_rules_check_slots(&rules, v, n, why, sizeof why)) {
+        lc_reply_error(req, 422, "rule", "the broadcast rules refuse %s", why);
+        goto out;
+    }
+    struct put_tx t = {req, commune, v, relay, n, slots_json(commune, v, relay, n)};
     if (lc_store_tx(s->store, put_tx, &t) < 0) {
         json_decref(t.answer);
         lc_reply_internal(req, "slots: store");

@@ -324,6 +324,102 @@ const struct lc_migration lc_migrations[] = {
     {39, "clusters clone_suspected_at, clone_addresses",
      "ALTER TABLE clusters ADD COLUMN clone_suspected_at INTEGER;"
      "ALTER TABLE clusters ADD COLUMN clone_addresses TEXT;"},
+    /* Broadcast rules (server/scheduler/rules_*.c): one JSON body per scope, '*' the defaults,
+     * else a commune's own (gone with the commune); an emergency that broke one says which. */
+    {40, "rules, broadcasts.rule_broken",
+     "CREATE TABLE rules ("
+     "  scope TEXT PRIMARY KEY,"
+     "  body TEXT NOT NULL,"
+     "  updated_by TEXT,"
+     "  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+     "CREATE TRIGGER rules_commune_gone AFTER DELETE ON communes"
+     "  BEGIN DELETE FROM rules WHERE scope = OLD.id; END;"
+     "ALTER TABLE broadcasts ADD COLUMN rule_broken TEXT;"},
+    /* Relays (tiếp sóng): a slot or an ad-hoc session whose sessions are an upstream stream. */
+    {41, "slots.relay, broadcasts.relay",
+     "ALTER TABLE slots ADD COLUMN relay TEXT;"
+     "ALTER TABLE broadcasts ADD COLUMN relay TEXT;"},
+    /* Issue 18, point 3 (server/selftest/): the weekly self-test and the broken-cluster report.
+     * selftest_schedule: one row (days: bit 0 Monday .. bit 6 Sunday; time_s: local seconds of
+     * the day; communes: JSON ["*"] or ids; last_due: the last occurrence started, so that a
+     * restart neither repeats nor makes up one). selftest_texts: a text's bulletin (a text is
+     * rendered once). selftests: one row per run and commune (session NULL when skipped);
+     * selftest_results: one verdict per cluster and run, from which "failing since" is read. */
+    {42, "self-tests",
+     "CREATE TABLE selftest_schedule ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  days INTEGER NOT NULL CHECK (days BETWEEN 1 AND 127),"
+     "  time_s INTEGER NOT NULL CHECK (time_s BETWEEN 0 AND 86399),"
+     "  text TEXT NOT NULL,"
+     "  communes TEXT NOT NULL,"
+     "  enabled INTEGER NOT NULL DEFAULT 0,"
+     "  last_due INTEGER NOT NULL DEFAULT 0,"
+     "  updated_by TEXT,"
+     "  updated_at INTEGER NOT NULL);"
+     "CREATE TABLE selftest_texts ("
+     "  text TEXT PRIMARY KEY,"
+     "  bulletin INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE) WITHOUT ROWID;"
+     "CREATE TABLE selftest_runs ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  started_at INTEGER NOT NULL,"
+     "  started_by TEXT NOT NULL,"
+     "  scheduled INTEGER NOT NULL DEFAULT 0,"
+     "  bulletin INTEGER NOT NULL);"
+     "CREATE TABLE selftests ("
+     "  run INTEGER NOT NULL REFERENCES selftest_runs(id) ON DELETE CASCADE,"
+     "  commune TEXT NOT NULL,"
+     "  session INTEGER,"
+     "  start_at INTEGER,"
+     "  end_at INTEGER,"
+     "  state TEXT NOT NULL CHECK (state IN ('pending', 'judged', 'skipped', 'not_aired')),"
+     "  reason TEXT,"
+     "  settled_at INTEGER,"
+     "  PRIMARY KEY (run, commune)) WITHOUT ROWID;"
+     "CREATE INDEX selftests_pending ON selftests(run) WHERE state = 'pending';"
+     "CREATE TABLE selftest_results ("
+     "  cluster TEXT NOT NULL,"
+     "  run INTEGER NOT NULL REFERENCES selftest_runs(id) ON DELETE CASCADE,"
+     "  commune TEXT NOT NULL,"
+     "  at INTEGER NOT NULL,"
+     "  ok INTEGER NOT NULL,"
+     "  reason TEXT,"
+     "  PRIMARY KEY (cluster, run)) WITHOUT ROWID;"},
+    /* ---- migration 43 (server/alerts/, docs/alerts.md) ---- CAP 1.2 alerts: one row per
+     * message accepted (sender + identifier unique), its XML as received; and the communes'
+     * administrative codes (mã đơn vị hành chính) that geocodes name. */
+    {43, "alerts; communes.code",
+     "ALTER TABLE communes ADD COLUMN code TEXT;"
+     "CREATE UNIQUE INDEX communes_code ON communes(code) WHERE code IS NOT NULL;"
+     "CREATE TABLE alerts ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  identifier TEXT NOT NULL,"
+     "  sender TEXT NOT NULL,"
+     "  sent TEXT NOT NULL,"
+     "  sent_at INTEGER NOT NULL,"
+     "  msg_type TEXT NOT NULL CHECK (msg_type IN ('Alert', 'Update', 'Cancel')),"
+     "  cap_status TEXT NOT NULL,"
+     "  scope TEXT NOT NULL,"
+     "  category TEXT, event TEXT, urgency TEXT, severity TEXT, certainty TEXT,"
+     "  headline TEXT,"
+     "  area_desc TEXT,"
+     "  title TEXT NOT NULL,"
+     "  text TEXT NOT NULL,"
+     "  communes TEXT NOT NULL,"
+     "  expires_at INTEGER,"
+     "  refs TEXT NOT NULL DEFAULT '[]',"
+     "  replaced_by INTEGER REFERENCES alerts(id),"
+     "  status TEXT NOT NULL CHECK (status IN ('awaiting', 'on_air', 'cancelled')),"
+     "  bulletin INTEGER,"
+     "  received_by TEXT NOT NULL,"
+     "  received_at INTEGER NOT NULL,"
+     "  confirmed_by TEXT,"
+     "  confirmed_at INTEGER,"
+     "  on_air_at INTEGER,"
+     "  cancelled_at INTEGER,"
+     "  xml BLOB NOT NULL,"
+     "  UNIQUE (sender, identifier));"
+     "CREATE INDEX alerts_status ON alerts(status, id);"},
+    /* ---- end of migration 43 ---- */
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -71,6 +71,7 @@ void lc_stream_maybe_free(struct lc_streams *e)
     lc_strmap_clear(&e->conflicts);
     lc_strmap_clear(&e->by_cluster);
     lc_strmap_clear(&e->seen);
+    lc_relay_cfg_free(&e->relay_cfg);
     free(e);
 }
 
@@ -621,6 +622,8 @@ static void on_tick(uv_timer_t *t)
      * timer back when the next page is due, send_ms from now) */
     int64_t ahead = e->o.send_ms - e->o.page_ms;
     struct lc_page *batch = NULL;
+    if (c->state == CAST_ON)
+        lc_prog_relays_wake(&c->prog, c->next_play - now, RELAY_EARLY_MS);
     while (c->ready && c->state != CAST_DONE && c->next_play - e->o.lead_ms - ahead <= now) {
         struct lc_page *first;
         if (c->state == CAST_HELD) {
@@ -664,6 +667,7 @@ static void cast_end(struct lc_cast *c, bool close_now)
         c->state = CAST_DONE;
         fan_out(c, first);
     }
+    lc_prog_relays_stop(&c->prog);
     uv_timer_stop(&c->timer);
     for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
         nx = r->next;
@@ -772,6 +776,8 @@ static int cast_ready(struct lc_cast *c, const struct lc_clipload *ld)
     c->ready = true;
     lc_log(LC_LOG_INFO, "commune %s: session %lld held, %zu items, %.1f s", c->commune,
            (long long)c->session, ld->n, lc_cast_programme_s(c));
+    if (!c->end_pending) /* relays at the programme's start: from PREPARE */
+        lc_prog_relays_wake(&c->prog, 0, RELAY_EARLY_MS);
     for (struct lc_rcv *r = c->rcvs, *nx; r; r = nx) {
         nx = r->next;
         rcv_send(r, c->headers, NULL);
@@ -850,6 +856,7 @@ static struct lc_cast *cast_new(struct lc_streams *e, const struct lc_onair_sess
     c->emergency = s->emergency != 0;
     c->prog.silence = e->silence;
     c->prog.silence_len = e->silence_len;
+    c->prog.relay_cfg = &e->relay_cfg;
     if (lc_clips_load(&e->clips, s->items, s->nitems, on_programme, c) < 0)
         goto fail;
     c->loads = 1;

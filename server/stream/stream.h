@@ -70,6 +70,11 @@ struct lc_stream_opts {
     bool hold_audio;            /* the hold window carries silence pages (else headers only) */
     int catchup_s;              /* receivers joining within this after an emergency began get
                                  * it from its start (0: no catch-up) */
+    /* relay items (issue 18, stream_relay.h) */
+    double loudness_lufs;       /* a relay is levelled to it (0: -16) */
+    const char *relay_filler;   /* an Ogg Opus jingle played in a relay's gaps (NULL, "": silence) */
+    int relay_buffer_ms;        /* a relay's jitter cushion over send_ms (0: 1000) */
+    int relay_timeout_ms;       /* an upstream silent this long is connected again (0: 5000) */
 };
 
 struct lc_stream_stats {

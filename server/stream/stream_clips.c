@@ -142,6 +142,7 @@ static void load_free(struct load *ld)
     for (size_t i = 0; i < ld->pub.n; i++) {
         lc_clip_put(ld->pub.clips[i]);
         free((char *)ld->pub.items[i].audio);
+        free((char *)ld->pub.items[i].relay);
     }
     for (size_t i = 0; i < ld->nreads; i++)
         lc_encoded_free(&ld->reads[i].enc);
@@ -232,10 +233,15 @@ int lc_clips_load(struct lc_clips *cc, const struct lc_onair_item *items, size_t
         ld->pub.items[i] = items[i];
         ld->pub.items[i].title = NULL; /* not kept */
         ld->pub.items[i].audio = NULL;
+        ld->pub.items[i].relay = NULL;
+        if (items[i].relay != NULL && (ld->pub.items[i].relay = strdup(items[i].relay)) == NULL)
+            goto fail; /* a relay's URL, for the programme (stream_relay.h) */
         if (items[i].audio == NULL)
             continue;
-        if ((ld->pub.items[i].audio = strdup(items[i].audio)) == NULL)
+        if ((ld->pub.items[i].audio = strdup(items[i].audio)) == NULL) {
+            free((char *)ld->pub.items[i].relay); /* item i is not counted in pub.n yet */
             goto fail;
+        }
         ld->pub.clips[i] = find_or_read(cc, ld, items[i].audio);
     }
     if ((rc = lc_workers_submit(cc->reader, &ld->job)) < 0)

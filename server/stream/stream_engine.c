@@ -74,6 +74,21 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
     if (e->o.flush_ms <= 0 || e->o.flush_ms > 1000)
         e->o.flush_ms = 1000;
     int rc = make_silence(e);
+    if (rc == 0) { /* relay items (stream_relay.h) */
+        struct lc_relay_cfg *rl = &e->relay_cfg;
+        rl->bitrate_kbps = e->o.bitrate_kbps > 0 ? e->o.bitrate_kbps : 24;
+        rl->complexity = 8;
+        rl->target_lufs = e->o.loudness_lufs < 0 ? e->o.loudness_lufs : -16.0;
+        rl->send_ms = e->o.send_ms;
+        rl->buffer_ms = e->o.relay_buffer_ms > 0 ? e->o.relay_buffer_ms : 1000;
+        rl->timeout_ms = e->o.relay_timeout_ms > 0 ? e->o.relay_timeout_ms : 5000;
+        rl->silence = e->silence;
+        rl->silence_len = e->silence_len;
+        struct lc_err err = {0};
+        if ((rc = lc_relay_cfg_filler(rl, o->relay_filler, &err)) < 0)
+            lc_log(LC_LOG_ERR, "%s", lc_err_msg(&err));
+        e->o.relay_filler = NULL; /* not kept */
+    }
     if (rc == 0 && o->store != NULL && lc_delivery_recover(o->store) < 0)
         lc_log(LC_LOG_ERR, "the delivery rows of the last run were not completed");
     if (rc == 0)
@@ -82,6 +97,7 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
         rc = lc_onair_subscribe(o->onair, lc_stream_onair_cb, e);
     if (rc < 0) {
         lc_clips_close(&e->clips); /* its handle closes with the loop's others */
+        lc_relay_cfg_free(&e->relay_cfg);
         free(e);
         return rc;
     }
@@ -109,6 +125,10 @@ void lc_streams_stop(struct lc_streams *e)
     lc_streams_flush(e);
     lc_stream_end_all(e);
     e->stopping = true;
+    /* the relays were told to stop (cast_end): their threads end within ~0.1 s */
+    int left = lc_relay_wait_all(3000);
+    if (left > 0)
+        lc_log(LC_LOG_WARN, "%d relay threads still running at shutdown", left);
     /* the loads still waiting come back cancelled, the one being read completes, now: their
      * casts (closed by end_all) can go */
     lc_clips_close(&e->clips);

@@ -12,7 +12,9 @@
  *                                                                    stream_map.c
  *   stream_batch.c    accounting batches (accounting/ does the rows), signs of life
  *   stream_clips.c    stored audio, read on the reader thread
- *   stream_prog.c     the timeline;  stream_page.c  pages, queue, packer;  stream_map.c  maps
+ *   stream_prog.c     the timeline                                 → stream_relay.c
+ *   stream_relay.c    relay items: an upstream's packets, or filler (codecs/relay.h)
+ *   stream_page.c  pages, queue, packer;  stream_map.c  maps
  */
 #ifndef LC_SERVER_STREAM_INTERNAL_H
 #define LC_SERVER_STREAM_INTERNAL_H
@@ -111,6 +113,7 @@ struct lc_streams {
     struct lc_clips clips;
     unsigned char silence[1276]; /* one 20 ms Opus packet of silence, encoded at open */
     uint32_t silence_len;
+    struct lc_relay_cfg relay_cfg;  /* relay items (stream_relay.h): settings and the jingle */
     struct lc_cast *casts;
     struct lc_strmap by_cluster;    /* cluster → its receiver */
     struct lc_strmap seen;          /* clusters seen since the last batch (values unused) */

@@ -43,18 +43,26 @@ static int build(struct lc_prog *p, const struct lc_onair_item *items,
         const struct lc_onair_item *it = &items[i];
         uint64_t target = it->offset_ms > 0 ? (uint64_t)(it->offset_ms + 10) / 20 : 0;
         if (target > cursor) {
-            struct lc_seg gap = {NULL, 0, (uint32_t)(target - cursor), 0};
+            struct lc_seg gap = {NULL, 0, (uint32_t)(target - cursor), 0, NULL};
             if (seg_insert(p, (*at)++, gap) < 0)
                 return -ENOMEM;
             cursor = target;
         }
         struct lc_clip *k = it->audio && clips[i] ? lc_clip_ref(clips[i]) : NULL;
-        struct lc_seg s = {k, it->bulletin, 0, 0};
+        struct lc_seg s = {k, it->bulletin, 0, 0, NULL};
+        if (it->relay != NULL && p->relay_cfg != NULL) {
+            lc_clip_put(k);
+            k = s.clip = NULL;
+            if ((s.relay = lc_relay_src_new(p->relay_cfg, it->relay)) == NULL)
+                return -ENOMEM;
+            s.relay->next = p->relays;
+            p->relays = s.relay;
+        }
         if (k != NULL)
             s.npkts = (uint32_t)k->enc.npkts;
         else /* unreadable audio: keep the timeline with silence of its length */
             s.npkts = it->duration_ms > 0 ? (uint32_t)((it->duration_ms + 19) / 20) : 0;
-        if (k == NULL)
+        if (k == NULL && s.relay == NULL)
             s.bulletin = 0;
         cursor += s.npkts;
         if (seg_insert(p, (*at)++, s) < 0)
@@ -76,20 +84,30 @@ int lc_prog_interrupt(struct lc_prog *p, const struct lc_onair_item *items,
     while (p->cur < p->nsegs && p->segs[p->cur].pos >= p->segs[p->cur].npkts)
         p->cur++;
     size_t at = p->cur;
+    struct lc_seg *rest_relay = NULL; /* a relay split by the emergency: its rest */
     if (at < p->nsegs && p->segs[at].pos > 0) {
         struct lc_seg *s = &p->segs[at];
         if (s->clip != NULL) {
             s->pos = 0; /* the interrupted bulletin plays again from its start */
         } else {
-            /* split the silence: what went out stays before the emergency */
-            struct lc_seg rest = {NULL, 0, s->npkts - s->pos, 0};
+            /* split the silence or the relay: what went out stays before the emergency */
+            struct lc_seg rest = {NULL, s->bulletin, s->npkts - s->pos, 0, s->relay};
             s->npkts = s->pos;
             if (seg_insert(p, at + 1, rest) < 0)
                 return -ENOMEM;
             at++;
         }
     }
+    if (at < p->nsegs && p->segs[at].relay != NULL && p->segs[at].pos == 0)
+        rest_relay = &p->segs[at];
     size_t before = at;
+    uint64_t inserted = 0;
+    if (rest_relay != NULL) { /* the emergency's length comes out of the live relay (below) */
+        for (size_t i = 0; i < n; i++)
+            inserted += items[i].duration_ms > 0 ? (uint64_t)(items[i].duration_ms + 19) / 20 : 0;
+        uint32_t npk = rest_relay->npkts;
+        rest_relay->npkts = inserted < npk ? npk - (uint32_t)inserted : 0;
+    }
     int rc = build(p, items, clips, n, &at);
     /* cur points at the first inserted segment (already-played ones stay behind it) */
     p->cur = before;
@@ -123,11 +141,20 @@ int lc_prog_next(struct lc_prog *p, uint64_t granule, const unsigned char **pkt,
         *pkt = e->data + e->pkts[s->pos].off;
         *len = e->pkts[s->pos].len;
         *end_granule = c0 + e->samples;
+    } else if (s->relay != NULL) {
+        lc_relay_src_next(s->relay, pkt, len);
     } else {
         *pkt = p->silence;
         *len = p->silence_len;
     }
     s->pos++;
+    if (s->relay != NULL && s->pos >= s->npkts) { /* the relay's item is over, unless it goes on */
+        bool more = false;
+        for (size_t i = p->cur + 1; i < p->nsegs && !more; i++)
+            more = p->segs[i].relay == s->relay && p->segs[i].pos < p->segs[i].npkts;
+        if (!more)
+            lc_relay_src_stop(s->relay);
+    }
     size_t k = p->cur;
     while (k < p->nsegs && p->segs[k].pos >= p->segs[k].npkts)
         k++;
@@ -160,8 +187,30 @@ uint64_t lc_prog_remaining(const struct lc_prog *p)
     return n;
 }
 
+void lc_prog_relays_wake(struct lc_prog *p, int64_t ms_to_next, int64_t early_ms)
+{
+    int64_t at = ms_to_next;
+    for (size_t i = p->cur; i < p->nsegs && at <= early_ms; i++) {
+        struct lc_seg *s = &p->segs[i];
+        if (s->relay != NULL && s->pos < s->npkts)
+            lc_relay_src_start(s->relay);
+        at += (int64_t)(s->npkts - s->pos) * 20;
+    }
+}
+
+void lc_prog_relays_stop(struct lc_prog *p)
+{
+    for (struct lc_relay_src *r = p->relays; r; r = r->next)
+        lc_relay_src_stop(r);
+}
+
 void lc_prog_free(struct lc_prog *p)
 {
+    while (p->relays != NULL) {
+        struct lc_relay_src *r = p->relays;
+        p->relays = r->next;
+        lc_relay_src_free(r);
+    }
     for (size_t i = 0; i < p->nsegs; i++)
         lc_clip_put(p->segs[i].clip);
     free(p->segs);

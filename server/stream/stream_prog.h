@@ -15,6 +15,13 @@
  * An interruption (emergency) splices new segments in front of the segment that holds the next
  * packet; an interrupted bulletin then plays again from its start (a silence gap just goes on).
  *
+ * A relay item (issue 18) is a relay segment: its packets come from a relay source
+ * (stream_relay.h), live, one per 20 ms, filler where the upstream has none. The programme owns
+ * its sources (made by build(), freed with it); a source is started by lc_prog_relays_wake()
+ * and stopped once its item's last packet is taken. An emergency takes the place of the relay's
+ * audio while it plays (the upstream is live: what it sent meanwhile is not replayed), so the
+ * relay item still ends when it was to end.
+ *
  * No I/O here: the clips were read before (stream_clips.h, off the loop). Loop thread only.
  */
 #ifndef LC_SERVER_STREAM_PROG_H
@@ -28,12 +35,14 @@
 #include "server/accounting/accounting.h"
 #include "server/scheduler/scheduler.h"
 #include "server/stream/stream_clips.h"
+#include "server/stream/stream_relay.h"
 
 struct lc_seg {
-    struct lc_clip *clip;           /* NULL: silence */
+    struct lc_clip *clip;           /* NULL: silence or a relay */
     int64_t bulletin;               /* 0 for silence */
     uint32_t npkts;
     uint32_t pos;                   /* next packet of this segment */
+    struct lc_relay_src *relay;     /* a relay segment's source (owned by the programme) */
 };
 
 struct lc_prog {
@@ -44,6 +53,8 @@ struct lc_prog {
     size_t nair, aircap;
     const unsigned char *silence;   /* one 20 ms Opus silence packet (the engine's) */
     uint32_t silence_len;
+    const struct lc_relay_cfg *relay_cfg; /* the engine's (NULL: relay items play silence) */
+    struct lc_relay_src *relays;    /* every source of the programme (owned) */
 };
 
 /* Builds the programme of items (offsets from 0) after what p already holds; clips[i] is item i's
@@ -65,6 +76,12 @@ int lc_prog_next(struct lc_prog *p, uint64_t granule, const unsigned char **pkt,
 
 /* Skips n packets (a start in the middle of the session); nothing skipped counts as aired. */
 void lc_prog_skip(struct lc_prog *p, uint64_t n);
+
+/* Starts the relays whose segment begins within early_ms, the next packet playing in
+ * ms_to_next ms. */
+void lc_prog_relays_wake(struct lc_prog *p, int64_t ms_to_next, int64_t early_ms);
+/* Stops every relay (the stream ends). */
+void lc_prog_relays_stop(struct lc_prog *p);
 
 /* Packets still to play. */
 uint64_t lc_prog_remaining(const struct lc_prog *p);

@@ -1,8 +1,8 @@
 /*
  * tests/receiver/test_schedule.c — rcv_schedule_verify and the kept schedule (receiver/
  * schedule.c), with payloads signed here by a key made with crypto_sign_keypair:
- *   - a good one is accepted and parsed (times with offsets to Unix ms, items, relays skipped,
- *     a session without id);
+ *   - a good one is accepted and parsed (times with offsets to Unix ms, items, relay items
+ *     kept to play live, a session without id);
  *   - refused with a reason, *out untouched: another key's signature, one byte of the payload
  *     changed, a signature cut, another cluster, a version not above the one held (replay),
  *     expired, malformed payloads (no sessions, a bad hash, a media path not the hash's, a bad
@@ -134,13 +134,17 @@ static void test_good(void)
         struct rcv_session *a = &s.sessions[0], *b = &s.sessions[1];
         CHECK(a->id == 41 && a->start_ms == T_1700 && a->end_ms == T_1700 + 3600000LL);
         CHECK(strcmp(a->kind, "slot") == 0);
-        CHECKF(a->nitems == 2, "relay skipped: %zu items", a->nitems);
+        CHECKF(a->nitems == 3, "relay kept: %zu items", a->nitems);
         CHECK(a->items[0].bulletin == 7 && a->items[0].bytes == 58231);
         CHECK(strcmp(a->items[0].title, "L\xe1\xbb\x8b" "ch ti\xc3\xaam ph\xc3\xb2ng") == 0);
         CHECK(strcmp(a->items[0].hash, H1) == 0);
         CHECK(strcmp(a->items[0].media, "/media/" H1 ".opus") == 0);
         CHECK(a->items[0].duration_ms == 18700 && a->items[0].offset_ms == 0);
-        CHECK(a->items[1].bulletin == 8 && a->items[1].offset_ms == 19701);
+        /* the relay: live, no media (issue 18) */
+        CHECK(a->items[1].relay && a->items[1].hash[0] == 0 && a->items[1].bulletin == 0);
+        CHECK(a->items[1].offset_ms == 20000 && a->items[1].duration_ms == 60000);
+        CHECK(!a->items[0].relay && !a->items[2].relay);
+        CHECK(a->items[2].bulletin == 8 && a->items[2].offset_ms == 19701);
         CHECK(b->id == 0 && strcmp(b->kind, "adhoc") == 0 && b->nitems == 0);
         CHECK(b->start_ms == T_1700 && b->end_ms == T_1700 + 1800000LL);
         /* next: on air at 17:10 → the 17:00 slot (it started first among those not over) */

@@ -68,9 +68,23 @@ ROUTES = {
     ("GET", "/api/v1/communes/{id}/slots"): ("/api/v1/communes/nowhere/slots", None, STAFF, 404),
     ("PUT", "/api/v1/communes/{id}/slots"): ("/api/v1/communes/nowhere/slots", {}, {A, O}, None),
     ("POST", "/api/v1/communes/{id}/sessions"): ("/api/v1/communes/nowhere/sessions", {}, {A, O}, None),
+    ("GET", "/api/v1/rules"): ("/api/v1/rules", None, {A, O}, 200),
+    ("PUT", "/api/v1/rules"): ("/api/v1/rules", [], {A, O}, 400),
+    ("GET", "/api/v1/communes/{id}/rules"): ("/api/v1/communes/nowhere/rules", None, {A, O}, 404),
+    ("PUT", "/api/v1/communes/{id}/rules"): ("/api/v1/communes/nowhere/rules", {}, {A, O}, 404),
     ("GET", "/api/v1/communes/{id}/programme"): ("/api/v1/communes/nowhere/programme", None, STAFF, 404),
     ("POST", "/api/v1/emergency"): ("/api/v1/emergency", {}, {A, P}, 400),
     ("GET", "/api/v1/emergency/{bulletin}"): ("/api/v1/emergency/999999", None, {A, P, O}, 404),
+    # CAP alerts (server/alerts/): a JSON body is no CAP document (415); alerts that do not exist
+    ("POST", "/api/v1/alerts"): ("/api/v1/alerts", {}, {A, P, O}, 415),
+    ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, STAFF, 200),
+    ("GET", "/api/v1/alerts/{id}"): ("/api/v1/alerts/999999", None, STAFF, 404),
+    ("POST", "/api/v1/alerts/{id}/confirm"): ("/api/v1/alerts/999999/confirm", None, {A, P}, 404),
+    # self-tests (server/selftest/): bodies without their fields, nothing is run or stored
+    ("POST", "/api/v1/selftest"): ("/api/v1/selftest", {}, {A, O}, 400),
+    ("GET", "/api/v1/selftest/schedule"): ("/api/v1/selftest/schedule", None, {A, O}, 200),
+    ("PUT", "/api/v1/selftest/schedule"): ("/api/v1/selftest/schedule", {}, {A, O}, 400),
+    ("GET", "/api/v1/selftest/report"): ("/api/v1/selftest/report", None, {A, O}, 200),
     # the commune has no slot: off air, 503 (never a stream that would last a session)
     ("GET", "/stream/{cluster}.opus"): ("/stream/%s.opus" % CLUSTER, None, RECEIVER, 503),
     # no bulletin has audio: a well-formed hash names nothing

@@ -32,7 +32,7 @@ def main():
         h = db.execute("SELECT audio_hash FROM bulletins WHERE id = ?", (b["id"],)).fetchone()[0]
         with open(os.path.join(s.data, "audio", h + ".opus"), "rb") as f:
             check(hashlib.sha256(f.read()).hexdigest() == h, "audio not named by its hash")
-        # back to schema 1: the columns that later migrations add (2, 31, 32, 34..39) go, the
+        # back to schema 1: the columns that later migrations add (2, 31, 32, 34..41) go, the
         # rows stay
         db.execute("ALTER TABLE clusters DROP COLUMN status")
         db.execute("ALTER TABLE clusters DROP COLUMN status_at")
@@ -52,6 +52,17 @@ def main():
         db.execute("DROP TABLE plays")
         db.execute("ALTER TABLE clusters DROP COLUMN clone_suspected_at")
         db.execute("ALTER TABLE clusters DROP COLUMN clone_addresses")
+        db.execute("DROP TRIGGER rules_commune_gone")
+        db.execute("DROP TABLE rules")
+        db.execute("ALTER TABLE broadcasts DROP COLUMN rule_broken")
+        db.execute("ALTER TABLE slots DROP COLUMN relay")
+        db.execute("ALTER TABLE broadcasts DROP COLUMN relay")
+        db.execute("DROP TABLE alerts")                       # 43: CAP alerts, communes.code
+        db.execute("DROP INDEX communes_code")
+        db.execute("ALTER TABLE communes DROP COLUMN code")
+        for t in ("selftest_results", "selftests", "selftest_runs", "selftest_texts",
+                  "selftest_schedule"):                       # 42: self-tests
+            db.execute("DROP TABLE %s" % t)
         db.execute("PRAGMA user_version = 1")
         db.commit()
         db.close()

@@ -64,6 +64,9 @@ def main():
         bad = [
             ({"plays": [good, dict(good, id="k2-x", played_s=30.0)]}, 422, "longer"),
             ({"plays": [dict(good, hash="abc")]}, 422, "hash"),
+            ({"plays": [dict(good, bulletin=0)]}, 422, "relay"),        # a relay's play has no hash
+            ({"plays": [dict(good, bulletin=0, hash="")]}, 422, "relay"),   # ... and is live
+            ({"plays": [dict(good, hash="")]}, 422, "hash"),
             ({"plays": [dict(good, source="radio")]}, 422, "source"),
             ({"plays": [dict(good, end=iso_ms(start - 5))]}, 422, "before"),
             ({"plays": [dict(good, extra=1)]}, 400, "unknown"),

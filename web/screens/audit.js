@@ -11,7 +11,10 @@ const PAGE = 100;
 const ACTIONS = ['login', 'login_failed', 'login_limited', 'logout', 'user_create', 'user_update', 'user_delete',
   'commune_create', 'commune_update', 'commune_delete', 'cluster_create', 'cluster_update', 'cluster_delete',
   'cluster_token', 'bulletin_create', 'bulletin_rendered', 'bulletin_failed', 'bulletin_audio', 'bulletin_approve',
-  'bulletin_reject', 'bulletin_withdraw', 'bulletin_expire', 'emergency'];
+  'bulletin_reject', 'bulletin_withdraw', 'bulletin_expire', 'emergency', 'emergency_rule_break',
+  'slots_update', 'session_create', 'rules_update', 'selftest_run', 'selftest_schedule',
+  'alert_received', 'alert_duplicate', 'alert_updated', 'alert_cancelled', 'alert_confirmed',
+  'alert_on_air', 'alert_failed'];
 
 export function actionText(a) {
   return has('act.' + a) ? t('act.' + a) : a;

@@ -1,5 +1,7 @@
 // web/screens/schedule.js — a commune's daily slots (edit: admin, operator), an extra session
-// for one day, and what airs in the sessions of a day with each item's time.
+// for one day, and what airs in the sessions of a day with each item's time. A slot or a session
+// may relay an upstream stream ("relay": its URL) instead of airing bulletins; one that breaks the
+// broadcast rules is refused (422 "rule") and the reason is shown (ruleDetail(), rules.js).
 // APIs: GET|PUT /api/v1/communes/{id}/slots, POST /api/v1/communes/{id}/sessions,
 // GET /api/v1/communes/{id}/programme?date=YYYY-MM-DD.
 
@@ -8,10 +10,25 @@ import { t } from '../i18n.js';
 import { api, get, post, errorText } from '../api.js';
 import { fmtTime, fmtDuration, fmtIsoDate, isoDate, addDays, stationInputToRfc3339 } from '../fmt.js';
 import { can, loadCommunes, failure, sectionTitle, badge, dateInput, setDate, readDate, timeInput, readTime } from '../common.js';
+import { ruleDetail } from './rules.js';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
 const slotList = (r) => (Array.isArray(r) ? r : (r && r.slots) || []);
+
+// An upstream stream's address as the server takes it: http(s)://host..., no spaces.
+function relayValid(v) {
+  if (/[\s\u0000-\u001f\u007f]/.test(v)) return false;
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host !== '';
+  } catch (e) {
+    return false;
+  }
+}
+
+// A URL shown as text that may wrap anywhere (a long address must not widen a phone's page).
+const relayUrl = (url) => h('span', {class: 'relay-url'}, url);
 
 export function render(view, ctx) {
   const manage = can.manage(ctx.session.role);
@@ -23,6 +40,8 @@ export function render(view, ctx) {
   const slotsEl = h('div', {id: 'slots'});
   const sessionEl = h('div');
   const progEl = h('div', {id: 'programme'});
+  // A refusal of the slots that names a rule stays on screen (a toast would go before it is read).
+  const slotMsg = h('p', {class: 'notice error', id: 'slot-msg', role: 'alert', hidden: true});
 
   replace(view, h('div', {class: 'page'},
     h('div', {class: 'page-head'}, h('h1', null, t('nav.schedule')), field(t('co.commune'), commune)),
@@ -75,39 +94,57 @@ export function render(view, ctx) {
   }
 
   function drawSlots() {
+    // the content column only when a slot relays: the usual table stays as it was
+    const relays = slots.some((s) => s.relay);
     const rows = slots.map((s, i) => {
       const days = s.days && s.days.length && s.days.length < 7 ? s.days.map((d) => t('day.' + d)).join(', ') : t('sc.every_day');
-      return h('tr', null,
+      return h('tr', {dataset: s.relay ? {relay: s.relay} : null},
         h('td', null, h('strong', null, String(s.start).slice(0, 5))),
         h('td', null, t('sc.minutes', {n: s.minutes})),
         h('td', null, days),
+        relays ? h('td', {class: 'relay-cell'}, s.relay ? [badge('wait', t('sc.kind_relay')), ' ', relayUrl(s.relay)]
+          : h('span', {class: 'muted'}, t('sc.bulletins'))) : null,
         manage ? h('td', {class: 'row-actions'}, h('button', {class: 'link danger', onclick: () => removeSlot(i)}, t('common.delete'))) : null);
     });
     const list = slots.length
       ? h('div', {class: 'table-wrap'}, h('table', {id: 'slots-table'},
           h('thead', null, h('tr', null, h('th', null, t('sc.start')), h('th', null, t('sc.length')), h('th', null, t('sc.days')),
+            relays ? h('th', null, t('sc.content')) : null,
             manage ? h('th', null, '') : null)), h('tbody', null, rows)))
       : h('p', {class: 'muted empty'}, t('sc.no_slots'));
     if (!manage) { replace(slotsEl, list); return; }
     const startIn = timeInput({id: 'slot-start'}, '06:00');
     const minutes = h('input', {type: 'number', id: 'slot-minutes', min: 1, max: 240, value: 60});
+    const relay = h('input', {type: 'url', id: 'slot-relay', placeholder: 'http://…', autocomplete: 'off', spellcheck: 'false'});
     const dayBoxes = DAYS.map((d) => h('input', {type: 'checkbox', value: d, checked: true}));
+    slotMsg.hidden = true;
     replace(slotsEl, list,
-      h('form', {class: 'inline-form', id: 'slot-form', onsubmit: (ev) => { ev.preventDefault(); addSlot(); }},
+      h('form', {class: 'inline-form', id: 'slot-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); addSlot(); }},
         h('div', {class: 'grid2'}, field(t('sc.start'), startIn), field(t('sc.length_min'), minutes)),
         h('fieldset', {class: 'days'}, h('legend', null, t('sc.days')),
           DAYS.map((d, i) => h('label', {class: 'check'}, dayBoxes[i], t('day.' + d)))),
+        field(t('sc.relay'), relay, t('sc.relay_hint')),
+        slotMsg,
         h('div', {class: 'actions'}, h('button', {type: 'submit', id: 'slot-add'}, t('sc.add_slot')))));
 
     async function addSlot() {
+      slotMsg.hidden = true;
       const days = dayBoxes.filter((b) => b.checked).map((b) => b.value);
       if (!days.length) { ctx.toast(t('sc.need_day'), 'error'); return; }
       const st = readTime(startIn);
       if (!st) { ctx.toast(t('sc.bad_time'), 'error'); return; }
+      const r = relay.value.trim();
+      if (r && !relayValid(r)) { showSlotMsg(t('sc.bad_relay')); return; }
       const s = {start: st, minutes: Number(minutes.value)};
       if (days.length < 7) s.days = days;
+      if (r) s.relay = r;
       await saveSlots(slots.concat([s]));
     }
+  }
+
+  function showSlotMsg(text) {
+    slotMsg.textContent = text;
+    slotMsg.hidden = false;
   }
 
   async function removeSlot(i) {
@@ -118,15 +155,20 @@ export function render(view, ctx) {
     const body = next.map((s) => {
       const o = {start: String(s.start), minutes: Number(s.minutes)};
       if (s.days && s.days.length && s.days.length < 7) o.days = s.days;
+      if (s.relay) o.relay = s.relay;
       return o;
     });
+    let refused = null;
     try {
       await api('PUT', `/api/v1/communes/${cid()}/slots`, {slots: body});
       ctx.toast(t('common.saved'));
     } catch (e) {
-      ctx.toast(e.status === 409 || e.code === 'conflict' ? t('sc.overlap') : errorText(e), 'error');
+      if (e.code === 'rule') refused = t('sc.rule_refused', {detail: ruleDetail(e.serverMessage, communes)});
+      else if (e.code === 'invalid' && /relay/.test(e.serverMessage)) refused = t('sc.bad_relay');
+      else ctx.toast(e.status === 409 || e.code === 'conflict' ? t('sc.overlap') : errorText(e), 'error');
     }
     await loadSlots();
+    if (refused) showSlotMsg(refused);
     await loadProgramme();
   }
 
@@ -134,10 +176,12 @@ export function render(view, ctx) {
     const d = dateInput({id: 'session-date'}, isoDate());
     const tm = timeInput({id: 'session-time'}, '19:00');
     const minutes = h('input', {type: 'number', id: 'session-minutes', min: 1, max: 240, value: 30});
+    const relay = h('input', {type: 'url', id: 'session-relay', placeholder: 'http://…', autocomplete: 'off', spellcheck: 'false'});
     const msg = h('p', {class: 'notice error', role: 'alert', hidden: true});
-    replace(sessionEl, h('form', {id: 'session-form', onsubmit: add},
+    replace(sessionEl, h('form', {id: 'session-form', onsubmit: add, novalidate: true},
       h('p', {class: 'muted'}, t('sc.session_help')),
       h('div', {class: 'grid3'}, field(t('sc.date'), d), field(t('sc.start'), tm), field(t('sc.length_min'), minutes)),
+      field(t('sc.relay'), relay, t('sc.relay_hint')),
       msg,
       h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'session-add'}, t('sc.add_session')))));
 
@@ -147,13 +191,19 @@ export function render(view, ctx) {
       const dv = readDate(d), tv = readTime(tm);
       const start = dv && tv ? stationInputToRfc3339(`${dv}T${tv}`) : null;
       if (!start) { msg.textContent = t('sc.bad_time'); msg.hidden = false; return; }
+      const r = relay.value.trim();
+      if (r && !relayValid(r)) { msg.textContent = t('sc.bad_relay'); msg.hidden = false; return; }
+      const body = {start, minutes: Number(minutes.value)};
+      if (r) body.relay = r;
       try {
-        await post(`/api/v1/communes/${cid()}/sessions`, {start, minutes: Number(minutes.value)});
+        await post(`/api/v1/communes/${cid()}/sessions`, body);
         ctx.toast(t('sc.session_added'));
         setDate(date, dv);
         await loadProgramme();
       } catch (e) {
-        msg.textContent = e.status === 409 ? t('sc.session_overlap') : errorText(e);
+        msg.textContent = e.status === 409 ? t('sc.session_overlap')
+          : e.code === 'rule' ? t('sc.rule_refused', {detail: ruleDetail(e.serverMessage, communes)})
+            : e.code === 'invalid' && /relay/.test(e.serverMessage) ? t('sc.bad_relay') : errorText(e);
         msg.hidden = false;
       }
     }
@@ -185,13 +235,18 @@ export function render(view, ctx) {
       : s.kind === 'adhoc' || s.adhoc ? badge('warn', t('sc.kind_adhoc')) : badge('off', t('sc.kind_slot'));
     const state = s.status;
     const total = s.length_s ?? items.reduce((a, it) => Math.max(a, (it.offset_s || 0) + (it.duration_s || 0)), 0);
-    return h('div', {class: 'session', dataset: {start: s.start}},
+    // a relay session is one upstream stream for its whole window: its URL, not bulletin items
+    const relay = s.relay || (items.length === 1 && items[0].relay) || null;
+    return h('div', {class: 'session', dataset: relay ? {start: s.start, relay} : {start: s.start}},
       h('div', {class: 'session-head'},
         h('h3', null, `${fmtTime(s.start)}–${fmtTime(s.end)}`), kind,
+        relay ? badge('wait', t('sc.kind_relay')) : null,
         state ? badge(state === 'on_air' ? 'ok' : state === 'missed' || state === 'interrupted' ? 'bad' : 'off', t('sc.state.' + state)) : null,
         s.frozen === false && state === 'scheduled' ? h('span', {class: 'muted small'}, t('sc.predicted')) : null,
-        h('span', {class: 'muted small'}, t('sc.fill', {used: fmtDuration(total), n: items.length}))),
-      items.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'programme'},
+        relay ? null : h('span', {class: 'muted small'}, t('sc.fill', {used: fmtDuration(total), n: items.length}))),
+      s.rule_broken ? h('p', {class: 'notice warn small rule-broken'}, t('sc.rule_broken', {detail: ruleDetail(s.rule_broken, communes)})) : null,
+      relay ? h('p', {class: 'relay-line'}, h('span', {class: 'muted'}, t('sc.relay_of')), ' ', relayUrl(relay))
+      : items.length ? h('div', {class: 'table-wrap'}, h('table', {class: 'programme'},
         h('thead', null, h('tr', null, [t('sc.at'), t('bul.title'), t('bul.duration')].map((x) => h('th', null, x)))),
         h('tbody', null, items.map((it) => h('tr', null,
           h('td', {class: 'nowrap'}, fmtTime(start + (it.offset_s || 0) * 1000, true)),
