@@ -3,7 +3,7 @@
  *
  *   POST /api/v1/selftest {"communes": ["*"] | ids, "text"?}     a run now (selftest_run.c)
  *   GET  /api/v1/selftest/schedule                                the weekly schedule
- *   PUT  /api/v1/selftest/schedule {"days":[1..7],"time":"HH:MM","enabled":bool,
+ *   PUT  /api/v1/selftest/schedule {"days":[1..7],"time":"HH:MM[:SS]","enabled":bool,
  *                                   "text"?,"communes"?}          (absent: kept as they are)
  *   GET  /api/v1/selftest/report[?format=csv]                     the broken clusters
  *
@@ -194,13 +194,13 @@ static void put_schedule(struct lc_req *req, void *ctx)
     if (body == NULL)
         return;
     if (read_days(req, body, &days) < 0 ||
-        lc_api_string(req, body, "time", true, 5, &time_s) < 0 ||
+        lc_api_string(req, body, "time", true, 8, &time_s) < 0 ||
         lc_api_bool(req, body, "enabled", true, &enabled, NULL) < 0 ||
         read_text(req, body, &text) < 0)
         goto out;
     int32_t at;
-    if (strlen(time_s) != 5 || lc_slot_parse_start(time_s, &at) < 0) {
-        lc_reply_error(req, 422, "invalid", "time must be HH:MM, e.g. 08:00");
+    if (lc_slot_parse_start(time_s, &at) < 0) {
+        lc_reply_error(req, 422, "invalid", "time must be HH:MM (or HH:MM:SS), e.g. 08:00");
         goto out;
     }
     if (json_object_get(body, "communes") != NULL &&

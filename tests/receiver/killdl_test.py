@@ -2,7 +2,7 @@
 loss at any point; a partial file is never played").
 
 A real server; one loacast-receiver behind tests/faults/faultproxy.py throttled to 3G speed
-(6 kB/s), a session of one 8 s tone bulletin (~20 kB) 12 s ahead. Once more than half of the
+(6 kB/s), a session of one 8 s tone bulletin (~20 kB) 10 s ahead. Once more than half of the
 item is on disk as its part file, the receiver is killed with SIGKILL. Checked:
 - at the kill, the cache holds only the part file (`<hash>.part`), never `<hash>.opus`;
 - restarted (the link now unthrottled), it resumes the download (a Range request: the proxy
@@ -37,7 +37,7 @@ def main():
         proxy.throttle(6000)
         rx = fleet.add(R.Rx(s, s.tmp, cid, tok, R.station_key(s), port=proxy.port))
         rx.start()
-        start, sess = st.session(12, minutes=1)
+        start, sess = st.session(10, minutes=1)
         part = os.path.join(rx.cache, "media", h + ".part")
 
         def half():

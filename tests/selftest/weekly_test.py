@@ -1,10 +1,10 @@
 """The weekly self-test starts by itself at its local time (docs/schedules.md, "Self-test").
 
-The schedule is set to the next whole minute of the station's clock, every day: at that minute
-the server starts a run of its own (scheduled, by "system", audited), whose session starts
-hold_s later and plays the schedule's text. A restart right after does not start that
-occurrence again (last_due is kept), and the next run shown is tomorrow's. Suite 'realtime':
-up to a minute of waiting for the clock."""
+The schedule is set 8 s ahead on the station's clock, to the second, every day: at that time the
+server starts a run of its own (scheduled, by "system", audited), whose session starts hold_s
+later and plays the schedule's text. A restart right after does not start that occurrence again
+(last_due is kept), and the next run shown is tomorrow's. Suite 'realtime': it waits for the
+clock."""
 import datetime
 import os
 import sys
@@ -22,12 +22,10 @@ def main():
         s.start()
         st = K.Setup(s, 1, [])
         admin = st.admin
-        now = time.time()
-        if 60 - now % 60 < 8:   # too close to the minute to set it in time: the one after
-            K.sleep_until(now - now % 60 + 60.5, "the next minute, so the schedule is set ahead")
-        due = int(time.time()) // 60 * 60 + 60
+        # 8 s ahead, to the second (the schedule takes HH:MM:SS; stations write HH:MM)
+        due = int(time.time()) + 8
         local = time.gmtime(due + 7 * 3600)     # Asia/Ho_Chi_Minh
-        at = "%02d:%02d" % (local.tm_hour, local.tm_min)
+        at = "%02d:%02d:%02d" % (local.tm_hour, local.tm_min, local.tm_sec)
         r = s.request("PUT", "/api/v1/selftest/schedule",
                       {"days": [1, 2, 3, 4, 5, 6, 7], "time": at, "enabled": True,
                        "text": "Thử loa.", "communes": ["*"]}, admin)
