@@ -123,6 +123,47 @@ int lc_commune_require_recorded(struct lc_req *req, struct lc_store *store, cons
     return require(req, store, "SELECT 1 FROM communes WHERE id = ?", id, missing);
 }
 
+json_t *lc_communes_param(struct lc_req *req, struct lc_store *store, json_t *list)
+{
+    json_t *v, *out;
+    size_t i;
+    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 10000) {
+        lc_reply_error(req, 400, "bad_field", "communes must be a non-empty list of ids, or [\"*\"]");
+        return NULL;
+    }
+    json_array_foreach(list, i, v)
+        if (!json_is_string(v)) {
+            lc_reply_error(req, 400, "bad_field", "communes must be a list of ids");
+            return NULL;
+        }
+    if (json_array_size(list) == 1 && strcmp(json_string_value(json_array_get(list, 0)), "*") == 0)
+        out = json_pack("[s]", "*");
+    else if ((out = json_array()) != NULL) {
+        json_array_foreach(list, i, v) {
+            const char *id = json_string_value(v);
+            if (strcmp(id, "*") == 0) {
+                lc_reply_error(req, 422, "invalid", "\"*\" stands alone: every commune");
+                json_decref(out);
+                return NULL;
+            }
+            if (lc_commune_require(req, store, id, 422) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+            bool dup = false;
+            size_t k;
+            json_t *w;
+            json_array_foreach(out, k, w)
+                dup = dup || strcmp(json_string_value(w), id) == 0;
+            if (!dup)
+                json_array_append(out, v);
+        }
+    }
+    if (out == NULL)
+        lc_reply_internal(req, "communes: memory");
+    return out;
+}
+
 static void get_communes(struct lc_req *req, void *ctx)
 {
     struct lc_registry *reg = ctx;

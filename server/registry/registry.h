@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct lc_store;
 struct lc_router;
 struct lc_req;
@@ -66,6 +68,10 @@ int lc_commune_require(struct lc_req *req, struct lc_store *store, const char *i
 /* The same for a commune on record, in service or retired (reports of its history). */
 int lc_commune_require_recorded(struct lc_req *req, struct lc_store *store, const char *id,
                                 int missing);
+/* A request's list of target communes ("communes": ids of communes in service, or ["*"], every
+ * commune): a new array of the unique ids in their order, or ["*"]. On bad input answers (400
+ * not a non-empty list of strings, 422 an unknown commune or a "*" among ids) and returns NULL. */
+json_t *lc_communes_param(struct lc_req *req, struct lc_store *store, json_t *list);
 
 /* Checks token for cluster: 0 if it is the cluster's current token, -ENOENT if there is no such
  * cluster, -EACCES if the token is wrong. */

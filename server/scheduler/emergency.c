@@ -56,19 +56,12 @@ static void targets_free(struct targets *t)
 static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body,
                         struct targets *t)
 {
-    json_t *list = json_object_get(body, "communes"), *v;
+    json_t *list = lc_communes_param(req, store, json_object_get(body, "communes")), *v;
     size_t i;
     *t = (struct targets){0};
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 10000) {
-        lc_reply_error(req, 400, "bad_field", "communes must be a non-empty list of ids, or [\"*\"]");
+    if (list == NULL)
         return -1;
-    }
-    json_array_foreach(list, i, v)
-        if (!json_is_string(v)) {
-            lc_reply_error(req, 400, "bad_field", "communes must be a list of ids");
-            return -1;
-        }
-    if (json_array_size(list) == 1 && strcmp(json_string_value(json_array_get(list, 0)), "*") == 0) {
+    if (strcmp(json_string_value(json_array_get(list, 0)), "*") == 0) {
         static const char sql[] = "SELECT id FROM communes WHERE retired_at IS NULL ORDER BY id";
         size_t cap = 0;
         t->all = true;
@@ -92,27 +85,21 @@ static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body
         if (t->n == 0) {
             lc_reply_error(req, 422, "invalid", "there is no commune yet");
             targets_free(t);
+            json_decref(list);
             return -1;
         }
+        json_decref(list);
         return 0;
     }
     t->v = calloc(json_array_size(list), sizeof *t->v);
     if (t->v == NULL)
         goto internal;
-    json_array_foreach(list, i, v) {
-        const char *id = json_string_value(v);
-        if (lc_commune_require(req, store, id, 422) < 0) {
-            targets_free(t);
-            return -1;
-        }
-        bool dup = false;
-        for (size_t k = 0; k < t->n; k++)
-            dup = dup || strcmp(t->v[k], id) == 0;
-        if (!dup)
-            snprintf(t->v[t->n++], 65, "%s", id);
-    }
+    json_array_foreach(list, i, v)
+        snprintf(t->v[t->n++], 65, "%s", json_string_value(v));
+    json_decref(list);
     return 0;
 internal:
+    json_decref(list);
     targets_free(t);
     lc_reply_internal(req, "emergency: communes");
     return -1;

@@ -132,51 +132,8 @@ int64_t lc_st_next_due(const struct lc_st_schedule *sc, int64_t from)
 
 int lc_st_read_communes(struct lc_req *req, struct lc_store *store, json_t *body, json_t **out)
 {
-    json_t *list = json_object_get(body, "communes"), *v, *norm = NULL;
-    size_t i;
-    *out = NULL;
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > 10000) {
-        lc_reply_error(req, 400, "bad_field", "communes must be a non-empty list of ids, or [\"*\"]");
-        return -1;
-    }
-    json_array_foreach(list, i, v)
-        if (!json_is_string(v)) {
-            lc_reply_error(req, 400, "bad_field", "communes must be a list of ids");
-            return -1;
-        }
-    if (json_array_size(list) == 1 && strcmp(json_string_value(json_array_get(list, 0)), "*") == 0) {
-        *out = json_pack("[s]", "*");
-        if (*out == NULL) {
-            lc_reply_internal(req, "selftest: memory");
-            return -1;
-        }
-        return 0;
-    }
-    if ((norm = json_array()) == NULL) {
-        lc_reply_internal(req, "selftest: memory");
-        return -1;
-    }
-    json_array_foreach(list, i, v) {
-        const char *id = json_string_value(v);
-        if (strcmp(id, "*") == 0) {
-            lc_reply_error(req, 422, "invalid", "\"*\" stands alone: every commune");
-            json_decref(norm);
-            return -1;
-        }
-        if (lc_commune_require(req, store, id, 422) < 0) {
-            json_decref(norm);
-            return -1;
-        }
-        bool dup = false;
-        size_t k;
-        json_t *w;
-        json_array_foreach(norm, k, w)
-            dup = dup || strcmp(json_string_value(w), id) == 0;
-        if (!dup)
-            json_array_append(norm, v);
-    }
-    *out = norm;
-    return 0;
+    *out = lc_communes_param(req, store, json_object_get(body, "communes"));
+    return *out ? 0 : -1;
 }
 
 json_t *lc_st_expand_communes(struct lc_store *store, const json_t *communes)
