@@ -61,6 +61,22 @@ static int64_t path_id(struct lc_req *req)
     return id;
 }
 
+/* The alert of the path's {id} (full: with its XML) into *alert: 0, or answers (404, 500) and
+ * returns -1. *id gets the id. */
+static int path_alert(struct lc_req *req, struct lc_alerts *a, bool full, int64_t *id,
+                      json_t **alert)
+{
+    *alert = NULL;
+    if ((*id = path_id(req)) < 0)
+        return -1;
+    int rc = lc_alert_load(a->d.store, *id, full, alert);
+    if (rc == -ENOENT)
+        lc_reply_error(req, 404, "not_found", "no alert %lld", (long long)*id);
+    else if (rc < 0)
+        lc_reply_internal(req, "alerts: load");
+    return rc < 0 ? -1 : 0;
+}
+
 /* ---- going on air (confirm, or a trusted sender at once) --------------------------------- */
 
 struct air {
@@ -230,19 +246,10 @@ out:
 static void post_confirm(struct lc_req *req, void *ctx)
 {
     struct lc_alerts *a = ctx;
-    json_t *alert = NULL;
-    int64_t id = path_id(req);
-    if (id < 0)
+    json_t *alert;
+    int64_t id;
+    if (path_alert(req, a, false, &id, &alert) < 0)
         return;
-    int rc = lc_alert_load(a->d.store, id, false, &alert);
-    if (rc == -ENOENT) {
-        lc_reply_error(req, 404, "not_found", "no alert %lld", (long long)id);
-        return;
-    }
-    if (rc < 0) {
-        lc_reply_internal(req, "alerts: load");
-        return;
-    }
     const char *status = json_string_value(json_object_get(alert, "status"));
     json_t *exp = json_object_get(alert, "expires");
     int64_t expires = 0;
@@ -755,19 +762,10 @@ static json_t *targets(struct lc_store *st, json_t *communes)
 static void get_alert(struct lc_req *req, void *ctx)
 {
     struct lc_alerts *a = ctx;
-    json_t *alert = NULL;
-    int64_t id = path_id(req);
-    if (id < 0)
+    json_t *alert;
+    int64_t id;
+    if (path_alert(req, a, true, &id, &alert) < 0)
         return;
-    int rc = lc_alert_load(a->d.store, id, true, &alert);
-    if (rc == -ENOENT) {
-        lc_reply_error(req, 404, "not_found", "no alert %lld", (long long)id);
-        return;
-    }
-    if (rc < 0) {
-        lc_reply_internal(req, "alerts: load");
-        return;
-    }
     json_object_set_new(alert, "targets", targets(a->d.store, json_object_get(alert, "communes")));
     struct spoken_job *j = calloc(1, sizeof *j);
     if (j == NULL ||
