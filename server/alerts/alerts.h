@@ -18,8 +18,9 @@
  * decides (duplicate, Update, Cancel) and writes. Malformed XML is 400, a document that is not
  * CAP 1.2 or breaks its rules 422, both naming what is wrong and changing nothing.
  *
- * Files: alerts.c (open, stop, free; the worker), alerts_api.c (the routes), cap_parse.c (the
- * parser, cap.h), cap_area.c (which communes), alerts_store.c (the table). Loop thread only,
+ * Files: alerts.c (open, stop, free; the worker), alerts_api.c (POST and GET), alerts_air.c
+ * (confirm: an alert on air), cap_parse.c (the parser, cap.h), cap_area.c (which communes),
+ * alerts_store.c (the table, and the routes' {id}). Loop thread only,
  * but for the parse jobs.
  */
 #ifndef LC_SERVER_ALERTS_H

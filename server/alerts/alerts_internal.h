@@ -63,5 +63,22 @@ int lc_alert_replace(struct lc_store *st, int64_t id, int64_t by, char was[16]);
 /* awaiting → on_air with its bulletin, confirmed by user (now). -ESTALE when it is no longer
  * awaiting (cancelled meanwhile); 0 or -EIO. In the caller's transaction. */
 int lc_alert_on_air(struct lc_store *st, int64_t id, int64_t bulletin, const char *user);
+/* "123", an alert's id as the audit log's target. */
+void lc_alert_target(int64_t id, char out[24]);
+/* The alert of the path's {id} (full: with its XML) into *alert (a new reference) and *id: 0, or
+ * answers (404 not a positive id or no such alert, 500) and returns -1. */
+int lc_alert_param(struct lc_req *req, struct lc_store *st, bool full, int64_t *id,
+                   json_t **alert);
+
+/* ---- going on air (alerts_air.c) ----------------------------------------------------------- */
+
+/* Starts the emergency of alert (its JSON, borrowed) for req (held once more, until the
+ * emergency answers it: 201 on air; a trusted sender's alert that could not go on air 201
+ * with "error", still awaiting). 0; or the status to answer (409, 500, 503) with msg, nothing
+ * started. */
+int lc_alerts_start_air(struct lc_alerts *a, struct lc_req *req, json_t *alert, bool trusted,
+                        char msg[160]);
+/* POST /api/v1/alerts/{id}/confirm; ctx is the module. */
+void lc_alerts_post_confirm(struct lc_req *req, void *ctx);
 
 #endif

@@ -224,3 +224,36 @@ int lc_alert_on_air(struct lc_store *st, int64_t id, int64_t bulletin, const cha
         return -ESTALE;
     return rc;
 }
+
+/* ---- the routes' {id} ------------------------------------------------------------------- */
+
+void lc_alert_target(int64_t id, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)id);
+}
+
+/* {id} of the path: a positive integer, else -1 after answering 404. */
+static int64_t path_id(struct lc_req *req)
+{
+    char *end;
+    long long id = strtoll(req->params[0], &end, 10);
+    if (*end != '\0' || id <= 0 || req->params[0][0] == '+' || req->params[0][0] == '-') {
+        lc_reply_error(req, 404, "not_found", "no alert '%.32s'", req->params[0]);
+        return -1;
+    }
+    return id;
+}
+
+int lc_alert_param(struct lc_req *req, struct lc_store *st, bool full, int64_t *id,
+                   json_t **alert)
+{
+    *alert = NULL;
+    if ((*id = path_id(req)) < 0)
+        return -1;
+    int rc = lc_alert_load(st, *id, full, alert);
+    if (rc == -ENOENT)
+        lc_reply_error(req, 404, "not_found", "no alert %lld", (long long)*id);
+    else if (rc < 0)
+        lc_reply_internal(req, "alerts: load");
+    return rc < 0 ? -1 : 0;
+}
