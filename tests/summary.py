@@ -3,12 +3,16 @@
 
 Reads meson-logs/testlog.json (one JSON object per test) of each build. Exits 1 if a test failed,
 timed out, or if a build ran no test at all (which would mean the run proved nothing).
+A failed test's last lines of output come just before the count: a CI record that keeps only the
+end of the run still says why it failed.
 """
 import json
 import os
 import sys
 
+TAIL_LINES = 12  # of each failed test's output
 passed = failed = skipped = 0
+failures = []
 for build in sys.argv[1:]:
     path = os.path.join(build, "meson-logs", "testlog.json")
     ran = 0
@@ -25,11 +29,16 @@ for build in sys.argv[1:]:
                     skipped += 1
                 else:
                     failed += 1
-                    print(f"FAILED in {build}: {t.get('name')} ({t.get('result')})")
+                    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+                    failures.append((build, t, out.rstrip().splitlines()[-TAIL_LINES:]))
     except FileNotFoundError:
         pass
     if ran == 0:
         print(f"{build}: no test ran")
         failed += 1
+for build, t, tail in failures:
+    print(f"FAILED in {build}: {t.get('name')} ({t.get('result')}), its last lines:")
+    for line in tail:
+        print("  | " + line[:200])
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failed else 0)

@@ -41,7 +41,8 @@ await run(async (server) => {
     await op.click('a[data-screen="schedule"]');
     await op.waitForSelector('#slots-table');
     await op.selectOption('#sched-commune', 'quang-phu');
-    await op.waitForSelector('#programme .session');
+    await op.waitForSelector('#slots[data-commune="quang-phu"] #slots-table');
+    await op.waitForSelector('#programme[data-commune="quang-phu"] .session');
     const slots = await op.textContent('#slots-table tbody');
     check(slots.includes('06:00') && slots.includes('17:00') && slots.includes('60 phút'), slots);
     // add a slot at noon
@@ -64,10 +65,12 @@ await run(async (server) => {
     await op.fill('#session-minutes', '30');
     await op.click('#session-add');
     await op.waitForFunction((iso) => document.getElementById('sched-date').value === iso, tomorrow.dmy);
-    await op.waitForSelector('#programme .session:has-text("Buổi thêm")');
-    const evening = await op.textContent('#programme .session:has-text("Buổi thêm")');
+    // the programme that shows is tomorrow's (an answer for today still in flight is dropped)
+    const shown = `#programme[data-date="${tomorrow.iso}"]`;
+    await op.waitForSelector(`${shown} .session:has-text("Buổi thêm")`);
+    const evening = await op.textContent(`${shown} .session:has-text("Buổi thêm")`);
     check(evening.includes('20:00–20:30') && evening.includes('20:00:00') && evening.includes('Lịch tiêm phòng gia súc'), evening);
-    const morning = await op.textContent('#programme .session:has-text("06:00–07:00")');
+    const morning = await op.textContent(`${shown} .session:has-text("06:00–07:00")`);
     check(morning.includes('06:00:00') && morning.includes('Lịch tiêm phòng gia súc') && morning.includes('Sắp phát'), morning);
     // the same session again overlaps
     await op.click('#session-add');
@@ -76,9 +79,9 @@ await run(async (server) => {
     await op.evaluate(() => { document.querySelector('#session-form .notice.error').hidden = true; });
     // next / previous day
     await op.click('button[aria-label="Ngày sau"]');
-    await op.waitForFunction((d) => document.getElementById('sched-date').value === d, stationDate(2).dmy);
+    await op.waitForSelector(`#programme[data-date="${stationDate(2).iso}"]`);
     await op.click('button[aria-label="Ngày trước"]');
-    await op.waitForSelector('#programme .session:has-text("Buổi thêm")');
+    await op.waitForSelector(`${shown} .session:has-text("Buổi thêm")`);
     await screenshot(op, 'schedule');
     // the same on a phone: one column, nothing wider than the screen
     await op.setViewportSize({width: 390, height: 844});

@@ -82,14 +82,22 @@ export function render(view, ctx) {
   }
 
   const cid = () => encodeURIComponent(commune.value);
+  // Only the newest load of each kind draws: an answer for the commune or day the user has
+  // already left (a slow request overtaken by a later one) is dropped.
+  let slotsSeq = 0, progSeq = 0;
 
   async function loadSlots() {
+    const seq = ++slotsSeq, id = commune.value;
+    let r;
     try {
-      slots = slotList(await get(`/api/v1/communes/${cid()}/slots`));
+      r = await get(`/api/v1/communes/${cid()}/slots`);
     } catch (e) {
-      failure(slotsEl, e);
+      if (seq === slotsSeq) failure(slotsEl, e);
       return;
     }
+    if (seq !== slotsSeq) return;
+    slots = slotList(r);
+    slotsEl.dataset.commune = id;
     drawSlots();
   }
 
@@ -211,14 +219,18 @@ export function render(view, ctx) {
 
   async function loadProgramme() {
     if (!commune.value) return;
-    const dd = day();
+    const seq = ++progSeq, id = commune.value, dd = day();
     let r;
     try {
       r = await get(`/api/v1/communes/${cid()}/programme?date=${encodeURIComponent(dd)}`);
     } catch (e) {
-      failure(progEl, e);
+      if (seq === progSeq) failure(progEl, e);
       return;
     }
+    if (seq !== progSeq) return;
+    // what the list shows, for whoever reads the page (and the tests)
+    progEl.dataset.commune = id;
+    progEl.dataset.date = dd;
     const sessions = (r && r.sessions) || [];
     if (!sessions.length) {
       replace(progEl, h('p', {class: 'muted empty'}, t('sc.no_sessions', {date: fmtIsoDate(dd)})));
