@@ -10,7 +10,7 @@
  * symbol soups) is replaced by a plain reading of the line (letters kept, digits one by one,
  * everything else a space), which is at most 7x. So the output is never more than 10x the input.
  *
- * Threads: no global state; the lexicon is read-only.
+ * Threads: no global state; the lexicon tables are read-only and held for the whole call.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -398,6 +398,7 @@ int lc_normalize(const struct lc_lexicon *lex, const char *text, size_t len, cha
 {
     struct lc_buf nfc = {0}, res = {0};
     struct nz_toks toks = {0};
+    const struct nz_lexdata *ld = NULL;
     size_t bad = 0;
     int rc;
     *out = NULL;
@@ -416,7 +417,8 @@ int lc_normalize(const struct lc_lexicon *lex, const char *text, size_t len, cha
     if (rc < 0)
         goto nomem;
 
-    struct nz_ctx c = {.lex = lex, .out = &res};
+    ld = nz_lex_acquire(lex);   /* this text is read with one lexicon, whatever swaps meanwhile */
+    struct nz_ctx c = {.lex = ld, .out = &res};
     const char *s = (const char *)nfc.data;
     size_t n = nfc.len, pos = 0;
     bool speech = false;
@@ -451,6 +453,7 @@ int lc_normalize(const struct lc_lexicon *lex, const char *text, size_t len, cha
 nomem:
     rc = lc_err_set(err, -ENOMEM, "out of memory");
 fail:
+    nz_lex_release(ld);
     lc_buf_free(&nfc);
     lc_buf_free(&res);
     nz_toks_free(&toks);

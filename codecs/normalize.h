@@ -6,8 +6,10 @@
  * Roman numerals, phone numbers, web addresses, abbreviations from a lexicon, list markers and
  * paragraph breaks as pauses. Output has one line per input line.
  *
- * Threads: a loaded lexicon is immutable; lc_normalize() may run on any number of threads at once
- * with the same lexicon.
+ * Threads: lc_normalize() may run on any number of threads at once with the same lexicon. A
+ * lexicon handle shared between threads is changed only by lc_lexicon_swap(), which installs a
+ * whole new set of entries at once: each lc_normalize() call reads the set that was in use when
+ * it started (reference-counted), so a render in progress keeps its reading.
  */
 #ifndef LC_CODECS_NORMALIZE_H
 #define LC_CODECS_NORMALIZE_H
@@ -32,6 +34,32 @@ int lc_lexicon_load(struct lc_lexicon **out, const char *station_path, struct lc
 size_t lc_lexicon_size(const struct lc_lexicon *lex);
 
 void lc_lexicon_free(struct lc_lexicon *lex);
+
+/* The most bytes of a station entry's word and reading. */
+#define LC_LEXICON_KEY_MAX 64
+#define LC_LEXICON_READING_MAX 300
+
+/* Checks a station entry (word -> reading) and gives its NFC, trimmed form in *nkey and
+ * *nreading (malloc'd, the caller frees; NULL on error). Refused: invalid UTF-8 (-EILSEQ), an
+ * empty side, a word with a space, a reading with digits (they would be read again by the
+ * number rules), control characters or no letter (-EINVAL), a side longer than the limits above
+ * (-E2BIG). err says which, in plain words. */
+int lc_lexicon_check_entry(const char *key, const char *reading, char **nkey, char **nreading,
+                           struct lc_err *err);
+
+/* Adds or replaces an entry (checked as above) in a lexicon that no other thread uses yet (one
+ * being built before lc_lexicon_swap()). 0 or the error above. */
+int lc_lexicon_add(struct lc_lexicon *lex, const char *key, const char *reading,
+                   struct lc_err *err);
+
+/* A private copy of the entries src uses now (src may be in use by other threads), to add to
+ * before a swap or to try an entry. 0 or -ENOMEM; *out as lc_lexicon_load(). */
+int lc_lexicon_clone(struct lc_lexicon **out, const struct lc_lexicon *src, struct lc_err *err);
+
+/* Makes lex (shared, in use) read fresh's entries from now on and frees the handle fresh.
+ * Normalisations already running finish with the entries they started with; the old entries
+ * are freed when the last of them ends. Thread-safe. */
+void lc_lexicon_swap(struct lc_lexicon *lex, struct lc_lexicon *fresh);
 
 /* Normalises text[0..len) (NUL bytes allowed, treated as spaces). On success *out is a
  * NUL-terminated, malloc'd NFC string owned by the caller, with one line per input line, at most

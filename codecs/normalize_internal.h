@@ -98,17 +98,22 @@ void nz_toks_free(struct nz_toks *t);
 /* ---- the lexicon (nz_lexicon.c) ---- */
 /* Whole-token lookup: exact key first; a key that is not all-caps also matches
  * case-insensitively. NULL when absent. */
-const char *nz_lex_find(const struct lc_lexicon *lex, const char *key, size_t n);
+struct nz_lexdata;
+const char *nz_lex_find(const struct nz_lexdata *lex, const char *key, size_t n);
 /* URL labels (lower-case keys). */
-const char *nz_domain_find(const struct lc_lexicon *lex, const char *key, size_t n);
+const char *nz_domain_find(const struct nz_lexdata *lex, const char *key, size_t n);
 /* Longest key, in bytes (bounds the span search). */
-size_t nz_lex_max_key(const struct lc_lexicon *lex);
+size_t nz_lex_max_key(const struct nz_lexdata *lex);
+/* The tables in use by lex (NULL for NULL), held until nz_lex_release(): one lc_normalize()
+ * reads one set of tables even when lc_lexicon_swap() runs meanwhile. */
+const struct nz_lexdata *nz_lex_acquire(const struct lc_lexicon *lex);
+void nz_lex_release(const struct nz_lexdata *d);
 extern const char nz_builtin_lexicon[];
 extern const char nz_builtin_domains[];
 
 /* ---- output and rule context (normalize.c) ---- */
 struct nz_ctx {
-    const struct lc_lexicon *lex;
+    const struct nz_lexdata *lex;
     const struct nz_tok *t;
     size_t n;
     struct lc_buf *out;

@@ -4,7 +4,7 @@
  *
  * Tried in this order, first match wins:
  *   phone numbers   0203.3851.246, 0912 345 678, 1900 1006, "gọi 113"  -> digits, "," per group
- *   document codes  2228/QĐ-UBND, 15/2024/NĐ-CP, 12-CT/HU              -> N trên quyết định ...
+ *   document codes  2228/QĐ-UBND, 15/2024/NĐ-CP, 12-CT/HU              -> N quyết định ...
  *   dates, N/M      (nz_dates.c)
  *   times           (nz_dates.c)
  *   numbers         1.350 / 2,5 / 1,000,000 / 4.0 / 05 / thứ 4 / tháng 4
@@ -65,13 +65,16 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
     size_t maxg = lead0 || hot ? 8 : 4;
     g[0] = i;
     /* (0203) 3851 246: an area code in brackets */
-    if (lead0 && t[i].len <= 5 && nz_is_sym(c, j, ')') && nz_adj(c, j) && i > 0 &&
-        nz_is_sym(c, i - 1, '('))
+    bool bracket = lead0 && t[i].len <= 5 && nz_is_sym(c, j, ')') && nz_adj(c, j) && i > 0 &&
+                   nz_is_sym(c, i - 1, '(');
+    if (bracket)
         j++;
     while (ng < MAX_GROUPS && digits < 13) {
         if (j + 1 < c->n && nz_adj(c, j) && nz_adj(c, j + 1) && nz_is_num(c, j + 1) &&
-            t[j + 1].len >= 2 && t[j + 1].len <= maxg &&
-            (nz_is_sym(c, j, '.') || nz_is_sym(c, j, '-'))) {
+            (t[j + 1].len >= 2 || (lead0 && !intl && nz_is_sym(c, j, '.'))) &&
+            t[j + 1].len <= maxg && (nz_is_sym(c, j, '.') || nz_is_sym(c, j, '-'))) {
+            /* 0235.3.888.999: after a leading 0 a dotted group may be one digit (an amount
+             * never starts with 0, so "1.500.000" stays a number) */
             if (!nz_is_sym(c, j, '.') || t[j + 1].len != 3)
                 dots_like_thousands = false;
             g[ng++] = j + 1;
@@ -111,6 +114,11 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
     }
     if (!ok)
         return 0;
+    if (bracket && c->open && c->out->len > 0 && c->out->data[c->out->len - 1] == '(') {
+        /* (0235) 3888999: the brackets are silent, the area code is the first group */
+        c->out->len--;
+        c->open = false;
+    }
     if (intl && ng == 1) {
         /* +84912345678: the country code, then threes */
         nz_say_digits(c, t[i].s, 2);
@@ -139,9 +147,21 @@ size_t nz_rule_phone(struct nz_ctx *c, size_t i, bool intl)
         return j;
     }
     for (size_t k = 0; k < ng; k++) {
+        const char *d = t[g[k]].s;
+        size_t len = t[g[k]].len;
         if (k)
             nz_emit_punct(c, ",");
-        nz_say_digits(c, t[g[k]].s, t[g[k]].len);
+        if (k > 0 && (len == 7 || len == 8)) {
+            /* (0235) 3888999 is said as 0235.3.888.999; (024) 38251234 as 3825.1234 */
+            size_t first = len == 7 ? 1 : 4;
+            nz_say_digits(c, d, first);
+            for (size_t pos = first; pos < len; pos += len == 7 ? 3 : 4) {
+                nz_emit_punct(c, ",");
+                nz_say_digits(c, d + pos, len == 7 ? 3 : 4);
+            }
+            continue;
+        }
+        nz_say_digits(c, d, len);
     }
     return j;
 }
@@ -182,12 +202,15 @@ static size_t try_doc_code(struct nz_ctx *c, size_t i)
     size_t saved_n = c->n;
     c->n = j; /* word spans must not run past the code */
     for (size_t k = i + 1; k < j;) {
-        if (nz_is_sym(c, k, '/')) {
-            nz_emit(c, "trên");
-            k++;
-        } else if (c->t[k].type == NZ_T_SYM) {
+        if (c->t[k].type == NZ_T_SYM) {
+            /* "/" and "-" are silent: an announcer says "số 125 quyết định Ủy ban nhân dân",
+             * never "trên" (issue 20) */
             k++;
         } else if (nz_is_num(c, k)) {
+            /* 15/2024/NĐ-CP: the year part is "năm 2024" */
+            long y = nz_num_val(c, k);
+            if (c->t[k].len == 4 && y >= 1945 && y <= 2099)
+                nz_emit(c, "năm");
             nz_say_int(c, c->t[k].s, c->t[k].len);
             k++;
         } else {

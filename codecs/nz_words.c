@@ -5,6 +5,7 @@
  * Order for a WORD token:
  *   1. an all-caps Roman numeral after a word that takes one (khóa XV, quý II, lần thứ XXV);
  *   2. a lexicon key spanning several tokens (TT&TT, KT-XH, đ/c, tr.đ);
+ *   2b. a letter+digit code (ĐT100, IR64, QL1A): letters spelled, digits one by one;
  *   3. a unit after a number or "/" (2,5 km, 45.500.000đ, đồng/kWh);
  *   4. a one-token lexicon key (UBND);
  *   5. a unit that cannot be a Vietnamese word, anywhere (km2, kg);
@@ -296,6 +297,45 @@ size_t nz_say_word_plain(struct nz_ctx *c, size_t i, bool doc)
     return j ? j : say_caps_or_copy(c, i);
 }
 
+/* ---- letter+digit codes ---- */
+/* ĐT100, IR64, OM5451, H5N1, QL1A: capitals glued to digits (and maybe more capitals) are a
+ * code: letters spelled, digits one by one, whatever the lexicon says of the letters alone (ĐT
+ * is "điện thoại" in running text, not in a rice variety's name). A whole code that is a
+ * lexicon key was read before this (lex_span). Road numbers are the exception: QL/TL + number
+ * is "quốc lộ/tỉnh lộ" + the number as a cardinal (QL14 → quốc lộ mười bốn). */
+static size_t say_code(struct nz_ctx *c, size_t i)
+{
+    static const char *const roads[][2] = {{"QL", "quốc lộ"}, {"TL", "tỉnh lộ"}};
+    const struct nz_tok *t = &c->t[i];
+    if (!t->caps || t->len > 12 || !nz_is_num(c, i + 1) || !nz_adj(c, i + 1) ||
+        c->t[i + 1].len > 12)
+        return 0;
+    size_t j = i;
+    const char *road = NULL;
+    for (size_t r = 0; r < sizeof roads / sizeof roads[0]; r++)
+        if (t->len == strlen(roads[r][0]) && memcmp(t->s, roads[r][0], t->len) == 0)
+            road = roads[r][1];
+    /* the parts: caps words and digit runs, glued, a bounded number of them */
+    while (j < c->n && j < i + 8 && (j == i || nz_adj(c, j))) {
+        const struct nz_tok *p = &c->t[j];
+        if (p->type == NZ_T_WORD && p->caps && p->len <= 12) {
+            if (j == i && road)
+                nz_emit(c, road);
+            else
+                nz_spell(c, p->s, p->len);
+        } else if (p->type == NZ_T_NUM && p->len <= 12) {
+            if (j == i + 1 && road)
+                nz_say_int(c, p->s, p->len);
+            else
+                nz_say_digits(c, p->s, p->len);
+        } else {
+            break;
+        }
+        j++;
+    }
+    return j;
+}
+
 static const char *const roman_triggers[] = {
     "khóa", "khoá", "hội", "thứ", "quý", "kỷ", "kỉ", "kỳ", "kì", "phần", "chương", "mục",
     "đoạn", "lần", "tập", "hạng", "cấp", "điều", "bậc", "vùng", "đợt", "phiên", NULL,
@@ -324,6 +364,8 @@ size_t nz_rule_word(struct nz_ctx *c, size_t i)
         }
     }
     if ((j = lex_span(c, i, 2, "")))
+        return j;
+    if ((j = say_code(c, i)))
         return j;
     if (i > 0 && (c->t[i - 1].type == NZ_T_NUM || nz_is_sym(c, i - 1, '/')) &&
         (j = nz_unit_at(c, i, true)))

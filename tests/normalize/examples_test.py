@@ -7,6 +7,9 @@ whitespace collapsed.
 Usage: examples_test.py [FILE.tsv ...]
 With no argument: the shared sample ($LOACAST_SOURCE_ROOT/../shared/data/normalize-examples.tsv,
 or the copy in tests/normalize/ when shared/ is absent). The binary is $LOACAST.
+Deviations (deviations.tsv beside this file, same columns): where the project chose another
+reading than the shared sample (docs/normalization.md, "Deviations from READING.md"), the row
+with the same id and the same input is compared with the deviation's expected text instead.
 Python 3 standard library only.
 """
 import os
@@ -62,7 +65,13 @@ def load(path):
     return rows
 
 
+def deviations():
+    path = os.path.join(HERE, 'deviations.tsv')
+    return {(r[0], r[2]): r[3] for r in load(path)} if os.path.exists(path) else {}
+
+
 def main():
+    dev = deviations()
     exe = os.environ.get('LOACAST')
     if not exe:
         sys.exit('LOACAST is not set')
@@ -80,6 +89,7 @@ def main():
         out = p.stdout.decode('utf-8').split('\n')
         for k, (rid, cat, inp, exp) in enumerate(rows):
             total += 1
+            exp = dev.get((rid, inp), exp)
             got = out[k] if k < len(out) else ''
             if fold(got) != fold(exp):
                 failed += 1

@@ -5,14 +5,14 @@ int main(void)
 {
     nz_test_init();
     /* document codes */
-    EXPECT("số 2228/QĐ-UBND", "số hai nghìn hai trăm hai mươi tám trên quyết định Ủy ban nhân dân.");
-    EXPECT("số 15/2024/NĐ-CP", "số mười lăm trên hai nghìn không trăm hai mươi tư trên nghị định "
+    EXPECT("số 2228/QĐ-UBND", "số hai nghìn hai trăm hai mươi tám quyết định Ủy ban nhân dân.");
+    EXPECT("số 15/2024/NĐ-CP", "số mười lăm năm hai nghìn không trăm hai mươi tư nghị định "
                                "Chính phủ.");
-    EXPECT("số 12-CT/HU", "số mười hai chỉ thị trên Huyện ủy.");
-    EXPECT("số 05/KH-UBND", "số không năm trên kế hoạch Ủy ban nhân dân.");
-    EXPECT("Kế hoạch 133/KH-UBND", "Kế hoạch một trăm ba mươi ba trên kế hoạch Ủy ban nhân dân.");
-    EXPECT("35-NQ/TW", "ba mươi lăm nghị quyết trên Trung ương.");
-    EXPECT("số 5/2024/TT-BYT", "số năm trên hai nghìn không trăm hai mươi tư trên thông tư Bộ Y tế.");
+    EXPECT("số 12-CT/HU", "số mười hai chỉ thị Huyện ủy.");
+    EXPECT("số 05/KH-UBND", "số không năm kế hoạch Ủy ban nhân dân.");
+    EXPECT("Kế hoạch 133/KH-UBND", "Kế hoạch một trăm ba mươi ba kế hoạch Ủy ban nhân dân.");
+    EXPECT("35-NQ/TW", "ba mươi lăm nghị quyết Trung ương.");
+    EXPECT("số 5/2024/TT-BYT", "số năm năm hai nghìn không trăm hai mươi tư thông tư Bộ Y tế.");
     /* phone numbers */
     EXPECT("0203.3851.246", "không hai không ba, ba tám năm một, hai bốn sáu.");
     EXPECT("0912 345 678", "không chín một hai, ba bốn năm, sáu bảy tám.");
@@ -23,12 +23,28 @@ int main(void)
     EXPECT("gọi 113", "gọi một một ba.");
     EXPECT("gọi ngay 115", "gọi ngay một một năm.");
     EXPECT("có 113 hộ", "có một trăm mười ba hộ.");
-    EXPECT("(0203) 3851 246", "(không hai không ba, ba tám năm một, hai bốn sáu.");
-    EXPECT("số 12/2024/TT-BTC", "số mười hai trên hai nghìn không trăm hai mươi tư trên thông tư "
+    EXPECT("(0203) 3851 246", "không hai không ba, ba tám năm một, hai bốn sáu.");
+    EXPECT("số 12/2024/TT-BTC", "số mười hai năm hai nghìn không trăm hai mươi tư thông tư "
                                 "Bộ Tài chính.");
     EXPECT("+84 912 345 678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
     EXPECT("+84912345678", "cộng tám bốn, chín một hai, ba bốn năm, sáu bảy tám.");
     EXPECT("ĐT: 3851246", "điện thoại: ba tám năm một hai bốn sáu.");
+    /* issue 20: a dotted group of one digit after a leading 0, the bracketed area code, a
+     * 7/8-digit subscriber part in groups; amounts never start with 0 */
+    EXPECT("0235.3.888.999", "không hai ba năm, ba, tám tám tám, chín chín chín.");
+    EXPECT("Liên hệ 0234.3.812.345.", "Liên hệ không hai ba bốn, ba, tám một hai, ba bốn năm.");
+    EXPECT("0912.345.678", "không chín một hai, ba bốn năm, sáu bảy tám.");
+    EXPECT("(0235) 3888999", "không hai ba năm, ba, tám tám tám, chín chín chín.");
+    EXPECT("(024) 38251234", "không hai bốn, ba tám hai năm, một hai ba bốn.");
+    EXPECT("hỗ trợ 1.500.000 đồng", "hỗ trợ một triệu năm trăm nghìn đồng.");
+    EXPECT("đạt 2.050.000", "đạt hai triệu không trăm năm mươi nghìn.");
+    EXPECT("05.3 điểm", "năm chấm ba điểm.");
+    /* issue 20: "/" in a document number is silent, a year part is "năm YYYY" */
+    EXPECT("Quyết định 125/QĐ-UBND", "Quyết định một trăm hai mươi lăm quyết định Ủy ban nhân dân.");
+    EXPECT("số 12/2024/NĐ-CP", "số mười hai năm hai nghìn không trăm hai mươi tư nghị định "
+                               "Chính phủ.");
+    EXPECT("đạt 1/2 số hộ", "đạt một trên hai số hộ.");
+    EXPECT("ngày 15/5/2023", "ngày mười lăm tháng năm năm hai nghìn không trăm hai mươi ba.");
     /* money */
     EXPECT("45.500.000đ", "bốn mươi lăm triệu năm trăm nghìn đồng.");
     EXPECT("500.000 đồng", "năm trăm nghìn đồng.");

@@ -76,6 +76,39 @@ int main(void)
     /* a missing file is an error */
     CHECK(lc_lexicon_load(&lex, "/nonexistent/lexicon.tsv", &err) == -ENOENT);
 
+    /* issue 20: station entries (checked, NFC, trimmed), a copy to build on, the swap */
+    {
+        struct lc_lexicon *shared = NULL, *fresh = NULL, *held = NULL;
+        char *k = NULL, *r = NULL;
+        CHECK(lc_lexicon_load(&shared, NULL, &err) == 0);
+        CHECK(lc_lexicon_check_entry(" HTXDV ", " hợp tác xã dịch vụ ", &k, &r, &err) == 0);
+        CHECK(k && r && strcmp(k, "HTXDV") == 0 && strcmp(r, "hợp tác xã dịch vụ") == 0);
+        free(k);
+        free(r);
+        CHECK(lc_lexicon_check_entry("", "a", &k, &r, &err) == -EINVAL && k == NULL);
+        CHECK(lc_lexicon_check_entry("A B", "a", &k, &r, &err) == -EINVAL);
+        CHECK(lc_lexicon_check_entry("AB", "số 2", &k, &r, &err) == -EINVAL);
+        CHECK(lc_lexicon_check_entry("AB", "a <b>", &k, &r, &err) == -EINVAL);
+        CHECK(lc_lexicon_check_entry("AB", "...", &k, &r, &err) == -EINVAL);
+        CHECK(lc_lexicon_check_entry("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLM",
+                                     "a", &k, &r, &err) == -E2BIG);
+        CHECK(lc_lexicon_clone(&fresh, shared, &err) == 0);
+        CHECK(lc_lexicon_add(fresh, "PTNT", "phát triển nông thôn mới", &err) == 0);
+        CHECK(lc_lexicon_size(fresh) == lc_lexicon_size(shared));
+        CHECK(lc_lexicon_clone(&held, shared, &err) == 0);   /* what a render started with */
+        char *o1 = norm_with(shared, "PTNT");
+        lc_lexicon_swap(shared, fresh);
+        char *o2 = norm_with(shared, "PTNT"), *o3 = norm_with(held, "PTNT");
+        CHECKF(o1 && strcmp(o1, "phát triển nông thôn.") == 0, "before %s", o1 ? o1 : "-");
+        CHECKF(o2 && strcmp(o2, "phát triển nông thôn mới.") == 0, "after %s", o2 ? o2 : "-");
+        CHECKF(o3 && strcmp(o3, "phát triển nông thôn.") == 0, "held %s", o3 ? o3 : "-");
+        free(o1);
+        free(o2);
+        free(o3);
+        lc_lexicon_free(held);
+        lc_lexicon_free(shared);
+    }
+
     /* no lexicon: no expansion, but the rest works */
     char *out = NULL;
     CHECK(lc_normalize(NULL, "UBND 15%", 8, &out, &err) == 0);

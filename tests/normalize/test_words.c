@@ -21,7 +21,23 @@ int main(void)
     /* unknown all-caps: syllables stay, others are spelled */
     EXPECT("HỌP KHẨN", "họp khẩn.");
     EXPECT("BÃO SỐ 3", "bão số ba.");
-    EXPECT("giống ST25", "giống ét tê hai mươi lăm.");
+    /* issue 20: letter+digit codes: letters spelled, digits one by one, the lexicon's ĐT
+     * ("điện thoại") not expanded inside a code; road numbers keep their cardinal */
+    EXPECT("giống ST25", "giống ét tê hai năm.");
+    EXPECT("Giống lúa ĐT100", "Giống lúa đê tê một không không.");
+    EXPECT("IR64 và OM5451", "i rờ sáu bốn và o mờ năm bốn năm một.");
+    EXPECT("cúm H5N1", "cúm hát năm nờ một.");
+    EXPECT("QL1A và QL14", "quốc lộ một a và quốc lộ mười bốn.");
+    EXPECT("ĐT 0912 345 678", "điện thoại không chín một hai, ba bốn năm, sáu bảy tám.");
+    /* issue 20: rural-administration abbreviations */
+    EXPECT("Sở NN&PTNT, phòng PTNT", "Sở Nông nghiệp và Phát triển nông thôn, phòng phát triển "
+                                     "nông thôn.");
+    EXPECT("BCĐ, MTTQ, HTX, UBMTTQ", "Ban Chỉ đạo, Mặt trận Tổ quốc, hợp tác xã, Ủy ban Mặt trận "
+                                      "Tổ quốc.");
+    EXPECT("BHYT, BHXH, THCS, THPT", "bảo hiểm y tế, bảo hiểm xã hội, trung học cơ sở, trung học "
+                                     "phổ thông.");
+    EXPECT("GPMB, KT-XH, ATVSTP", "giải phóng mặt bằng, kinh tế - xã hội, an toàn vệ sinh thực "
+                                  "phẩm.");
     EXPECT("Nguyễn Văn A", "Nguyễn Văn A.");
     /* Roman numerals only after a trigger */
     EXPECT("Đại hội XIII", "Đại hội mười ba.");
