@@ -1,8 +1,10 @@
 /*
  * codecs/decode.c — libsndfile through its virtual-I/O interface, so uploads are decoded from
- * memory without a temporary file; see decode.h.
+ * memory without a temporary file; what libsndfile does not recognise goes to libavformat
+ * (decode_av.c); see decode.h.
  */
 #include "codecs/decode.h"
+#include "codecs/av_internal.h"
 
 #include <sndfile.h>
 #include <stdlib.h>
@@ -67,12 +69,8 @@ int lc_decode_mem(const void *data, size_t len, double max_s, struct lc_pcm *out
     if (len == 0)
         return lc_err_set(err, -EINVAL, "the audio file is empty");
     sf = sf_open_virtual(&vio, SFM_READ, &info, &m);
-    if (sf == NULL) {
-        rc = lc_err_set(err, -EINVAL,
-                        "the file is not audio that loacast can read (WAV, FLAC, Ogg Vorbis/Opus, "
-                        "MP3): %s", sf_strerror(NULL));
-        goto out;
-    }
+    if (sf == NULL) /* not a format of libsndfile's: AAC/M4A, WebM, AMR, ... */
+        return lc_decode_av(data, len, max_s, out, err);
     if (info.channels < 1 || info.samplerate < 1000 || info.samplerate > 384000) {
         rc = lc_err_set(err, -EINVAL, "unsupported audio: %d channels at %d Hz", info.channels,
                         info.samplerate);

@@ -16,6 +16,7 @@
  * MP3 stream it waits ~4.5 s for more data (measured with ffprobe 5.1), most of the early start.
  */
 #include "codecs/relay_internal.h"
+#include "codecs/av_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,50 +163,12 @@ out:
     return rc;
 }
 
-/* The frame's samples, channels averaged, into p->mono. */
-static int to_mono(struct relay_pull *p, const AVFrame *f)
-{
-    int ch = f->ch_layout.nb_channels, n = f->nb_samples;
-    enum AVSampleFormat fmt = (enum AVSampleFormat)f->format;
-    bool planar = av_sample_fmt_is_planar(fmt);
-    enum AVSampleFormat packed = av_get_packed_sample_fmt(fmt);
-    if (ch < 1 || n < 0)
-        return -EIO;
-    if ((size_t)n > p->mono_cap) {
-        float *m = realloc(p->mono, (size_t)n * sizeof *m);
-        if (m == NULL)
-            return -ENOMEM;
-        p->mono = m;
-        p->mono_cap = (size_t)n;
-    }
-    float k = 1.0f / (float)ch;
-    for (int i = 0; i < n; i++) {
-        double acc = 0;
-        for (int c = 0; c < ch; c++) {
-            const uint8_t *d = planar ? f->extended_data[c] : f->extended_data[0];
-            size_t at = planar ? (size_t)i : (size_t)i * (size_t)ch + (size_t)c;
-            switch (packed) {
-            case AV_SAMPLE_FMT_U8: acc += (d[at] - 128) / 128.0; break;
-            case AV_SAMPLE_FMT_S16: acc += ((const int16_t *)d)[at] / 32768.0; break;
-            case AV_SAMPLE_FMT_S32: acc += ((const int32_t *)d)[at] / 2147483648.0; break;
-            case AV_SAMPLE_FMT_S64: acc += (double)((const int64_t *)d)[at] / 9223372036854775808.0;
-                break;
-            case AV_SAMPLE_FMT_FLT: acc += ((const float *)d)[at]; break;
-            case AV_SAMPLE_FMT_DBL: acc += ((const double *)d)[at]; break;
-            default: return -EIO;
-            }
-        }
-        p->mono[i] = (float)acc * k;
-    }
-    return n;
-}
-
 int relay_pull_read(struct relay_pull *p, const float **pcm, size_t *n, struct lc_err *err)
 {
     for (;;) {
         int e = avcodec_receive_frame(p->dec, p->frame);
         if (e == 0) {
-            int k = to_mono(p, p->frame);
+            int k = lc_av_mono(p->frame, &p->mono, &p->mono_cap);
             p->rate = p->frame->sample_rate;
             av_frame_unref(p->frame);
             if (k == -ENOMEM)

@@ -213,12 +213,13 @@ static void upload_done(const struct lc_render_out *out, int cancelled, void *ar
     }
     count(u->b, out);
     if (out->rc < 0) {
-        if (out->rc == -EFBIG)
+        /* too long, or audio of a known format that is damaged or cut short: 422; not audio: 415 */
+        if (out->rc == -EFBIG || out->rc == -EBADMSG)
             lc_reply_error(req, 422, "invalid", "%s", lc_err_msg(out->err));
         else if (out->rc == -EINVAL || out->rc == -ENODATA)
             lc_reply_error(req, 415, "unsupported_media",
-                           "the upload is not audio loacast can read (WAV, FLAC, Ogg, MP3): %s",
-                           lc_err_msg(out->err));
+                           "the upload is not audio loacast can read (WAV, FLAC, Ogg, MP3, "
+                           "AAC/M4A, WebM/Opus, ...): %s", lc_err_msg(out->err));
         else
             lc_reply_error(req, 500, "internal", "the recording could not be processed: %s",
                            lc_err_msg(out->err));
@@ -256,7 +257,8 @@ static void put_audio(struct lc_req *req, void *ctx)
     if (ct != NULL && (strncasecmp(ct, "text/", 5) == 0 || strncasecmp(ct, "application/json", 16) == 0 ||
                        strncasecmp(ct, "multipart/", 10) == 0)) {
         lc_reply_error(req, 415, "unsupported_media",
-                       "send the recording itself as the body (audio/wav, audio/ogg, ...)");
+                       "send the recording itself as the body (audio/wav, audio/mp4, "
+                       "audio/webm, ...)");
         return;
     }
     if (req->body.len == 0) {

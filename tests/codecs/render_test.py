@@ -51,7 +51,12 @@ def decoded_seconds(path):
 
 
 def ebur128(path):
-    r = run(["ffmpeg", "-nostats", "-hide_banner", "-i", path, "-af", "ebur128=peak=true",
+    """Integrated loudness and true peak as a listener hears the file: decoded by libopus, the
+    reference decoder (receivers' libopusfile, Chromium, VLC, opusdec). FFmpeg's own Opus
+    decoder is not bit-exact: on the 1,500-word southern bulletin it put one spot at -0.5 dBTP
+    where libopus gives -1.3 (2026-12-07)."""
+    opus = ["-c:a", "libopus"] if path.endswith(".opus") else []
+    r = run(["ffmpeg", "-nostats", "-hide_banner"] + opus + ["-i", path, "-af", "ebur128=peak=true",
              "-f", "null", "-"])
     summary = r.stderr[r.stderr.rfind("Summary:"):]
     lufs = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))

@@ -1,18 +1,22 @@
 // web/screens/bulletins.js — write a bulletin (text or recording), the list with its statuses,
 // one bulletin's details with the rendered preview, and approve / reject / withdraw by role.
 // APIs: GET|POST /api/v1/bulletins, GET /api/v1/bulletins/{id}, GET …/audio (preview, fetched
-// with the token and played from a blob URL), PUT …/audio, POST …/approve|reject|withdraw.
+// with the token and played from a blob URL), PUT …/audio (a file, or a take recorded from the
+// microphone: bulletins_record.js), POST …/approve|reject|withdraw.
 
 import { h, field, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, get, post, blob, errorText } from '../api.js';
 import { fmtDateTime, fmtDuration, stationInputToRfc3339 } from '../fmt.js';
+import { recorder, uploadErrorText } from './bulletins_record.js';
 import { can, loadCommunes, communePicker, communeNames, badge, failure, confirmDialog, sectionTitle, dateTimeInput } from '../common.js';
 
 const STATUSES = ['draft', 'rendering', 'pending', 'approved', 'done', 'failed', 'rejected', 'withdrawn', 'expired'];
 const STATUS_KIND = {draft: 'wait', rendering: 'wait', pending: 'warn', approved: 'ok', done: 'ok', failed: 'bad',
                      rejected: 'bad', withdrawn: 'off', expired: 'off'};
 const VOICES = ['vi', 'vi-vn-x-central', 'vi-vn-x-south'];
+// What the file pickers offer: any audio, and the extensions of phones' recordings.
+const AUDIO_ACCEPT = 'audio/*,.wav,.flac,.mp3,.ogg,.opus,.m4a,.aac,.mp4,.webm,.amr,.3gp';
 const RATES = [[110, 'rate.slower'], [130, 'rate.slow'], [150, 'rate.normal'], [170, 'rate.fast'], [190, 'rate.faster']];
 
 export function statusBadge(s) {
@@ -37,6 +41,7 @@ export function render(view, ctx) {
   let previewSeq = 0;   // loadPreview calls, the newest wins
   let alive = true;
   let shownKey = '';      // what the side panel shows, to redraw only on a change
+  let rec = null;         // the microphone recorder of the side panel, if it has one
 
   const filter = h('select', {id: 'status-filter', onchange: refresh},
     h('option', {value: ''}, t('bul.all_statuses')),
@@ -63,7 +68,13 @@ export function render(view, ctx) {
     await refresh();
   }
 
+  function dropRec() {
+    if (rec) rec.dispose();
+    rec = null;
+  }
+
   function placeholder() {
+    dropRec();
     mode = 'none';
     selected = null;
     shownKey = '';
@@ -122,6 +133,7 @@ export function render(view, ctx) {
     }
     if (!alive) return;
     if (quiet && (mode !== 'detail' || selected !== id)) return;
+    if (quiet && rec && rec.busy()) return; /* never redrawn under someone recording */
     const key = [b.id, b.status, b.updated_at, b.audio_bytes, b.aired].join('|');
     if (quiet && key === shownKey) return;
     shownKey = key;
@@ -181,10 +193,15 @@ export function render(view, ctx) {
     if (canWithdraw) actions.push(h('button', {id: 'withdraw', onclick: () => withdraw(b)}, t('bul.withdraw')));
 
     let upload = null;
+    dropRec();
     if ((me.role === 'admin' || (me.role === 'editor' && mine)) && ['draft', 'pending', 'failed'].includes(b.status) && b.kind === 'audio') {
-      const file = h('input', {type: 'file', accept: 'audio/*,.wav,.flac,.mp3,.ogg,.opus', id: 'reupload'});
+      const file = h('input', {type: 'file', accept: AUDIO_ACCEPT, id: 'reupload'});
+      const r = rec = recorder();
       upload = h('div', {class: 'upload'}, field(b.status === 'draft' ? t('bul.upload') : t('bul.reupload'), file),
-        h('button', {onclick: () => uploadTo(b.id, file)}, t('bul.upload_send')));
+        h('button', {onclick: () => uploadTo(b.id, file.files && file.files[0])}, t('bul.upload_send')),
+        h('h3', null, t('rec.title')), r.el,
+        h('div', {class: 'actions start'}, h('button', {id: 'rec-send', onclick: () => uploadTo(b.id, r.take(), true)},
+          t('rec.send'))));
     }
 
     replace(side,
@@ -253,15 +270,14 @@ export function render(view, ctx) {
       await act(b, 'withdraw');
   }
 
-  async function uploadTo(id, input) {
-    const f = input.files && input.files[0];
-    if (!f) { ctx.toast(t('bul.pick_file'), 'error'); return; }
+  async function uploadTo(id, f, recorded) {
+    if (!f) { ctx.toast(t(recorded ? 'rec.need' : 'bul.pick_file'), 'error'); return; }
     ctx.toast(t('bul.uploading'));
     try {
       await api('PUT', `/api/v1/bulletins/${id}/audio`, f);
       ctx.toast(t('bul.uploaded'));
     } catch (e) {
-      ctx.toast(errorText(e), 'error');
+      ctx.toast(uploadErrorText(e), 'error');
     }
     await refresh();
     await showDetail(id, true);
@@ -270,6 +286,7 @@ export function render(view, ctx) {
   // ---- writing --------------------------------------------------------------------------------
 
   function compose() {
+    dropRec();
     mode = 'compose';
     selected = null;
     shownKey = '';
@@ -281,7 +298,8 @@ export function render(view, ctx) {
     const text = h('textarea', {id: 'b-text', rows: 7});
     const voice = h('select', {id: 'b-voice'}, VOICES.map((v) => h('option', {value: v}, t('voice.' + v))));
     const rate = h('select', {id: 'b-rate'}, RATES.map(([n, k]) => h('option', {value: n, selected: n === 150}, t(k))));
-    const file = h('input', {type: 'file', id: 'b-file', accept: 'audio/*,.wav,.flac,.mp3,.ogg,.opus'});
+    const file = h('input', {type: 'file', id: 'b-file', accept: AUDIO_ACCEPT});
+    const mic = rec = recorder();
     const prio = h('select', {id: 'b-priority'}, h('option', {value: 'normal'}, t('prio.normal')), h('option', {value: 'high'}, t('prio.high')));
     const repeat = h('input', {id: 'b-repeat', type: 'number', min: 1, max: 100, value: 1});
     const notBefore = dateTimeInput('b-not-before');
@@ -291,7 +309,7 @@ export function render(view, ctx) {
     const submit = h('button', {type: 'submit', class: 'primary', id: 'b-submit'}, t('bul.send'));
     const textPart = h('div', {class: 'grid2'}, field(t('bul.voice'), voice), field(t('bul.rate'), rate));
     const textBox = field(t('bul.text'), text, t('bul.text_hint'));
-    const filePart = field(t('bul.file'), file, t('bul.file_hint'));
+    const filePart = h('div', null, h('h3', null, t('rec.title')), mic.el, field(t('bul.file'), file, t('bul.file_hint')));
     const sync = () => {
       const audio = kindAudio.checked;
       textPart.hidden = audio;
@@ -325,7 +343,10 @@ export function render(view, ctx) {
       const problems = [];
       if (!title.value.trim()) problems.push(t('bul.need_title'));
       if (!audio && !text.value.trim()) problems.push(t('bul.need_text'));
-      if (audio && !(file.files && file.files[0])) problems.push(t('bul.pick_file'));
+      // a take recorded here goes first; else the file chosen
+      const recording = audio ? mic.take() || (file.files && file.files[0]) : null;
+      if (audio && !recording) problems.push(t('rec.need'));
+      if (audio && mic.busy()) problems.push(t('rec.still'));
       const targets = pick.value();
       if (!targets.length) problems.push(t('bul.need_communes'));
       const rep = Number(repeat.value);
@@ -347,12 +368,12 @@ export function render(view, ctx) {
         created = await post('/api/v1/bulletins', body);
         if (audio) {
           ctx.toast(t('bul.uploading'));
-          await api('PUT', `/api/v1/bulletins/${created.id}/audio`, file.files[0]);
+          await api('PUT', `/api/v1/bulletins/${created.id}/audio`, recording);
         }
         ctx.toast(audio ? t('bul.uploaded') : t('bul.sent'));
       } catch (e) {
         submit.disabled = false;
-        msg.textContent = errorText(e);
+        msg.textContent = uploadErrorText(e);
         msg.hidden = false;
         if (!created) return;
         // the bulletin exists, its recording was refused: show it, where another file can be sent
@@ -371,6 +392,7 @@ export function render(view, ctx) {
       alive = false;
       clearTimeout(poll);
       dropPreview();
+      dropRec();
     },
   };
 }
