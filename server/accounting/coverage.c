@@ -22,13 +22,13 @@
 #include "server/store/store.h"
 
 static const char *const delivery_cols[] = {
-    "cluster", "commune", "session", "session_start", "connected_at", "disconnected_at",
+    "cluster", "cluster_name", "commune", "commune_name", "session", "session_start", "connected_at", "disconnected_at",
     "audio_s", "programme_s", "bytes", "reconnections", "reached", "bulletins_whole", "played_s",
     "basis", NULL,
 };
 
 static const char *const coverage_cols[] = {
-    "commune", "session", "session_start", "session_end", "clusters_total", "clusters_reached",
+    "commune", "commune_name", "session", "session_start", "session_end", "clusters_total", "clusters_reached",
     "population_total", "population_reached", "percent_clusters", "percent_population",
     "bulletins", NULL,
 };
@@ -127,10 +127,13 @@ static void get_deliveries(struct lc_req *req, void *ctx)
         lc_reply_internal(req, "deliveries");
         return;
     }
-    char fname[64], d[11];
+    char fname[64], fname_vi[96], d[11];
     lc_date_format(date, d);
-    snprintf(fname, sizeof fname, "deliveries-%s.csv", d);
-    lc_reply_table(req, json_pack("{s:o}", "deliveries", rows), "deliveries", delivery_cols, fname);
+    snprintf(fname, sizeof fname, "deliveries-%s", d);
+    snprintf(fname_vi, sizeof fname_vi, "Nhật ký phát tới cụm loa %s", d);
+    struct lc_report rep = {"deliveries", delivery_cols, fname, fname_vi, "Nhật ký phát"};
+    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store,
+                   json_pack("{s:o}", "deliveries", rows), &rep);
 }
 
 /* The cached statement sql with a range of sessions bound: ?1 ≤ start < ?2, ?3 the commune
@@ -270,13 +273,16 @@ fail:
     return NULL;
 }
 
-/* "<prefix>-<from>-<to>.csv" into fname; from and to as YYYY-MM-DD into f and t. */
-static void range_names(const char *prefix, struct lc_date from, struct lc_date to, char f[11],
-                        char t[11], char *fname, size_t n)
+/* "<prefix>-<from>-<to>" into fname, "<title> <from> đến <to>" into fname_vi (96 bytes); from and
+ * to as YYYY-MM-DD into f and t. */
+static void range_names(const char *prefix, const char *title, struct lc_date from,
+                        struct lc_date to, char f[11], char t[11], char *fname, size_t n,
+                        char *fname_vi)
 {
     lc_date_format(from, f);
     lc_date_format(to, t);
-    snprintf(fname, n, "%s-%s-%s.csv", prefix, f, t);
+    snprintf(fname, n, "%s-%s-%s", prefix, f, t);
+    snprintf(fname_vi, 96, "%s %s đến %s", title, f, t);
 }
 
 static void get_coverage(struct lc_req *req, void *ctx)
@@ -292,10 +298,11 @@ static void get_coverage(struct lc_req *req, void *ctx)
     json_t *rows = coverage_rows(req, store, t0, t1, commune, true);
     if (rows == NULL)
         return;
-    char f[11], t[11], fname[64];
-    range_names("coverage", from, to, f, t, fname, sizeof fname);
-    lc_reply_table(req, json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "sessions", rows),
-                   "sessions", coverage_cols, fname);
+    char f[11], t[11], fname[64], fname_vi[96];
+    range_names("coverage", "Độ phủ", from, to, f, t, fname, sizeof fname, fname_vi);
+    struct lc_report rep = {"sessions", coverage_cols, fname, fname_vi, "Độ phủ"};
+    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store,
+                   json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "sessions", rows), &rep);
 }
 
 struct commune_acc {
@@ -355,15 +362,17 @@ static void get_summary(struct lc_req *req, void *ctx)
         lc_reply_internal(req, "coverage summary");
         return;
     }
-    char f[11], t[11], fname[64];
-    range_names("coverage-summary", from, to, f, t, fname, sizeof fname);
+    char f[11], t[11], fname[64], fname_vi[96];
+    range_names("coverage-summary", "Tổng hợp độ phủ", from, to, f, t, fname, sizeof fname,
+                fname_vi);
     json_t *body = json_pack(
         "{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "from", f, "to", t, "sessions_aired", (json_int_t)n_all,
         "mean_percent_clusters", n_all ? json_real(round(10 * all_c / n_all) / 10) : json_null(),
         "worst_percent_clusters", n_all ? json_real(all_worst) : json_null(),
         "mean_percent_population", n_all ? json_real(round(10 * all_p / n_all) / 10) : json_null(),
         "communes", communes);
-    lc_reply_table(req, body, "communes", summary_cols, fname);
+    struct lc_report rep = {"communes", summary_cols, fname, fname_vi, "Tổng hợp độ phủ"};
+    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store, body, &rep);
 }
 
 int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r)

@@ -36,7 +36,7 @@
 #define MAX_PLAYS 500
 
 static const char *const play_cols[] = {
-    "cluster", "commune", "id", "session", "bulletin", "hash", "start", "end", "played_s",
+    "cluster", "cluster_name", "commune", "commune_name", "id", "session", "bulletin", "hash", "start", "end", "played_s",
     "underruns", "source", "received_at", NULL,
 };
 
@@ -278,12 +278,14 @@ static void get_plays(struct lc_req *req, void *ctx)
         lc_reply_internal(req, "plays");
         return;
     }
-    char f[11], t[11], fname[64];
+    char f[11], t[11], fname[64], fname_vi[96];
     lc_date_format(from, f);
     lc_date_format(to, t);
-    snprintf(fname, sizeof fname, "plays-%s-%s.csv", f, t);
-    lc_reply_table(req, json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "plays", rows), "plays",
-                   play_cols, fname);
+    snprintf(fname, sizeof fname, "plays-%s-%s", f, t);
+    snprintf(fname_vi, sizeof fname_vi, "Lượt phát %s đến %s", f, t);
+    struct lc_report rep = {"plays", play_cols, fname, fname_vi, "Lượt phát"};
+    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store,
+                   json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "plays", rows), &rep);
 }
 
 int lc_plays_routes(struct lc_accounting *a, struct lc_router *r)

@@ -262,8 +262,10 @@ static void get_report(struct lc_req *req, void *ctx)
         lc_reply_internal(req, "selftest: report");
         return;
     }
-    lc_reply_table(req, json_pack("{s:o,s:o}", "clusters", clusters, "runs", runs), "clusters",
-                   report_cols, "selftest-report.csv");
+    struct lc_report rep = {"clusters", report_cols, "selftest-report", "Cụm loa hỏng (tự kiểm tra)",
+                            "Cụm loa hỏng"};
+    lc_reply_table(req, st->loop, st->store,
+                   json_pack("{s:o,s:o}", "clusters", clusters, "runs", runs), &rep);
 }
 
 int lc_selftest_routes(struct lc_selftest *st, struct lc_router *r)

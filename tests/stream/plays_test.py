@@ -89,7 +89,7 @@ def main():
         check(rows[0]["played_s"] == 10.0 and rows[0]["source"] == "cache" and rows[0]["hash"] == media, rows)
         check(rows[0]["start"].endswith(good["start"][19:23] + "+07:00") or "." in rows[0]["start"], rows)
         csv = s.get("/api/v1/plays?session=%d&format=csv" % sid, st.admin).body.decode("utf-8-sig")
-        check(csv.splitlines()[0].startswith("cluster,commune,id,session") and "k2-p1" in csv, csv)
+        check(csv.splitlines()[0].startswith("cluster,cluster_name,commune,commune_name,id,session") and "k2-p1" in csv, csv)
         check(s.get("/api/v1/plays?session=x", st.admin).status == 400, "bad session query")
         check(s.get("/api/v1/plays", st.editor).status == 403, "editors do not read plays")
 

@@ -1,6 +1,6 @@
 // web/screens/coverage.js — who heard what: coverage per session and per bulletin, a chart of the
-// last 30 days (SVG), the clusters of a session, offline clusters, CSV download.
-// APIs: GET /api/v1/coverage?from=&to=&commune= (JSON, and ?format=csv), GET /api/v1/deliveries
+// last 30 days (SVG), the clusters of a session, offline clusters, CSV and XLSX downloads.
+// APIs: GET /api/v1/coverage?from=&to=&commune= (JSON, and ?format=csv|xlsx), GET /api/v1/deliveries
 // ?commune=&date=, GET /api/v1/clusters (last_seen; ?status=offline when the server has it),
 // GET /api/v1/bulletins (titles).
 
@@ -9,7 +9,9 @@ import { t } from '../i18n.js';
 import { get, blob, errorText } from '../api.js';
 import { fmtDateTime, fmtTime, fmtNumber, fmtPercent, fmtDuration, fmtIsoDate, isoDate, addDays } from '../fmt.js';
 import { loadCommunes, failure, sectionTitle, badge, dateInput, readDate } from '../common.js';
-import { isOnline } from './communes.js';
+import { isOnline, seenText } from './communes.js';
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 const pct = (a, b) => (b > 0 ? (100 * a) / b : null);
 
@@ -29,7 +31,8 @@ export function render(view, ctx) {
     const f = readDate(from), tt = readDate(to);
     return {from: f || addDays(today, -29), to: tt || today};
   };
-  const csv = h('button', {id: 'cov-csv', onclick: download}, t('cv.csv'));
+  const csv = h('button', {id: 'cov-csv', onclick: () => download('csv')}, t('cv.csv'));
+  const xlsx = h('button', {id: 'cov-xlsx', onclick: () => download('xlsx')}, t('cv.xlsx'));
   const summaryEl = h('div', {class: 'summary'});
   const chartEl = h('div', {class: 'chart', id: 'cov-chart'});
   const sessionsEl = h('div', {id: 'cov-sessions'});
@@ -40,7 +43,7 @@ export function render(view, ctx) {
 
   replace(view, h('div', {class: 'page'},
     h('div', {class: 'page-head'}, h('h1', null, t('nav.coverage')),
-      h('div', {class: 'toolbar'}, field(t('co.commune'), commune), field(t('cv.from'), from), field(t('cv.to'), to), csv)),
+      h('div', {class: 'toolbar'}, field(t('co.commune'), commune), field(t('cv.from'), from), field(t('cv.to'), to), csv, xlsx)),
     summaryEl,
     h('section', {class: 'card'}, sectionTitle(t('cv.chart')), chartEl),
     h('div', {class: 'split even'},
@@ -88,10 +91,10 @@ export function render(view, ctx) {
     } catch (e) {
       for (const el of [chartEl, sessionsEl, bulletinsEl]) failure(el, e);
       replace(summaryEl);
-      csv.disabled = true;
+      csv.disabled = xlsx.disabled = true;
       return;
     }
-    csv.disabled = false;
+    csv.disabled = xlsx.disabled = false;
     drawSummary(sessions);
     lastSessions = sessions;
     drawChart(sessions);
@@ -154,7 +157,10 @@ export function render(view, ctx) {
       g.push(svg('line', {x1: L, x2: W - R, y1: y(p), y2: y(p), class: 'grid'}));
       g.push(svg('text', {x: L - 6, y: y(p) + 4, class: 'axis', 'text-anchor': 'end'}, `${p}%`));
     }
-    const step = Math.max(1, Math.ceil(days.length / 10));
+    // Date labels ("dd/mm", 11 px) never overlap: every step-th day gets one, step chosen from
+    // the room a label needs (measured on the page once) and the width of a day; on a phone's
+    // 390 px a month gets a label every 5 or 7 days, on a desktop every 2 or 3.
+    const step = labelStep(days.length, bw);
     days.forEach((d, i) => {
       const v = byDay.get(d);
       const x = L + i * bw;
@@ -166,12 +172,34 @@ export function render(view, ctx) {
       } else {
         g.push(svg('circle', {cx: x + bw / 2, cy: y(0) - 3, r: 2, class: 'nodata'}, svg('title', null, `${fmtIsoDate(d)}: ${t('cv.no_data')}`)));
       }
-      if (i % step === 0) g.push(svg('text', {x: x + bw / 2, y: H - B + 16, class: 'axis', 'text-anchor': 'middle'}, fmtIsoDate(d).slice(0, 5)));
+      if (i % step === 0) g.push(svg('text', {x: x + bw / 2, y: H - B + 16, class: 'axis day-label', 'text-anchor': 'middle'}, fmtIsoDate(d).slice(0, 5)));
     });
     const chart = svg('svg', {viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('cv.chart_label'), preserveAspectRatio: 'xMidYMid meet'}, g);
     replace(chartEl, chart, h('p', {class: 'muted small legend'},
       h('span', {class: 'key good'}), ' ≥ 80 %  ', h('span', {class: 'key fair'}), ' 50–80 %  ', h('span', {class: 'key poor'}), ' < 50 %  · ',
       t('cv.chart_note')));
+  }
+
+  // The smallest "nice" step (1, 2, 3, 5, 7, 10, 14, then weeks) whose labels fit side by side.
+  function labelStep(n, bw) {
+    const need = labelWidth() + 8;
+    for (const k of [1, 2, 3, 5, 7, 10, 14]) if (k * bw >= need) return k;
+    return Math.max(1, Math.ceil(need / bw / 7) * 7);
+  }
+
+  // The width of a date label as the browser draws it (an SVG text of the chart's class).
+  let labelPx = 0;
+  function labelWidth() {
+    if (labelPx) return labelPx;
+    const probe = svg('svg', {width: 200, height: 20, class: 'probe'}, svg('text', {x: 0, y: 15, class: 'axis'}, '30/12'));
+    chartEl.appendChild(probe);
+    try {
+      labelPx = probe.firstChild.getBBox().width || 0;
+    } catch (e) {
+      labelPx = 0;
+    }
+    probe.remove();
+    return labelPx || 32; // 0: not laid out (a hidden tab); an estimate, measured again next time
   }
 
   function drawSessions(sessions) {
@@ -249,15 +277,16 @@ export function render(view, ctx) {
       h('tbody', null, offline.map((c) => h('tr', {dataset: {id: c.id}},
         h('td', null, c.name, h('div', {class: 'muted small'}, c.id)),
         h('td', null, communeName(c.commune)),
-        h('td', null, c.last_seen ? fmtDateTime(c.last_seen) : badge('off', t('cl.never')),
+        h('td', null, c.last_seen ? h('span', {title: fmtDateTime(c.last_seen)}, seenText(c)) : badge('off', t('cl.never')),
           c.status && typeof c.status === 'object' ? h('div', {class: 'muted small'}, statusText(c.status)) : null)))))));
   }
 
-  async function download() {
+  // format: 'csv' (machine columns) or 'xlsx' (the office workbook: Vietnamese headers, dates, names)
+  async function download(format) {
     try {
-      const data = await blob('/api/v1/coverage?' + query({format: 'csv'}), 'text/csv');
+      const data = await blob('/api/v1/coverage?' + query({format}), format === 'xlsx' ? XLSX_TYPE : 'text/csv');
       const url = URL.createObjectURL(data);
-      const a = h('a', {href: url, download: `loacast-coverage-${range().from}-${range().to}.csv`, hidden: true});
+      const a = h('a', {href: url, download: `loacast-coverage-${range().from}-${range().to}.${format}`, hidden: true});
       document.body.appendChild(a);
       a.click();
       a.remove();

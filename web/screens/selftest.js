@@ -1,7 +1,7 @@
 // web/screens/selftest.js — the weekly self-test (admins, operators): the broken clusters by
 // commune with "hỏng từ" (failing since), the recent tests, "Phát thử ngay" (a test now), the
 // weekly schedule, the CSV.
-// APIs: GET /api/v1/selftest/report (JSON; ?format=csv), GET|PUT /api/v1/selftest/schedule,
+// APIs: GET /api/v1/selftest/report (JSON; ?format=csv|xlsx), GET|PUT /api/v1/selftest/schedule,
 // POST /api/v1/selftest {"communes","text"}.
 
 import { h, field, replace } from '../dom.js';
@@ -9,6 +9,8 @@ import { t } from '../i18n.js';
 import { api, get, post, blob, errorText } from '../api.js';
 import { fmtDateTime, fmtNumber, isoDate } from '../fmt.js';
 import { loadCommunes, communePicker, failure, sectionTitle, badge, confirmDialog, timeInput, readTime } from '../common.js';
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];   // 1 (Monday) .. 7 (Sunday)
 const HOLD_S = 60;   // the server's default hold: what the confirmation says
@@ -24,14 +26,15 @@ export function render(view, ctx) {
   let communes = [];
   let timer = null;
   const runBtn = h('button', {class: 'primary', id: 'st-run', onclick: runNow}, t('st.run_now'));
-  const csvBtn = h('button', {id: 'st-csv', onclick: download}, t('st.csv'));
+  const csvBtn = h('button', {id: 'st-csv', onclick: () => download('csv')}, t('st.csv'));
+  const xlsxBtn = h('button', {id: 'st-xlsx', onclick: () => download('xlsx')}, t('st.xlsx'));
   const brokenEl = h('div', {id: 'st-broken'});
   const runsEl = h('div', {id: 'st-runs'});
   const formEl = h('div', {id: 'st-schedule'});
   const countEl = h('span', {class: 'muted', id: 'st-count'});
 
   replace(view, h('div', {class: 'page'},
-    h('div', {class: 'page-head'}, h('h1', null, t('nav.selftest')), h('div', {class: 'toolbar'}, runBtn, csvBtn)),
+    h('div', {class: 'page-head'}, h('h1', null, t('nav.selftest')), h('div', {class: 'toolbar'}, runBtn, csvBtn, xlsxBtn)),
     h('p', {class: 'notice info'}, t('st.intro')),
     h('div', {class: 'split even'},
       h('section', {class: 'card'}, sectionTitle(t('st.broken'), countEl), brokenEl),
@@ -184,11 +187,12 @@ export function render(view, ctx) {
     }
   }
 
-  async function download() {
+  // format: 'csv' (machine columns) or 'xlsx' (the office workbook)
+  async function download(format) {
     try {
-      const data = await blob('/api/v1/selftest/report?format=csv', 'text/csv');
+      const data = await blob('/api/v1/selftest/report?format=' + format, format === 'xlsx' ? XLSX_TYPE : 'text/csv');
       const url = URL.createObjectURL(data);
-      const a = h('a', {href: url, download: `loacast-selftest-${isoDate()}.csv`, hidden: true});
+      const a = h('a', {href: url, download: `loacast-selftest-${isoDate()}.${format}`, hidden: true});
       document.body.appendChild(a);
       a.click();
       a.remove();
