@@ -123,6 +123,21 @@ typedef void (*lc_render_done_cb)(const struct lc_render_out *out, int cancelled
 int lc_bulletins_render(struct lc_bulletins *b, const struct lc_render_in *in, bool first,
                         lc_render_done_cb done, void *arg);
 
+/* Speech in memory (bulletin_speak.c, issue 20: the emergency preview): text spoken as a render
+ * would (voice, lexicon, loudness), on the urgent pool behind what waits there; nothing stored.
+ * done runs on the loop exactly once per accepted call; out->ogg (out->len bytes, Ogg Opus) is
+ * valid during it only. 0, or -ENOMEM / -ESHUTDOWN (done will not run). */
+struct lc_spoken {
+    int rc;                     /* 0, or -errno with err set (-EINVAL/-ENODATA: bad input) */
+    const struct lc_err *err;
+    const void *ogg;
+    size_t len;
+    double duration_s;
+};
+typedef void (*lc_speak_done_cb)(const struct lc_spoken *out, int cancelled, void *arg);
+int lc_bulletins_speak(struct lc_bulletins *b, const char *text, const char *voice,
+                       lc_speak_done_cb done, void *arg);
+
 /* ---- doors for the scheduler ---------------------------------------------------------------- */
 
 /* An emergency bulletin: a rendered text, approved by its author at creation. */

@@ -7,6 +7,7 @@
  *   bulletin_audio.c  a text's rendering and its outcome, uploads, preview → all below
  *   bulletin_status.c the lifecycle table and the one transition function → bulletin_data.c
  *   bulletin_render.c the render service (render pool jobs)               → nothing here
+ *   bulletin_speak.c  speech kept in memory (the emergency preview)       → nothing here
  *   bulletin_media.c  media hashes of audio stored before them (at start)  → nothing here
  *   bulletin_data.c   reading rows, the API object, inserting             → nothing here
  */

@@ -16,6 +16,8 @@ struct lc_onair {
     void *next_ctx;
     lc_onair_spliced_cb spliced_cb;
     void *spliced_ctx;
+    lc_onair_counts_cb counts_cb;
+    void *counts_ctx;
 };
 
 int lc_onair_new(struct lc_onair **out)
@@ -72,6 +74,18 @@ int lc_onair_next(struct lc_onair *o, const char *commune, int64_t now_ms, int64
     if (o->next_cb == NULL)
         return -ENOENT;
     return o->next_cb(o->next_ctx, commune, now_ms, start_ms);
+}
+
+void lc_onair_set_counts(struct lc_onair *o, lc_onair_counts_cb cb, void *ctx)
+{
+    o->counts_cb = cb;
+    o->counts_ctx = ctx;
+}
+
+void lc_onair_counts(struct lc_onair *o, lc_onair_count_fn fn, void *arg)
+{
+    if (o->counts_cb != NULL)
+        o->counts_cb(o->counts_ctx, fn, arg);
 }
 
 const char *lc_onair_event_name(enum lc_onair_event ev)

@@ -111,6 +111,16 @@ int lc_onair_next(struct lc_onair *o, const char *commune, int64_t now_ms, int64
 void lc_onair_set_spliced(struct lc_onair *o, lc_onair_spliced_cb cb, void *ctx);
 void lc_onair_spliced(struct lc_onair *o, int64_t session, int64_t at_ms, int64_t shift_ms);
 
+/* The receivers of each stream now (issue 20, GET /api/v1/onair): the stream engine registers
+ * a provider, which calls fn(arg, commune, session, clusters) for every stream held or on air
+ * (clusters: receivers of loudspeaker clusters connected; staff listeners are not counted).
+ * lc_onair_counts() calls nothing while no provider is registered. Loop thread. */
+typedef void (*lc_onair_count_fn)(void *arg, const char *commune, int64_t session,
+                                  size_t clusters);
+typedef void (*lc_onair_counts_cb)(void *ctx, lc_onair_count_fn fn, void *arg);
+void lc_onair_set_counts(struct lc_onair *o, lc_onair_counts_cb cb, void *ctx);
+void lc_onair_counts(struct lc_onair *o, lc_onair_count_fn fn, void *arg);
+
 const char *lc_onair_event_name(enum lc_onair_event ev);
 
 #endif

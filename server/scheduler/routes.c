@@ -19,6 +19,10 @@ int lc_scheduler_routes(struct lc_scheduler *s, struct lc_router *r)
         rc = lc_emergency_routes(s, r);
     if (rc == 0)
         rc = lc_emergency_report_routes(s, r);
+    if (rc == 0)
+        rc = lc_onair_routes(s, r);             /* issue 20: the console's "on air now" */
+    if (rc == 0)
+        rc = lc_emergency_preview_routes(s, r); /* issue 20: hear an emergency first */
     /* here, not in scheduler.c: scheduler_emergency.c calls that file. s is NULL when the
      * routes are only listed (`loacast routes`) */
     if (rc == 0 && s != NULL)

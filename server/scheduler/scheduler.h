@@ -8,6 +8,8 @@
  *   GET /api/v1/communes/{id}/programme?date=  sessions_api.c  (every staff role)
  *   POST /api/v1/emergency                     emergency.c     (admin, approver)
  *   GET /api/v1/emergency/{bulletin}           emergency_report.c  (admin, approver, operator)
+ *   POST /api/v1/emergency/preview             emergency_preview.c (admin, approver; issue 20)
+ *   GET /api/v1/onair                          onair_api.c     (every staff role; issue 20)
  *   GET|PUT /api/v1/rules, /communes/{id}/rules rules_api.c     (admin, operator)
  *
  * The scheduler (scheduler.c) owns one uv_timer on the loop. It publishes on deps.onair
@@ -30,6 +32,8 @@
  *   emergency.c                       POST /api/v1/emergency (lc_scheduler_emergency());
  *                                     lc_scheduler_emergency_text() for other modules
  *   emergency_report.c                GET /api/v1/emergency/{bulletin}: where it arrived
+ *   emergency_preview.c               an emergency's text spoken, sent nowhere (bulletins' door)
+ *   onair_api.c                       every commune on air now (actives, the engine's counts)
  *   scheduler_emergency.c             emergencies: INTERRUPT, or a session of their own
  *   scheduler.c                       the timer: plan, prepare, open, close; open/start/stop/free
  *   scheduler_active.c                the sessions followed (actives), publishing on onair

@@ -169,5 +169,9 @@ int lc_emergency_report_routes(struct lc_scheduler *s, struct lc_router *r);
 int lc_slots_routes(struct lc_scheduler *s, struct lc_router *r);
 int lc_rules_routes(struct lc_scheduler *s, struct lc_router *r);   /* rules_api.c */
 int lc_sessions_routes(struct lc_scheduler *s, struct lc_router *r);
+/* GET /api/v1/onair, every commune's session and item on air now (onair_api.c; issue 20). */
+int lc_onair_routes(struct lc_scheduler *s, struct lc_router *r);
+/* POST /api/v1/emergency/preview, an emergency's text heard first (emergency_preview.c). */
+int lc_emergency_preview_routes(struct lc_scheduler *s, struct lc_router *r);
 
 #endif

@@ -131,10 +131,21 @@ static void rcv_unlink(struct lc_rcv *r)
         r->next->prev = r->prev;
     r->prev = r->next = NULL;
     c->nrcv--;
-    e->connected--;
-    lc_strmap_del(&e->by_cluster, r->dlv->cluster, r);
-    lc_dlv_disconnect(r->dlv, wall_ms() / 1000);
+    if (r->dlv == NULL) {           /* a staff listener: no cluster, no record */
+        c->nlisten--;
+        e->listeners--;
+    } else {
+        e->connected--;
+        lc_strmap_del(&e->by_cluster, r->dlv->cluster, r);
+        lc_dlv_disconnect(r->dlv, wall_ms() / 1000);
+    }
     r->cast = NULL;
+}
+
+/* What the log calls r: its cluster, or a staff listener. */
+static const char *rcv_name(const struct lc_rcv *r)
+{
+    return r->dlv != NULL ? r->dlv->cluster : "(staff listener)";
 }
 
 /* Frees r now, or at the end of the engine's current entry point. */
@@ -158,6 +169,10 @@ static void on_rcv_closed(void *arg)
     struct lc_rcv *r = arg;
     struct lc_streams *e = r->eng;
     enter(e);
+    /* the technician's line for every drop: who, from where, how long it listened */
+    lc_log(LC_LOG_INFO, "%s from %s disconnected after %.0f s%s", rcv_name(r), r->addr,
+           (double)(wall_ms() - r->since_ms) / 1000.0,
+           r->finished ? " (its stream ended)" : e->stopping ? " (shutting down)" : "");
     rcv_unlink(r);
     r->closed = true;
     rcv_maybe_free(r);
@@ -172,10 +187,10 @@ static void rcv_drop(struct lc_rcv *r, const char *why, bool slow)
     struct lc_streams *e = r->eng;
     if (slow) {
         e->dropped_slow++;
-        lc_log(LC_LOG_WARN, "cluster %s dropped: %s (%.1f s of audio unsent)", r->dlv->cluster,
+        lc_log(LC_LOG_WARN, "cluster %s dropped: %s (%.1f s of audio unsent)", rcv_name(r),
                why, (double)r->queued / 48000.0);
     } else {
-        lc_log(LC_LOG_INFO, "cluster %s: %s", r->dlv->cluster, why);
+        lc_log(LC_LOG_INFO, "cluster %s: %s", rcv_name(r), why);
     }
     lc_http_conn_abort(r->conn); /* → on_rcv_closed, which may free r (deferred: depth) */
 }
@@ -996,6 +1011,9 @@ void lc_streams_drop_cluster(struct lc_streams *e, const char *cluster, const ch
     leave(e);
 }
 
+static int rcv_begin(struct lc_streams *e, struct lc_cast *c, struct lc_req *req,
+                     struct lc_dlv *d, int burst_s);
+
 int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *cluster,
                       const char *commune, int burst_s)
 {
@@ -1027,18 +1045,42 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
             lc_delivery_load(e->o.store, &ds, d);
         }
     }
+    rc = rcv_begin(e, c, req, d, burst_s);
+out:
+    leave(e);
+    return rc;
+}
+
+int lc_stream_listen_attach(struct lc_streams *e, struct lc_req *req, const char *commune,
+                            int burst_s)
+{
+    struct lc_cast *c = find_cast(e, commune);
+    if (e->stopping || c == NULL || c->state == CAST_DONE)
+        return -ENOENT;
+    enter(e);
+    int rc = rcv_begin(e, c, req, NULL, burst_s);
+    leave(e);
+    return rc;
+}
+
+/* A new receiver of c for req: the cluster of record d, or a staff listener (d NULL: out of the
+ * cluster map, no record, counted apart). Begins the 200 answer and sends the headers and the
+ * burst. 0 (also when the client went away meanwhile) or -ENOMEM. Inside enter/leave. */
+static int rcv_begin(struct lc_streams *e, struct lc_cast *c, struct lc_req *req,
+                     struct lc_dlv *d, int burst_s)
+{
     struct lc_rcv *r = calloc(1, sizeof *r);
-    if (r == NULL || lc_strmap_put(&e->by_cluster, cluster, r) < 0) {
+    if (r == NULL || (d != NULL && lc_strmap_put(&e->by_cluster, d->cluster, r) < 0)) {
         free(r);
-        rc = -ENOMEM;
-        goto out;
+        return -ENOMEM;
     }
     struct lc_http_conn *conn = NULL;
     if (lc_http_stream_begin(req, 200, "audio/ogg", "X-Content-Type-Options: nosniff\r\n") < 0 ||
         (conn = lc_http_stream_detach(req)) == NULL) {
-        lc_strmap_del(&e->by_cluster, cluster, r);
+        if (d != NULL)
+            lc_strmap_del(&e->by_cluster, d->cluster, r);
         free(r);
-        goto out; /* the client is gone: nothing to answer */
+        return 0; /* the client is gone: nothing to answer */
     }
     /* A small kernel buffer: what the kernel holds for a stalled receiver counts as delivered,
      * so keep it to a few seconds of audio; the engine's backlog bound does the rest. */
@@ -1059,8 +1101,16 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
         c->rcvs->prev = r;
     c->rcvs = r;
     c->nrcv++;
-    e->connected++;
-    lc_dlv_connect(d, wall_ms() / 1000);
+    if (d == NULL) {
+        c->nlisten++;
+        e->listeners++;
+    } else {
+        e->connected++;
+        lc_dlv_connect(d, wall_ms() / 1000);
+    }
+    r->since_ms = wall_ms();
+    lc_log(LC_LOG_INFO, "%s connected from %s: commune %s, session %lld", rcv_name(r), r->addr,
+           c->commune, (long long)c->session);
     /* the burst: the newest pages covering ≥ burst seconds of what has played, plus the lead
      * (the queue keeps the longest burst a request may ask for), numbered on from the headers;
      * during an emergency's catch-up, from its first page if this cluster did not get it */
@@ -1071,14 +1121,12 @@ int lc_streams_attach(struct lc_streams *e, struct lc_req *req, const char *clus
         from = from->next;
     if (want == 0 && c->q.tail != NULL)
         from = c->q.tail;
-    if (catching_up(c) && !lc_dlv_covers(d, c->em_g0, c->em_g0 + LC_OPUS_FRAME))
+    if (d != NULL && catching_up(c) && !lc_dlv_covers(d, c->em_g0, c->em_g0 + LC_OPUS_FRAME))
         for (from = c->q.head; from != NULL && from->g1 <= c->em_g0; from = from->next)
             ;
     if (from != NULL)
         r->seq_off = lc_page_seq(from) - 2;
     /* the headers (else when they are made: cast_ready) and the burst, in one write */
     rcv_send(r, c->ready ? c->headers : NULL, from);
-out:
-    leave(e);
-    return rc;
+    return 0;
 }

@@ -128,8 +128,9 @@ void lc_streams_stats(const struct lc_streams *e, struct lc_stream_stats *st);
 int lc_streams_hold_s(const struct lc_streams *e);
 struct lc_onair *lc_streams_onair(const struct lc_streams *e);
 
-/* GET /stream/{cluster}.opus (stream_http.c), with e as the handlers' handle (NULL allowed when
- * the routes are only listed). 0 or -ENOMEM/-EINVAL. */
+/* GET /stream/{cluster}.opus (stream_http.c), and the staff's POST /api/v1/communes/{id}/listen
+ * and GET .../listen.opus?ticket= (stream_listen.c, issue 20), with e as the handlers' handle
+ * (NULL allowed when the routes are only listed). 0 or -ENOMEM/-EINVAL. */
 int lc_stream_routes(struct lc_streams *e, struct lc_router *r);
 /* The engine's lines of GET /metrics (Prometheus text). */
 void lc_stream_metrics(const struct lc_streams *e, struct lc_buf *b);

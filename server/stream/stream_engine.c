@@ -101,6 +101,7 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
         free(e);
         return rc;
     }
+    lc_stream_listen_init(e);  /* staff listen tickets, on-air counts (stream_listen.c) */
     uv_timer_init(o->loop, &e->batch);
     e->batch.data = e;
     uv_idle_init(o->loop, &e->fan_idle);
@@ -122,6 +123,7 @@ void lc_streams_stop(struct lc_streams *e)
 {
     if (e == NULL || e->stopping)
         return;
+    lc_stream_listen_stop(e);
     lc_streams_flush(e);
     lc_stream_end_all(e);
     e->stopping = true;

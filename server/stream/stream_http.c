@@ -117,6 +117,7 @@ static void get_stream(struct lc_req *req, void *ctx)
 
 int lc_stream_routes(struct lc_streams *e, struct lc_router *r)
 {
-    return lc_router_add(r, HTTP_GET, "/stream/{cluster}.opus", LC_ROUTE_OPEN, LC_BODY_NONE,
-                             get_stream, e);
+    int rc = lc_router_add(r, HTTP_GET, "/stream/{cluster}.opus", LC_ROUTE_OPEN, LC_BODY_NONE,
+                           get_stream, e);
+    return rc == 0 ? lc_stream_listen_routes(e, r) : rc;  /* staff listen (issue 20) */
 }

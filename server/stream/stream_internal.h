@@ -4,7 +4,8 @@
  *
  * Files, each calling only those below it (no circle):
  *   stream_http.c     GET /stream/{cluster}.opus                  → stream_engine.c, stream.c,
- *                                                                    stream_batch.c
+ *                                                                    stream_batch.c, stream_listen.c
+ *   stream_listen.c   staff listen (tickets), on-air counts        → stream.c
  *   stream_engine.c   open, stop, free; the batch timer; stats    → stream.c, stream_batch.c,
  *                                                                    stream_clips.c
  *   stream.c          on-air events, casts, pacing, fan-out,       → stream_batch.c, stream_clips.c,
@@ -40,7 +41,8 @@ struct lc_rcv {
     struct lc_cast *cast;       /* NULL once unlinked (closing or finished) */
     struct lc_http_conn *conn;  /* taken over from the request; not used once closed */
     int fd;                     /* its socket, for writes while not closed nor finished */
-    struct lc_dlv *dlv;         /* the cast's record for this cluster; valid while cast != NULL */
+    struct lc_dlv *dlv;         /* the cast's record for this cluster; valid while cast != NULL;
+                                 * NULL: a staff listener (stream_listen.c), no cluster's */
     struct lc_rcv *prev, *next; /* in the cast's list (next: in the engine's grave when freeing) */
     uint64_t queued;            /* granules of audio in unfinished writes */
     uint32_t inflight;          /* unfinished uv_write requests */
@@ -48,6 +50,7 @@ struct lc_rcv {
     unsigned char last_hdr[27]; /* the header of the last audio page it was given (has_last) */
     bool has_last;
     char addr[64];              /* the client's address (a replacement from another one: a clone?) */
+    int64_t since_ms;           /* when it connected (wall clock), for the log's drop line */
     bool closed;                /* the connection is closing or closed */
     bool finished;              /* lc_http_stream_end() called */
     bool eos_done;              /* the EOS page was written */
@@ -91,7 +94,8 @@ struct lc_cast {
     int64_t em_until_ms;        /* wall clock: an emergency's catch-up ends (0: none) */
     uint64_t em_g0;             /* the granule where that emergency starts in the stream */
     struct lc_rcv *rcvs;
-    size_t nrcv;
+    size_t nrcv;                /* receivers, staff listeners included */
+    size_t nlisten;             /* of which staff listeners (no delivery, no cluster) */
     struct lc_page *fan_first;  /* a fan-out under way: its first page (referenced), */
     struct lc_rcv *fan_next;    /* and the next receiver to serve */
     struct lc_dlv_mark mark;    /* end granule and bytes of the pages made (delivery anchors) */
@@ -128,6 +132,8 @@ struct lc_streams {
     bool stopping;
     bool released;                  /* lc_streams_free() was called */
     bool flush_due;                 /* a batch waits for the fan-out under way to complete */
+    unsigned char listen_key[32];   /* signs staff listen tickets (stream_listen.c) */
+    size_t listeners;               /* staff listeners now, every cast */
     /* counters */
     uint64_t connected, bytes_sent, dropped_slow, replaced, pages;
 };
@@ -148,6 +154,19 @@ void lc_stream_onair_cb(void *ctx, enum lc_onair_event ev, const struct lc_onair
 void lc_stream_end_all(struct lc_streams *e);
 /* Frees the engine once it is stopped and released and nothing of it is left. */
 void lc_stream_maybe_free(struct lc_streams *e);
+
+/* stream.c: a staff listener of commune's stream (GET /api/v1/communes/{id}/listen.opus): a
+ * receiver with no cluster and no delivery record, never in the cluster map, so it replaces no
+ * box and counts in no coverage. 0 (the engine owns the answer), -ENOENT (off air), -ENOMEM. */
+int lc_stream_listen_attach(struct lc_streams *e, struct lc_req *req, const char *commune,
+                            int burst_s);
+
+/* stream_listen.c: the listen key and the on-air counts provider (onair.h), at open; the
+ * provider unregistered at stop. */
+void lc_stream_listen_init(struct lc_streams *e);
+void lc_stream_listen_stop(struct lc_streams *e);
+/* POST /api/v1/communes/{id}/listen, GET /api/v1/communes/{id}/listen.opus (e may be NULL). */
+int lc_stream_listen_routes(struct lc_streams *e, struct lc_router *r);
 
 /* stream_batch.c: saves the cast's pending records (and, if final, every record) in the current
  * or a new transaction. */

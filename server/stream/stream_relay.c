@@ -14,6 +14,7 @@
 
 #include "codecs/oggmux.h"
 #include "common/log.h"
+#include "common/redact.h"
 
 /* ---- the jingle ------------------------------------------------------------------------------ */
 
@@ -78,6 +79,8 @@ void lc_relay_cfg_free(struct lc_relay_cfg *cfg)
 struct lc_relay_src *lc_relay_src_new(const struct lc_relay_cfg *cfg, const char *url)
 {
     struct lc_relay_src *s = calloc(1, sizeof *s);
+    if (s != NULL)
+        lc_url_redact(url, s->shown, sizeof s->shown);
     if (s == NULL || (s->url = strdup(url)) == NULL) {
         free(s);
         return NULL;
@@ -101,9 +104,9 @@ void lc_relay_src_start(struct lc_relay_src *s)
                               .backoff_max_ms = 30000};
     struct lc_err err = {0};
     if (lc_relay_open(&s->relay, &o, &err) < 0)
-        lc_log(LC_LOG_ERR, "relay %s: %s: the item plays filler", s->url, lc_err_msg(&err));
+        lc_log(LC_LOG_ERR, "relay %s: %s: the item plays filler", s->shown, lc_err_msg(&err));
     else
-        lc_log(LC_LOG_INFO, "relay %s: started", s->url);
+        lc_log(LC_LOG_INFO, "relay %s: started", s->shown);
 }
 
 void lc_relay_src_stop(struct lc_relay_src *s)
@@ -115,7 +118,7 @@ void lc_relay_src_stop(struct lc_relay_src *s)
         struct lc_relay_stats st;
         lc_relay_stats(s->relay, &st);
         lc_log(LC_LOG_INFO, "relay %s: stopped: %.1f s relayed, %.1f s of filler in %llu gaps, "
-               "%llu connections of %llu attempts, %llu packets dropped (latency bound)", s->url,
+               "%llu connections of %llu attempts, %llu packets dropped (latency bound)", s->shown,
                s->from_relay * 0.02, s->filler * 0.02, (unsigned long long)s->gaps,
                (unsigned long long)st.connects, (unsigned long long)st.attempts,
                (unsigned long long)st.dropped);
@@ -158,7 +161,7 @@ void lc_relay_src_next(struct lc_relay_src *s, const unsigned char **pkt, uint32
     size_t q = lc_relay_queued(s->relay);
     if (!s->playing && q >= prime) {
         s->playing = true;
-        lc_log(LC_LOG_INFO, "relay %s: audio from now (%.1f s queued)", s->url, q * 0.02);
+        lc_log(LC_LOG_INFO, "relay %s: audio from now (%.1f s queued)", s->shown, q * 0.02);
     }
     if (s->playing && q > prime + slack)
         lc_relay_trim(s->relay, prime); /* back to the latency it should have */
@@ -174,7 +177,7 @@ void lc_relay_src_next(struct lc_relay_src *s, const unsigned char **pkt, uint32
         s->gaps++;
         s->filler_pos = 0; /* the jingle from its start at each gap */
         lc_log(LC_LOG_WARN, "relay %s: no audio from the upstream: filler until it is back",
-               s->url);
+               s->shown);
     }
     filler(s, pkt, len);
 }

@@ -51,6 +51,7 @@ struct lc_relay_src {
     const struct lc_relay_cfg *cfg;
     struct lc_relay_src *next;  /* in the programme's list (stream_prog.h), which owns it */
     char *url;
+    char shown[512];            /* url as logged: secrets hidden (common/redact.h) */
     struct lc_relay *relay;     /* NULL before the start and after the stop */
     bool started, stopped;
     bool playing;

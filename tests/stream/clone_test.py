@@ -10,6 +10,7 @@ forever, unseen. Now, on air, with k1's token:
 - after three replacements from different addresses the cluster is flagged as a likely cloned
   token: clone_suspected {"at","addresses"} in the clusters API, loacast_cluster_clone_suspected
   in /metrics; a new token clears it."""
+import re
 import socket
 import struct
 import threading
@@ -107,6 +108,11 @@ def main():
         check(struct.unpack("<I", last[22:26])[0] == ogg_crc(last[:22] + b"\0\0\0\0" + last[26:]),
               "a valid CRC")
         check("replaced by a new connection from 127.0.0.3" in s.logs(), "the replacement is logged")
+        # every connect and drop is a line too (issue 20: a technician sees boxes come and go)
+        check("%s connected from 127.0.0.2: commune %s, session" % (k1, st.commune) in s.logs() and
+              "%s connected from 127.0.0.3" % k1 in s.logs(), "the connects are logged")
+        K.wait_for(lambda: re.search(r"%s from 127\.0\.0\.2 disconnected after \d+ s" % re.escape(k1), s.logs()),
+                   10, "the replaced connection's drop line")
 
         K.wait_for(lambda: s.get("/api/v1/clusters/%s" % k1, st.admin).json()["clone_suspected"], 10,
                    "the cluster flagged")

@@ -2,10 +2,13 @@
 // approved bulletin, the communes, then an explicit confirmation step before anything is sent.
 // API: POST /api/v1/emergency {"text"|"bulletin", "communes"}; then GET /api/v1/emergency/{id},
 // polled until final, says which clusters got it: nothing here says it aired where none did.
+// The confirmation step has "Nghe thử" (issue 20): POST /api/v1/emergency/preview {"text"} speaks
+// the text as it would go on air (an approved bulletin: its stored audio), played here only —
+// nothing sent, nothing stored.
 
 import { h, field, replace } from '../dom.js';
 import { t } from '../i18n.js';
-import { get, post, errorText } from '../api.js';
+import { get, post, blob, errorText, session, ApiError } from '../api.js';
 import { fmtDateTime } from '../fmt.js';
 import { loadCommunes, communePicker, communeNames, failure } from '../common.js';
 
@@ -71,16 +74,52 @@ export function render(view, ctx) {
     const what = req.text !== undefined ? req.text : (approved.find((b) => b.id === req.bulletin) || {}).title;
     const n = req.communes.includes('*') ? communes.length : req.communes.length;
     const sendBtn = h('button', {class: 'danger big', id: 'em-confirm', onclick: send}, t('em.confirm'));
+    const previewBtn = h('button', {id: 'em-preview', onclick: preview}, t('em.preview'));
+    const previewAudio = h('audio', {id: 'em-preview-audio', controls: true, hidden: true});
+    const previewMsg = h('p', {class: 'hint', id: 'em-preview-msg'}, t('em.preview_hint'));
     replace(body, h('section', {class: 'card confirm', id: 'emergency-confirm', role: 'alertdialog', 'aria-labelledby': 'em-confirm-title'},
       h('h2', {id: 'em-confirm-title'}, t('em.confirm_title')),
       h('p', null, t('em.confirm_text', {n})),
       h('dl', {class: 'facts'},
         h('dt', null, t('common.communes')), h('dd', null, communeNames(req.communes, communes)),
         h('dt', null, req.text !== undefined ? t('em.text') : t('em.bulletin')), h('dd', {class: 'pre'}, what)),
+      h('div', {class: 'em-preview'}, previewBtn, previewAudio, previewMsg),
       h('div', {class: 'actions'},
         h('button', {id: 'em-back', onclick: () => form(communes, approved, req)}, t('em.back')),
         sendBtn)));
     sendBtn.focus();
+
+    // The text spoken as it would go on air, or the approved bulletin's audio, played here.
+    async function preview() {
+      previewBtn.disabled = true;
+      previewMsg.textContent = t('em.preview_loading');
+      try {
+        let audio;
+        if (req.text !== undefined) {
+          const s = session();
+          const r = await fetch('/api/v1/emergency/preview', {method: 'POST', cache: 'no-store',
+            headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + (s ? s.token : '')},
+            body: JSON.stringify({text: req.text})});
+          if (!r.ok) {
+            let j = {};
+            try { j = await r.json(); } catch (e) { /* not JSON */ }
+            throw new ApiError(r.status, j.error || '', j.message || '');
+          }
+          audio = await r.blob();
+        } else {
+          audio = await blob('/api/v1/bulletins/' + req.bulletin + '/audio', 'audio/ogg');
+        }
+        if (previewAudio.src) URL.revokeObjectURL(previewAudio.src);
+        previewAudio.src = URL.createObjectURL(audio);
+        previewAudio.hidden = false;
+        previewMsg.textContent = t('em.preview_hint');
+        await previewAudio.play().catch(() => { /* autoplay refused: the controls stay */ });
+      } catch (e) {
+        previewMsg.textContent = errorText(e);
+      } finally {
+        previewBtn.disabled = false;
+      }
+    }
 
     async function send() {
       sendBtn.disabled = true;
