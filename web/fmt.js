@@ -1,7 +1,7 @@
 // web/fmt.js — dates and numbers as staff read them: dd/mm/yyyy, 24-hour times, always in the
 // station's time zone (from /web/station.json), whatever zone the browser runs in.
 
-import { lang } from './i18n.js';
+import { lang, t } from './i18n.js';
 
 let zone = 'Asia/Ho_Chi_Minh';
 let parts = null;
@@ -110,4 +110,25 @@ export function addDays(date, n) {
 export function fmtIsoDate(date) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date || '');
   return m ? `${m[3]}/${m[2]}/${m[1]}` : '—';
+}
+
+// How long ago an instant was, in words ("2 giờ trước"), against now (ms; default the clock).
+// An instant in the future (a browser clock behind the server's) reads as "just now".
+export function fmtAgo(v, now) {
+  const ms = toMs(v);
+  if (ms === null) return '—';
+  const s = Math.max(0, ((now ?? Date.now()) - ms) / 1000);
+  if (s < 60) return t('ago.now');
+  if (s < 3600) return t('ago.min', {n: Math.floor(s / 60)});
+  if (s < 86400) return t('ago.hour', {n: Math.floor(s / 3600)});
+  return t('ago.day', {n: Math.floor(s / 86400)});
+}
+
+// "07:15 07/12" (the year only when it is not the current one), on the station's clock.
+export function fmtShortDateTime(v, now) {
+  const ms = toMs(v);
+  if (ms === null) return '—';
+  const w = wall(ms);
+  const year = w.y === wall(now ?? Date.now()).y ? '' : `/${w.y}`;
+  return `${pad(w.h)}:${pad(w.mi)} ${pad(w.d)}/${pad(w.mo)}${year}`;
 }

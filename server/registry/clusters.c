@@ -145,7 +145,8 @@ static bool unreached_recently(struct lc_store *store, const char *cluster, cons
 }
 
 /* GET /api/v1/clusters[?commune=][&status=online|offline]: each cluster with "online" (seen
- * within [coverage] offline_after_s) and "unreached_recently" (see above). */
+ * within [coverage] offline_after_s: the offline list), "active" (seen within [coverage]
+ * active_window_s: what the console calls working now) and "unreached_recently" (see above). */
 static void get_clusters(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
@@ -179,6 +180,8 @@ static void get_clusters(struct lc_req *req, void *ctx)
         json_t *o = cluster_json(st);
         bool online = !lc_col_is_null(st, 8) && sqlite3_column_int64(st, 8) >= since;
         json_object_set_new(o, "online", json_boolean(online));
+        json_object_set_new(o, "active", json_boolean(online && sqlite3_column_int64(st, 8) >=
+                                                      lc_now() - reg->d.active_window_s));
         json_array_append_new(list, o);
     }
     if (lc_store_done(st) < 0 || step != SQLITE_DONE) { /* a corrupt page is an error, never a shorter list */

@@ -35,6 +35,7 @@ struct lc_registry;
 struct lc_registry_deps {
     struct lc_store *store;
     int offline_after_s;        /* [coverage]: a cluster not seen for longer is offline */
+    int active_window_s;        /* [coverage]: seen within it, a cluster is working now */
     int unreached_sessions;     /* [coverage]: flagged when reached in none of the last N */
 };
 

@@ -146,12 +146,12 @@ await run(async (server) => {
     await ad.click('a[data-screen="audit"]');
     await ad.waitForSelector('#audit-table tbody tr');
     const audit = await ad.textContent('#audit-table');
-    for (const w of ['Thêm cụm loa', 'Cấp mã cụm loa', 'Thêm xã', 'Tạo tài khoản', 'olga'])
+    for (const w of ['đã thêm cụm loa', 'đã cấp mã kết nối', 'đã thêm Xã', 'đã tạo tài khoản', 'olga'])
       check(audit.includes(w), 'audit lacks ' + w);
     check(!audit.includes(token) && !audit.includes(token2), 'a token in the audit log');
     await ad.selectOption('#audit-action', 'cluster_token');
-    await ad.waitForFunction(() => [...document.querySelectorAll('#audit-table tbody tr td:nth-child(3)')]
-      .every((td) => td.textContent === 'Cấp mã cụm loa'));
+    await ad.waitForFunction(() => [...document.querySelectorAll('#audit-table tbody tr')]
+      .every((tr) => tr.dataset.action === 'cluster_token' && /mã kết nối/.test(tr.textContent)));
     await ad.selectOption('#audit-action', '');
     await ad.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length > 5);
     await screenshot(ad, 'audit');

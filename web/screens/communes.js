@@ -6,7 +6,7 @@
 import { h, field, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, get, post, errorText } from '../api.js';
-import { fmtDateTime, fmtNumber } from '../fmt.js';
+import { fmtDateTime, fmtNumber, fmtAgo, fmtShortDateTime } from '../fmt.js';
 import { can, loadCommunes, badge, failure, confirmDialog, infoDialog, slugify, sectionTitle } from '../common.js';
 
 // A cluster not heard from for longer than this is offline (the server's default, SPEC).
@@ -14,12 +14,23 @@ export const OFFLINE_AFTER_MS = 24 * 3600 * 1000;
 // A storing receiver whose next session starts within this and is not fully fetched is flagged.
 export const PREFETCH_WARN_MS = 10 * 60 * 1000;
 
-// The server's verdict ("online", from its [coverage] offline_after_s) when it gives one;
-// otherwise the SPEC's default of 24 hours since the last sign of life.
+// Working now: the server's verdict "active" (seen within its [coverage] active_window_s, 5
+// minutes by default), else "online" (offline_after_s, the offline list's 24 h); otherwise the
+// SPEC's default of 24 hours since the last sign of life.
 export function isOnline(c) {
+  if (typeof c.active === 'boolean') return c.active;
   if (typeof c.online === 'boolean') return c.online;
   return !!c.last_seen && Date.now() - Date.parse(c.last_seen) <= OFFLINE_AFTER_MS;
 }
+
+// "Lần cuối: 2 giờ trước (07:15 07/12)", '' when never seen.
+export function seenText(c) {
+  return c.last_seen ? t('cl.seen_ago', {ago: fmtAgo(c.last_seen), when: fmtShortDateTime(c.last_seen)}) : '';
+}
+
+// How often the clusters are read again (the server's "online" verdict and "last seen" move
+// with the clock even when nobody edits anything).
+const REFRESH_MS = 60 * 1000;
 
 export function onlineBadge(c) {
   if (!c.last_seen) return badge('off', t('cl.never'));
@@ -47,6 +58,19 @@ export function render(view, ctx) {
       h('section', {class: 'card'}, sectionTitle(t('cl.title'), field(t('cl.filter'), communeFilter)), clustersEl))));
 
   load();
+  const timer = setInterval(refresh, REFRESH_MS);
+
+  // Only the clusters, and not while a form is open or the tab is hidden.
+  async function refresh() {
+    if (document.hidden || formSlot.firstChild) return;
+    try {
+      clusters = (await get('/api/v1/clusters')).clusters || [];
+    } catch (e) {
+      return; /* the next round tries again */
+    }
+    drawCommunes();
+    drawClusters();
+  }
 
   async function load() {
     try {
@@ -105,7 +129,7 @@ export function render(view, ctx) {
         c.muted ? [' ', badge('off', t('cl.muted_badge'))] : null,
         c.clone_suspected ? [' ', h('span', {title: t('cl.clone_hint', {addrs: (c.clone_suspected.addresses || []).join(', ')})},
           badge('bad', t('cl.clone')))] : null,
-        h('div', {class: 'muted small'}, c.last_seen ? t('cl.seen', {when: fmtDateTime(c.last_seen)}) : ''),
+        h('div', {class: 'muted small', title: c.last_seen ? fmtDateTime(c.last_seen) : ''}, seenText(c)),
         receiverState(c)),
       manage ? h('td', {class: 'row-actions'},
         h('button', {class: 'link', onclick: () => clusterForm(c)}, t('common.edit')),
@@ -278,4 +302,6 @@ export function render(view, ctx) {
     }
     await load();
   }
+
+  return {cleanup() { clearInterval(timer); }};
 }

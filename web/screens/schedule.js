@@ -27,6 +27,32 @@ function relayValid(v) {
   }
 }
 
+// What a session is at the instant now (ms), from the server's status read at load time and the
+// clock: a session whose end has passed is never "planned" — it keeps what the server said
+// happened (aired, interrupted, missed) or, when the server never touched it (a slot nobody
+// aired, an answer older than its end), is "past"; a planned one whose start has come is "due"
+// until the next load says whether it went on air.
+export function sessionState(s, now) {
+  const st = s.status || 'scheduled';
+  const start = Date.parse(s.start), end = Date.parse(s.end);
+  if (st !== 'scheduled' && st !== 'on_air') return st;
+  if (now >= end) return st === 'on_air' ? 'done' : 'past';
+  if (st === 'on_air') return 'on_air';
+  return now >= start ? 'due' : 'scheduled';
+}
+
+const STATE_KIND = {on_air: 'ok', done: 'ok', missed: 'bad', interrupted: 'bad', due: 'warn'};
+
+// The badge (and "expected" for a programme not frozen yet) of a session at now.
+function stateBadge(s, now) {
+  const k = sessionState(s, now);
+  return [badge(STATE_KIND[k] || 'off', t('sc.state.' + k)),
+    s.frozen === false && k === 'scheduled' ? [' ', h('span', {class: 'muted small'}, t('sc.predicted'))] : null];
+}
+
+// How often the statuses are checked against the clock; a change also reloads the programme.
+const TICK_MS = 15 * 1000;
+
 // A URL shown as text that may wrap anywhere (a long address must not widen a phone's page).
 const relayUrl = (url) => h('span', {class: 'relay-url'}, url);
 
@@ -56,7 +82,24 @@ export function render(view, ctx) {
           h('button', {class: 'link', 'aria-label': t('sc.next_day'), onclick: () => shift(1)}, '›'))),
         progEl))));
 
+  // statuses follow the clock: each tick redraws the badges whose state moved, then asks the
+  // server what really happened (a cheap GET, only when something moved)
+  const shown = new WeakMap();   // .session-state element → its session
+  const clock = setInterval(tick, TICK_MS);
   start();
+
+  function tick() {
+    let moved = false;
+    const now = Date.now();
+    for (const el of progEl.querySelectorAll('.session-state')) {
+      const s = shown.get(el);
+      if (!s || el.dataset.state === sessionState(s, now)) continue;
+      replace(el, stateBadge(s, now));
+      el.dataset.state = sessionState(s, now);
+      moved = true;
+    }
+    if (moved) loadProgramme();
+  }
 
   function shift(n) {
     setDate(date, addDays(day(), n));
@@ -245,7 +288,9 @@ export function render(view, ctx) {
     const waiting = s.not_fitting || s.not_fitted || s.waiting || [];
     const kind = s.kind === 'emergency' ? badge('bad', t('sc.kind_emergency'))
       : s.kind === 'adhoc' || s.adhoc ? badge('warn', t('sc.kind_adhoc')) : badge('off', t('sc.kind_slot'));
-    const state = s.status;
+    const now = Date.now();
+    const stateEl = h('span', {class: 'session-state', dataset: {state: sessionState(s, now)}}, stateBadge(s, now));
+    shown.set(stateEl, s);
     const total = s.length_s ?? items.reduce((a, it) => Math.max(a, (it.offset_s || 0) + (it.duration_s || 0)), 0);
     // a relay session is one upstream stream for its whole window: its URL, not bulletin items
     const relay = s.relay || (items.length === 1 && items[0].relay) || null;
@@ -253,8 +298,7 @@ export function render(view, ctx) {
       h('div', {class: 'session-head'},
         h('h3', null, `${fmtTime(s.start)}–${fmtTime(s.end)}`), kind,
         relay ? badge('wait', t('sc.kind_relay')) : null,
-        state ? badge(state === 'on_air' ? 'ok' : state === 'missed' || state === 'interrupted' ? 'bad' : 'off', t('sc.state.' + state)) : null,
-        s.frozen === false && state === 'scheduled' ? h('span', {class: 'muted small'}, t('sc.predicted')) : null,
+        stateEl,
         relay ? null : h('span', {class: 'muted small'}, t('sc.fill', {used: fmtDuration(total), n: items.length}))),
       s.rule_broken ? h('p', {class: 'notice warn small rule-broken'}, t('sc.rule_broken', {detail: ruleDetail(s.rule_broken, communes)})) : null,
       relay ? h('p', {class: 'relay-line'}, h('span', {class: 'muted'}, t('sc.relay_of')), ' ', relayUrl(relay))
@@ -268,4 +312,6 @@ export function render(view, ctx) {
       waiting.length ? h('p', {class: 'notice warn small'}, t('sc.waiting'), ' ',
         waiting.map((w) => (typeof w === 'object' ? (w.title || '#' + (w.bulletin || w.id)) : '#' + w)).join(', ')) : null);
   }
+
+  return {cleanup() { clearInterval(clock); }};
 }
