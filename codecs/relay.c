@@ -21,6 +21,7 @@
 #define LC_LOG_MODULE "relay"
 #include "codecs/relay.h"
 #include "codecs/relay_internal.h"
+#include "codecs/av_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,9 +30,9 @@
 #include <time.h>
 
 #include <libavformat/avformat.h>
-#include <libavutil/log.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 
 struct slot {
     uint16_t len;
@@ -41,6 +42,7 @@ struct slot {
 struct lc_relay {
     struct lc_relay_opts o;
     char *url;                  /* owned copy of o.url */
+    char shown[512];            /* the URL as logged: secrets hidden (common/redact.h) */
     pthread_mutex_t mu;
     pthread_cond_t wake;        /* the stop flag was set */
     atomic_bool stop;
@@ -60,26 +62,10 @@ static pthread_cond_t live_cv = PTHREAD_COND_INITIALIZER;
 static int live;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* libav's messages go to our log: errors only (a live stream's decoders warn a lot). */
-static void on_av_log(void *avcl, int level, const char *fmt, va_list vl)
-{
-    if (level > AV_LOG_ERROR)
-        return;
-    char line[512];
-    int prefix = 1;
-    /* libav's own formatter (its fmt is not a literal: -Wformat-nonliteral) */
-    av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &prefix);
-    size_t n = strlen(line);
-    while (n > 0 && line[n - 1] == '\n')
-        line[--n] = 0;
-    if (n > 0)
-        lc_log(LC_LOG_WARN, "libav: %s", line);
-}
-
 static void init_once(void)
 {
     avformat_network_init();
-    av_log_set_callback(on_av_log);
+    lc_av_init(); /* libav's messages into our log */
 }
 
 int lc_relay_wait_all(int timeout_ms)
@@ -222,13 +208,13 @@ static bool session(struct lc_relay *r, uint64_t attempt)
 {
     struct relay_pull p = {0};
     struct lc_err err = {0};
-    lc_log(LC_LOG_INFO, "%s: connecting (attempt %llu)", r->url, (unsigned long long)attempt);
+    lc_log(LC_LOG_INFO, "%s: connecting (attempt %llu)", r->shown, (unsigned long long)attempt);
     if (relay_pull_open(&p, r->url, r->o.allow_file, r->o.timeout_ms, &r->stop, &err) < 0) {
         if (!stopped(r))
-            lc_log(LC_LOG_WARN, "%s: %s", r->url, lc_err_msg(&err));
+            lc_log(LC_LOG_WARN, "%s: %s", r->shown, lc_err_msg(&err));
         return false;
     }
-    lc_log(LC_LOG_INFO, "%s: connected (%s)", r->url, p.desc);
+    lc_log(LC_LOG_INFO, "%s: connected (%s)", r->shown, p.desc);
     bool audio = false;
     uint64_t samples = 0;
     int rc;
@@ -250,7 +236,7 @@ static bool session(struct lc_relay *r, uint64_t attempt)
     }
     set_connected(r, false, false);
     if (!stopped(r))
-        lc_log(LC_LOG_WARN, "%s: upstream lost after %.1f s of audio: %s", r->url,
+        lc_log(LC_LOG_WARN, "%s: upstream lost after %.1f s of audio: %s", r->shown,
                p.rate > 0 ? (double)samples / p.rate : 0.0, lc_err_msg(&err));
     relay_pull_close(&p);
     return audio;
@@ -269,14 +255,14 @@ static void *relay_main(void *arg)
         if (stopped(r))
             break;
         if (r->o.max_attempts > 0 && attempt >= (uint64_t)r->o.max_attempts) {
-            lc_log(LC_LOG_INFO, "%s: ended after %llu attempts", r->url,
+            lc_log(LC_LOG_INFO, "%s: ended after %llu attempts", r->shown,
                    (unsigned long long)attempt);
             pthread_mutex_lock(&r->mu);
             r->st.ended = true;
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        lc_log(LC_LOG_INFO, "%s: next attempt in %.1f s", r->url, wait_ms / 1000.0);
+        lc_log(LC_LOG_INFO, "%s: next attempt in %.1f s", r->shown, wait_ms / 1000.0);
         nap(r, wait_ms);
         wait_ms = wait_ms * 2 > r->o.backoff_max_ms ? r->o.backoff_max_ms : wait_ms * 2;
     }
@@ -317,6 +303,7 @@ int lc_relay_open(struct lc_relay **out, const struct lc_relay_opts *o, struct l
     r->o = *o;
     r->cap = (size_t)o->queue_ms / 20;
     r->url = strdup(o->url);
+    lc_url_redact(o->url, r->shown, sizeof r->shown);
     r->ring = calloc(r->cap, sizeof *r->ring);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);

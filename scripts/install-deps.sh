@@ -12,11 +12,18 @@ PACKAGES="
   libcurl4-openssl-dev libopusfile-dev libasound2-dev
   libxml2-dev
   libavformat-dev libavcodec-dev libavutil-dev
+  scdoc debhelper dpkg-dev fakeroot
+  libxlsxwriter-dev
 "
+# scdoc: the man pages (man/*.scd) are built with it. debhelper, dpkg-dev, fakeroot: the Debian
+# packages (debian/, scripts/package.sh, docs/install.md).
+# libxlsxwriter-dev: office reports as XLSX (server/api/xlsx.c, docs/reports.md): real numbers,
+# dates, widths and a frozen header that a CSV cannot carry.
 # libxml2-dev: CAP 1.2 alerts (server/alerts/) are XML, parsed and checked against the CAP 1.2
 # XML Schema with libxml2's parser and validator (docs/alerts.md).
 # libavformat/libavcodec/libavutil (FFmpeg): relays of upstream streams (codecs/relay.h, issue 18):
-# every protocol and format a station meets (Icecast/HTTP MP3, AAC, Ogg Vorbis/Opus, HLS).
+# every protocol and format a station meets (Icecast/HTTP MP3, AAC, Ogg Vorbis/Opus, HLS); also
+# uploads libsndfile does not read: phones' AAC/M4A, browsers' WebM/Opus (codecs/decode_av.c).
 # Tests only: independent decoders and clients; nginx as the cache in front of GET /media
 # (tests/media/nginx_test.py); chromium for the web console's browser tests;
 # clang, its compiler-rt (libclang_rt.fuzzer, the sanitizers' runtimes: libclang-rt-14-dev) and
@@ -29,7 +36,13 @@ PACKAGES="
 # receiver's ALSA sink where the machine has no sound card (tests/receiver/alsa_test.py).
 TEST_PACKAGES="opus-tools ffmpeg sox curl chromium clang libclang-rt-14-dev llvm nginx prometheus
   vlc-bin vlc-plugin-base mpv gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good icecast2
-  pulseaudio pulseaudio-utils libasound2-plugins"
+  pulseaudio pulseaudio-utils libasound2-plugins
+  systemd logrotate man-db
+  libreoffice-calc-nogui locales"
+# systemd (systemd-analyze verify), logrotate and man-db: tests/package/ checks the installed
+# units, the logrotate file and the man pages.
+# libreoffice-calc-nogui (headless Calc) and locales (vi_VN.UTF-8, generated below): the office
+# reports opened as a Vietnamese office opens them (tests/reports/reports_test.py).
 
 want="$PACKAGES"
 [ "${1:-}" = "--test" ] && want="$PACKAGES $TEST_PACKAGES"
@@ -45,4 +58,10 @@ if [ -n "$missing" ]; then
     [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+# The Vietnamese locale of tests/reports/ (only that one, only once).
+if [ "${1:-}" = "--test" ] && ! locale -a 2>/dev/null | grep -qix 'vi_VN.utf8'; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO localedef -i vi_VN -f UTF-8 vi_VN.UTF-8
 fi

@@ -20,6 +20,11 @@ sh scripts/install-deps.sh --test
     -Db_lundef=false -Dc_args=-fno-sanitize-recover=all >/dev/null
 ninja -C build
 ninja -C build-san
+# The Debian packages (docs/install.md), into dist/, for suite 'package' (tests/package/): a
+# failed package build fails that test (LOACAST_REQUIRE_PACKAGE: no skipping in CI).
+rm -f dist/*.deb
+sh scripts/package.sh || echo "test.sh: scripts/package.sh failed: suite 'package' will fail"
+export LOACAST_REQUIRE_PACKAGE=1
 
 # A failing test must not stop the other builds' runs: the summary counts all three.
 meson test -C build --print-errorlogs --num-processes 2 || true

@@ -29,6 +29,24 @@ struct key {
     const char *help;
 };
 
+/* The keys SIGHUP applies to the running server (server/reload.c); a change of any other waits
+ * for the next start. */
+static bool reloadable(const struct key *k)
+{
+    static const char *const keys_applied[] = {
+        "server.access_log", "server.trusted_proxies", "audio.lexicon", "auth.token_ttl_s",
+        "auth.login_max_failures", "auth.login_max_failures_address", "auth.login_window_s",
+        "auth.password_min_length", NULL};
+    char name[64];
+    if (strcmp(k->section, "limits") == 0)
+        return true;
+    snprintf(name, sizeof name, "%s.%s", k->section, k->name);
+    for (const char *const *p = keys_applied; *p; p++)
+        if (strcmp(*p, name) == 0)
+            return true;
+    return false;
+}
+
 #define F(field) offsetof(struct lc_config, field), sizeof(((struct lc_config *)0)->field)
 
 static const struct key keys[] = {
@@ -38,6 +56,8 @@ static const struct key keys[] = {
     {"server", "max_connections", T_INT, F(max_connections), 0, 1000000, "open connections at most (0: as the file limit allows)"},
     {"server", "web_dir", T_STR, F(web_dir), 0, 0, "the web console's files (empty: found next to the program)"},
     {"server", "station_name", T_STR, F(station_name), 0, 0, "the station's name, as receivers are told it"},
+    {"server", "access_log", T_STR, F(access_log), 0, 0, "one line per request: a file, - for stderr (the journal), empty for none"},
+    {"server", "trusted_proxies", T_STR, F(trusted_proxies), 0, 0, "proxies whose Forwarded/X-Forwarded-For name the client (addresses, address/prefix)"},
     {"limits", "max_header_bytes", T_SIZE, F(max_header_bytes), 1024, 1 << 20, "request line + headers"},
     {"limits", "max_json_bytes", T_SIZE, F(max_json_bytes), 1024, 64 << 20, "JSON request body"},
     {"limits", "max_upload_bytes", T_SIZE, F(max_upload_bytes), 1024, 1LL << 31, "audio upload body"},
@@ -70,6 +90,7 @@ static const struct key keys[] = {
     {"auth", "login_window_s", T_INT, F(login_window_s), 1, 86400, "failed-login window"},
     {"auth", "password_min_length", T_INT, F(password_min_length), 1, 1024, "new passwords"},
     {"coverage", "offline_after_s", T_INT, F(offline_after_s), 1, 366 * 86400, "a cluster not seen for this long is offline"},
+    {"coverage", "active_window_s", T_INT, F(active_window_s), 10, 86400, "a cluster seen within this is working now (the console's state; offline_after_s makes the offline list)"},
     {"coverage", "unreached_sessions", T_INT, F(unreached_sessions), 1, 1000, "flag clusters reached in none of the last N sessions"},
     {"coverage", "retention_days", T_INT, F(retention_days), 1, 3650, "delivery rows kept this long"},
     {"auth", "audit_days", T_INT, F(audit_days), 1, 3650, "audit entries kept this long"},
@@ -123,6 +144,7 @@ void lc_config_defaults(struct lc_config *c)
     c->password_min_length = 8;
     c->hold_s = 60;
     c->offline_after_s = 86400;
+    c->active_window_s = 300;   /* receivers report every minute, poll every ≤ 30 s */
     c->unreached_sessions = 3;
     c->retention_days = 400;
     c->audit_days = 730;
@@ -276,7 +298,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
         if (strlen(value) >= k->size)
             return fail(ps, section, name, "too long");
         if (value[0] == '\0' && strcmp(name, "lexicon") != 0 && strcmp(name, "web_dir") != 0 &&
-            strcmp(name, "trusted_senders") != 0)
+            strcmp(name, "trusted_senders") != 0 && strcmp(name, "access_log") != 0 &&
+            strcmp(name, "trusted_proxies") != 0)
             return fail(ps, section, name, "must not be empty");
         if (strcmp(name, "trusted_senders") == 0 && !senders_ok(value))   /* [alerts] */
             return fail(ps, section, name, "a comma-separated list of CAP senders (no space "
@@ -329,31 +352,63 @@ int lc_config_load(struct lc_config *c, const char *path, struct lc_err *err)
                           path, line);
     if (ps.failed)
         return lc_err_set(err, -EINVAL, "%s:%d: %s", path, line, ps.msg);
+    snprintf(c->source, sizeof c->source, "%s", path);
     return 0;
+}
+
+/* A key's value as the INI would write it. */
+static void format_value(const struct key *k, const struct lc_config *c, char *buf, size_t n)
+{
+    const char *field = (const char *)c + k->off;
+    switch (k->type) {
+    case T_INT: snprintf(buf, n, "%d", *(const int *)field); break;
+    case T_SIZE: snprintf(buf, n, "%lld", *(const long long *)field); break;
+    case T_DOUBLE: snprintf(buf, n, "%g", *(const double *)field); break;
+    case T_STR:
+    case T_TZ: snprintf(buf, n, "%s", field); break;
+    case T_BOOL: snprintf(buf, n, "%s", *(const bool *)field ? "true" : "false"); break;
+    case T_LISTEN:
+        snprintf(buf, n, strchr(c->listen_host, ':') ? "[%s]:%d" : "%s:%d", c->listen_host,
+                 c->listen_port);
+        break;
+    }
 }
 
 void lc_config_print(const struct lc_config *c, FILE *f)
 {
     const char *section = "";
+    char value[PATH_MAX + 16];
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const struct key *k = &keys[i];
-        const char *field = (const char *)c + k->off;
         if (strcmp(section, k->section) != 0) {
             fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
             section = k->section;
         }
-        switch (k->type) {
-        case T_INT: fprintf(f, "%s = %d", k->name, *(const int *)field); break;
-        case T_SIZE: fprintf(f, "%s = %lld", k->name, *(const long long *)field); break;
-        case T_DOUBLE: fprintf(f, "%s = %g", k->name, *(const double *)field); break;
-        case T_STR:
-        case T_TZ: fprintf(f, "%s = %s", k->name, field); break;
-        case T_BOOL: fprintf(f, "%s = %s", k->name, *(const bool *)field ? "true" : "false"); break;
-        case T_LISTEN:
-            fprintf(f, strchr(c->listen_host, ':') ? "%s = [%s]:%d" : "%s = %s:%d", k->name,
-                    c->listen_host, c->listen_port);
-            break;
-        }
-        fprintf(f, "    ; %s\n", k->help);
+        format_value(k, c, value, sizeof value);
+        fprintf(f, "%s = %s    ; %s\n", k->name, value, k->help);
     }
+}
+
+void lc_config_take_reloadable(struct lc_config *cur, const struct lc_config *next)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (reloadable(&keys[i]))
+            memcpy((char *)cur + keys[i].off, (const char *)next + keys[i].off, keys[i].size);
+}
+
+int lc_config_diff(const struct lc_config *old, const struct lc_config *now, lc_config_diff_cb cb,
+                   void *arg)
+{
+    char a[PATH_MAX + 16], b[PATH_MAX + 16];
+    int n = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const struct key *k = &keys[i];
+        format_value(k, old, a, sizeof a);
+        format_value(k, now, b, sizeof b);
+        if (strcmp(a, b) == 0)
+            continue;
+        cb(arg, k->section, k->name, a, b, reloadable(k));
+        n++;
+    }
+    return n;
 }

@@ -23,6 +23,9 @@ struct lc_config {
     int max_connections;
     char web_dir[PATH_MAX];   /* "" = found next to the executable (server/http/static.h) */
     char station_name[128];   /* GET /api/v1/station (server/station/station.h) */
+    char access_log[PATH_MAX];      /* "" none, "-" stderr (server/access_log.h) */
+    char trusted_proxies[1024];     /* "" none (server/http/http.h, lc_http_trust_parse) */
+    char source[PATH_MAX];          /* the file read (lc_config_load), "" for the defaults */
     /* [limits] */
     long long max_header_bytes;
     long long max_json_bytes;
@@ -59,6 +62,7 @@ struct lc_config {
     int password_min_length;
     /* [coverage] (issue 7) */
     int offline_after_s;             /* a cluster not seen for longer is offline */
+    int active_window_s;             /* seen within it, a cluster is working now (the console) */
     int unreached_sessions;          /* flagged when reached in none of the last N sessions */
     int retention_days;              /* delivery rows older than this are pruned */
     int audit_days;                  /* audit entries older than this are pruned */
@@ -86,5 +90,14 @@ int lc_config_load(struct lc_config *c, const char *path, struct lc_err *err);
 
 /* Writes every key with its current value, as INI (for `--print-config` and docs). */
 void lc_config_print(const struct lc_config *c, FILE *f);
+
+/* For each key whose value differs between old and now (as the INI writes it): cb(arg, section,
+ * key, old value, new value, whether SIGHUP applies it). Returns how many differ. */
+/* Copies the keys SIGHUP applies from next into cur (the others stay as the server started). */
+void lc_config_take_reloadable(struct lc_config *cur, const struct lc_config *next);
+typedef void (*lc_config_diff_cb)(void *arg, const char *section, const char *key,
+                                  const char *was, const char *now, bool reloadable);
+int lc_config_diff(const struct lc_config *old, const struct lc_config *now, lc_config_diff_cb cb,
+                   void *arg);
 
 #endif

@@ -31,46 +31,17 @@
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
 #include "server/selftest/selftest.h"
+#include "server/lexicon/lexicon.h"
 #include "server/station/station.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
-
-/* The assembly's handles: every module, created here with the handles it needs and given to no
- * one whole (handlers get their own module's handle as the route's ctx). Loop thread only. */
-struct app {
-    uv_loop_t *loop;
-    struct lc_config cfg;
-    struct lc_store *store;
-    struct lc_router *router;
-    struct lc_http *http;
-    struct lc_workers *render_pool;    /* bulletin rendering (blocking lc_render_*) */
-    struct lc_workers *auth_pool;      /* Argon2id hashing and verification */
-    struct lc_workers *urgent_pool;    /* emergencies' renders: one thread, never busy with others */
-    struct lc_renderer *renderer;
-    struct lc_lexicon *lexicon;
-    struct lc_accounts *accounts;   /* users, login, audit (server/accounts/accounts.h) */
-    struct lc_registry *registry;   /* communes, clusters (server/registry/registry.h) */
-    struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
-                                     * engine subscribes (server/scheduler/onair.h) */
-    struct lc_bulletins *bulletins;  /* bulletins, the render service (bulletins/bulletins.h) */
-    struct lc_scheduler *scheduler; /* slots, sessions, timers (server/scheduler/scheduler.h) */
-    struct lc_static *web;          /* the web console's files (none when none were found) */
-    struct lc_streams *stream;      /* the streaming engine (server/stream/stream.h) */
-    struct lc_accounting *accounting; /* deliveries, coverage, metrics (accounting.h) */
-    struct lc_station *station;     /* the station key, time (server/station/station.h) */
-    struct lc_media *media;         /* GET /media/{hash}.opus (server/media/media.h) */
-    struct lc_feed *feed;           /* receivers' signed schedules (server/feed/feed.h) */
-    struct lc_alerts *alerts;       /* CAP 1.2 alerts (server/alerts/alerts.h) */
-    struct lc_selftest *selftest;   /* weekly self-test, broken clusters (selftest/selftest.h) */
-    struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
-    char audio_dir[PATH_MAX];       /* <data_dir>/audio */
-    bool stopping;
-};
+#include "server/server_internal.h"
+#include "server/access_log.h"
 
 struct server {
     struct app app;
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm;    /* the others: reload.c */
     uv_timer_t grace;
     int grace_ticks;
 };
@@ -173,6 +144,7 @@ static void on_response(struct lc_req *req, int status, size_t bytes, void *ctx)
 {
     (void)bytes;
     struct app *app = ctx;
+    lc_access_log_write(app->access_log, req, status, bytes);
     if (status >= 100 && status < 600) {
         app->metrics.status[status]++;
         app->metrics.requests[status / 100]++;
@@ -252,6 +224,7 @@ static void on_signal(uv_signal_t *sig, int signum)
         return;
     lc_log(LC_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
     app->stopping = true;
+    lc_app_signals_stop(app);
     stop_modules(app);
     lc_http_stop(app->http);
     uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -282,6 +255,7 @@ static int add_routes(struct app *app, struct lc_router *r)
     if (rc == 0) rc = lc_feed_routes(app->feed, r);
     if (rc == 0) rc = lc_alerts_routes(app->alerts, r);
     if (rc == 0) rc = lc_selftest_routes(app->selftest, r);
+    if (rc == 0) rc = lc_stlex_routes(app->stlex, r);          /* issue 20: station lexicon */
     if (rc == 0) rc = lc_static_routes(app->web, r);
     return rc;
 }
@@ -340,6 +314,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     app->cfg = *cfg;
     app->loop = &s->loop;
     app->metrics.start_time = (uint64_t)time(NULL);
+    lc_log_init();
 
     setenv("TZ", cfg->timezone, 1);
     tzset();
@@ -352,6 +327,13 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     else if (files > 0 && max_conn > files - FD_HEADROOM)
         lc_log(LC_LOG_WARN, "max_connections = %d is over what the file limit (%ld) allows",
                max_conn, files);
+    app->max_connections = max_conn;
+    struct lc_http_trust *trust = NULL;
+    char why[160];
+    if ((rc = lc_http_trust_parse(&trust, cfg->trusted_proxies, why, sizeof why)) < 0) {
+        lc_err_set(err, rc, "[server] trusted_proxies: %s", why);
+        goto out;
+    }
 
     char dbpath[PATH_MAX + 32];
     if (strlen(cfg->data_dir) + sizeof "/audio" > sizeof app->audio_dir) {
@@ -387,21 +369,22 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     struct lc_accounts_deps acd = {
         .store = app->store, .auth_pool = app->auth_pool,
         .logins_ok = &app->metrics.logins_ok, .logins_failed = &app->metrics.logins_failed,
-        .logins_limited = &app->metrics.logins_limited,
-        .token_ttl_s = cfg->token_ttl_s, .login_max_failures = cfg->login_max_failures,
-        .login_max_failures_address = cfg->login_max_failures_address,
-        .login_window_s = cfg->login_window_s, .password_min_length = cfg->password_min_length};
+        .logins_limited = &app->metrics.logins_limited};
+    lc_app_accounts_limits(cfg, &acd);
     if ((rc = lc_accounts_open(&app->accounts, &acd)) < 0) {
         lc_err_set(err, rc, "cannot initialise libsodium");
         goto out;
     }
     struct lc_registry_deps rd = {.store = app->store, .offline_after_s = cfg->offline_after_s,
+                                  .active_window_s = cfg->active_window_s,
                                   .unreached_sessions = cfg->unreached_sessions};
     if ((rc = lc_registry_open(&app->registry, &rd)) < 0) {
         lc_err_set(err, rc, "out of memory");
         goto out;
     }
-    if ((rc = lc_auth_bootstrap(app->accounts)) < 0) {
+    char pwfile[PATH_MAX + 32];
+    snprintf(pwfile, sizeof pwfile, "%s/admin-password", cfg->data_dir);
+    if ((rc = lc_auth_bootstrap(app->accounts, pwfile)) < 0) {
         lc_err_set(err, rc, "cannot create the first user");
         goto out;
     }
@@ -477,23 +460,22 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start the self-tests");
         goto out;
     }
+    /* issue 20: the station lexicon: its entries go into app->lexicon, shared by renders */
+    struct lc_stlex_deps lxd = {.loop = &s->loop, .store = app->store,
+                                .render_pool = app->render_pool, .renderer = app->renderer,
+                                .lexicon = app->lexicon, .tsv_path = cfg->lexicon,
+                                .bitrate_kbps = cfg->bitrate_kbps,
+                                .loudness_lufs = cfg->loudness_lufs};
+    if ((rc = lc_stlex_open(&app->stlex, &lxd, err)) < 0)
+        goto out;
     if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
         lc_err_set(err, rc, "cannot build the routes");
         goto out;
     }
-    struct lc_http_limits limits = {
-        .max_header_bytes = (size_t)cfg->max_header_bytes,
-        .max_connections = max_conn,
-        .header_timeout_ms = (unsigned)cfg->header_timeout_ms,
-        .body_timeout_ms = (unsigned)cfg->body_timeout_ms,
-        .idle_timeout_ms = (unsigned)cfg->idle_timeout_ms,
-        .max_body_bytes_total = (size_t)cfg->max_bodies_bytes,
-        .min_body_rate = (unsigned)cfg->min_body_rate,
-        .reserve_staff = cfg->reserve_staff,
-        .reserve_receivers = (int)((long long)max_conn * cfg->reserve_receivers_percent / 100),
-        .max_anonymous_per_address = cfg->max_anonymous_per_address,
-        .probation_ms = (unsigned)cfg->probation_ms,
-    };
+    struct lc_http_limits limits;
+    lc_app_http_limits(cfg, max_conn, &limits);
+    if ((rc = lc_access_log_open(&app->access_log, &s->loop, cfg->access_log, err)) < 0)
+        goto out;
     struct lc_http_callbacks cbs = {on_headers, on_request, on_response, app};
     if ((rc = lc_http_listen(&app->http, &s->loop, cfg->listen_host, cfg->listen_port, &limits,
                              &cbs)) < 0) {
@@ -501,12 +483,18 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                    uv_strerror(rc));
         goto out;
     }
+    lc_http_set_trust(app->http, trust);
+    trust = NULL;
     lc_accounting_watch(app->accounting, app->http, upper_metrics, app);
     uv_signal_init(&s->loop, &s->sigint);
     uv_signal_init(&s->loop, &s->sigterm);
     s->sigint.data = s->sigterm.data = s;
     uv_signal_start(&s->sigint, on_signal, SIGINT);
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    if ((rc = lc_app_signals_start(app, &s->loop)) < 0) {
+        lc_err_set(err, rc, "cannot handle signals: %s", uv_strerror(rc));
+        goto out;
+    }
     lc_bulletins_resume(app->bulletins);
     if ((rc = lc_scheduler_start(app->scheduler)) < 0) {
         lc_err_set(err, rc, "cannot start the scheduler");
@@ -527,9 +515,12 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     rc = 0;
 out:
+    lc_http_trust_free(trust);
     if (loop_ok) {
+        lc_access_log_close(app->access_log);
         /* Start failures land here with handles open: close them and run the loop out. */
         if (!app->stopping) {
+            lc_app_signals_stop(app);
             stop_modules(app);
             if (app->http)
                 lc_http_close(app->http);
@@ -539,6 +530,7 @@ out:
             lc_log(LC_LOG_ERR, "handles left open at exit");
     }
     lc_selftest_free(app->selftest);
+    lc_stlex_free(app->stlex);
     lc_alerts_free(app->alerts);
     lc_feed_free(app->feed);
     lc_streams_free(app->stream);

@@ -8,12 +8,14 @@ import { api, session, setSession, onSessionExpired } from './api.js';
 import * as login from './screens/login.js';
 import * as bulletins from './screens/bulletins.js';
 import * as schedule from './screens/schedule.js';
+import * as onair from './screens/onair.js';  // issue 20: on air now
 import * as rules from './screens/rules.js';
 import * as emergency from './screens/emergency.js';
 import * as alerts from './screens/alerts.js';
 import * as communes from './screens/communes.js';
 import * as coverage from './screens/coverage.js';
 import * as selftest from './screens/selftest.js';
+import * as lexicon from './screens/lexicon.js';  // issue 20: the station lexicon
 import * as users from './screens/users.js';
 import * as audit from './screens/audit.js';
 
@@ -21,12 +23,14 @@ import * as audit from './screens/audit.js';
 const SCREENS = [
   {id: 'bulletins', mod: bulletins, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'schedule', mod: schedule, roles: ['admin', 'editor', 'approver', 'operator']},
+  {id: 'onair', mod: onair, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'rules', mod: rules, roles: ['admin', 'operator']},
   {id: 'emergency', mod: emergency, roles: ['admin', 'approver']},
   {id: 'alerts', mod: alerts, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'communes', mod: communes, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'coverage', mod: coverage, roles: ['admin', 'operator']},
   {id: 'selftest', mod: selftest, roles: ['admin', 'operator']},
+  {id: 'lexicon', mod: lexicon, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'users', mod: users, roles: ['admin']},
   {id: 'audit', mod: audit, roles: ['admin', 'operator']},
 ];

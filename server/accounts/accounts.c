@@ -27,6 +27,15 @@ void lc_accounts_free(struct lc_accounts *a)
     free(a);
 }
 
+void lc_accounts_set_limits(struct lc_accounts *a, const struct lc_accounts_deps *d)
+{
+    a->d.token_ttl_s = d->token_ttl_s;
+    a->d.login_max_failures = d->login_max_failures;
+    a->d.login_max_failures_address = d->login_max_failures_address;
+    a->d.login_window_s = d->login_window_s;
+    a->d.password_min_length = d->password_min_length;
+}
+
 int lc_accounts_routes(struct lc_accounts *a, struct lc_router *r)
 {
     int rc;

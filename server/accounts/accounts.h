@@ -68,13 +68,18 @@ struct lc_accounts_deps {
  * hash that unknown names are checked against). 0, -ENOMEM, or -EIO if libsodium cannot start. */
 int lc_accounts_open(struct lc_accounts **out, const struct lc_accounts_deps *deps);
 void lc_accounts_free(struct lc_accounts *a);
+/* New [auth] limits from d (SIGHUP): token lifetime (of tokens issued from now on), the login
+ * limits, the password length; d's other fields are not read. */
+void lc_accounts_set_limits(struct lc_accounts *a, const struct lc_accounts_deps *d);
 
 /* Adds the login, logout, users and audit routes, with a as their handle. */
 int lc_accounts_routes(struct lc_accounts *a, struct lc_router *r);
 
 /* On the first start (no users), creates `admin` with LOACAST_ADMIN_PASSWORD or a random
- * one-time password printed once on stdout. Blocking (one Argon2id); call before the loop. */
-int lc_auth_bootstrap(struct lc_accounts *a);
+ * one-time password written to password_file (mode 0600; the log says where, never what; a
+ * terminal is told it too), which is deleted when admin's password is changed. Blocking (one
+ * Argon2id, an fsync); call before the loop. */
+int lc_auth_bootstrap(struct lc_accounts *a, const char *password_file);
 
 /* Checks the request's bearer token: 0 and req->user/role/user_id filled, or -EACCES (-EIO). */
 int lc_auth_request(struct lc_accounts *a, struct lc_req *req);

@@ -6,6 +6,7 @@
 #ifndef LC_SERVER_ACCOUNTS_INTERNAL_H
 #define LC_SERVER_ACCOUNTS_INTERNAL_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include <sodium.h>
@@ -28,6 +29,7 @@ struct lc_accounts {
     struct lc_accounts_deps d;
     struct lc_login_counter counters[LC_LOGIN_SLOTS];
     char dummy_hash[crypto_pwhash_STRBYTES];    /* verified against for unknown names */
+    char password_file[PATH_MAX];   /* the first start's one-time password; "" once changed */
 };
 
 /* Hashes password on the auth pool; done(req, rc, hash, arg) runs on the loop with rc 0 and the

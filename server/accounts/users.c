@@ -3,9 +3,13 @@
 #define LC_LOG_MODULE "accounts"
 #include "server/accounts/accounts_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <http_parser.h>
 
@@ -187,6 +191,16 @@ static int bootstrap_tx(struct lc_store *s, void *hash)
     return lc_audit(s, NULL, "system", "admin_bootstrap", "admin", NULL);
 }
 
+/* Called after admin's password was changed: the one-time password is no longer one. */
+static void forget_password_file(struct lc_accounts *a)
+{
+    if (a->password_file[0] == '\0')
+        return;
+    if (unlink(a->password_file) == 0)
+        lc_log(LC_LOG_INFO, "admin's password was changed: %s deleted", a->password_file);
+    a->password_file[0] = '\0';
+}
+
 /* The password hash is ready: write the row (create) or the change (patch). Frees arg. */
 static void on_hashed(struct lc_req *req, int rc, const char *hash, void *arg)
 {
@@ -196,6 +210,8 @@ static void on_hashed(struct lc_req *req, int rc, const char *hash, void *arg)
     } else if (lc_req_alive(req)) { /* else the client left: nothing is changed */
         pu->hash = hash;
         write_pending(req, pu);
+        if (!pu->create && strcmp(pu->username, "admin") == 0)
+            forget_password_file(pu->a);
     }
     free(pu);
 }
@@ -224,7 +240,25 @@ static int check_role(struct lc_req *req, const char *role)
     return 0;
 }
 
-int lc_auth_bootstrap(struct lc_accounts *a)
+/* Writes the one-time password to path, readable by the server's user only, durably (a power
+ * cut right after the first start must not leave an admin without a password to read). */
+static int write_password_file(const char *path, const char *pw)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -errno;
+    int rc = 0;
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s\n", pw);
+    if (fchmod(fd, 0600) < 0 || write(fd, line, (size_t)n) != n || fsync(fd) < 0)
+        rc = -errno;
+    sodium_memzero(line, sizeof line);
+    if (close(fd) < 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int lc_auth_bootstrap(struct lc_accounts *a, const char *password_file)
 {
     static const char count[] = "SELECT count(*) FROM users";
     sqlite3_stmt *st = lc_store_stmt(a->d.store, count);
@@ -235,8 +269,10 @@ int lc_auth_bootstrap(struct lc_accounts *a)
     if (n > 0)
         return 0;
     const char *env = getenv("LOACAST_ADMIN_PASSWORD");
+    bool chosen = env != NULL && env[0] != '\0';
     char pw[32];
-    if (env != NULL && env[0] != '\0') {
+    int rc = 0;
+    if (chosen) {
         snprintf(pw, sizeof pw, "%s", env);
         if (strlen(env) >= sizeof pw) {
             fprintf(stderr, "loacast: LOACAST_ADMIN_PASSWORD is longer than %zu bytes\n",
@@ -248,21 +284,35 @@ int lc_auth_bootstrap(struct lc_accounts *a)
         for (int i = 0; i < 16; i++)
             pw[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
         pw[16] = '\0';
+        /* the file first: a password nobody can read must never be the only way in */
+        if ((rc = write_password_file(password_file, pw)) < 0) {
+            lc_log(LC_LOG_ERR, "%s: cannot write the first password: %s", password_file,
+                   strerror(-rc));
+            goto out;
+        }
     }
     char hash[crypto_pwhash_STRBYTES];
-    if (lc_auth_pwhash(hash, pw) < 0)
-        return -ENOMEM;
-    if (lc_store_tx(a->d.store, bootstrap_tx, hash) < 0)
-        return -EIO;
-    if (env != NULL && env[0] != '\0')
-        printf("loacast: first start: created user 'admin' with the password from "
-               "LOACAST_ADMIN_PASSWORD\n");
-    else
-        printf("loacast: first start: created user 'admin' with the one-time password: %s\n"
-               "loacast: it is shown only this once; log in and change it.\n", pw);
-    fflush(stdout);
+    if ((rc = lc_auth_pwhash(hash, pw)) < 0 || (rc = lc_store_tx(a->d.store, bootstrap_tx, hash)) < 0) {
+        rc = rc == -ENOMEM ? rc : -EIO;
+        goto out;
+    }
+    snprintf(a->password_file, sizeof a->password_file, "%s", chosen ? "" : password_file);
+    if (chosen) {
+        lc_log(LC_LOG_INFO, "first start: created user 'admin' with the password from "
+               "LOACAST_ADMIN_PASSWORD");
+        goto out;
+    }
+    /* Never into a log: a journal keeps it for years. The file says it to whoever may read the
+     * data directory; a terminal (someone trying loacast by hand) is told it at once too. */
+    lc_log(LC_LOG_INFO, "first start: created user 'admin'; its one-time password is in %s "
+           "(mode 0600): log in, change it, and the file is deleted", password_file);
+    if (isatty(STDOUT_FILENO) && !lc_log_journal()) {
+        printf("loacast: the one-time password of 'admin' is: %s\n", pw);
+        fflush(stdout);
+    }
+out:
     sodium_memzero(pw, sizeof pw);
-    return 0;
+    return rc;
 }
 
 /* POST (create) and PATCH (change: a new password and/or role) of a user. */

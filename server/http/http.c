@@ -88,6 +88,7 @@ struct lc_http {
     struct lc_http_stats stats;
     struct lc_admit admit;
     struct lc_http_conn *uhead, *utail; /* unvouched connections, oldest first (eviction) */
+    struct lc_http_trust *trust;        /* proxies believed about the client's address */
     bool listening;
     bool stopping;
     bool close_requested;
@@ -156,6 +157,7 @@ static void maybe_free_server(struct lc_http *h)
 {
     if (h->close_requested && !h->listening && h->conns == NULL) {
         lc_admit_free(&h->admit);
+        lc_http_trust_free(h->trust);
         free(h);
     }
 }
@@ -564,6 +566,7 @@ static int on_headers_complete(http_parser *p)
         protocol_error(c, 400, "bad_request", "the request target must be an absolute path");
         return -1;
     }
+    lc_http_client_addr(c->srv->trust, r, c->addr);  /* the headers are all here now */
     r->refs++; /* the callback may answer, which detaches r from the connection */
     size_t limit = c->srv->cb.on_headers(r, c->srv->cb.ctx);
     bool responded = r->responded;
@@ -962,6 +965,18 @@ void lc_http_close(struct lc_http *h)
 }
 
 int lc_http_open_connections(const struct lc_http *h) { return h->stats.open; }
+
+void lc_http_set_trust(struct lc_http *h, struct lc_http_trust *t)
+{
+    lc_http_trust_free(h->trust);
+    h->trust = t;
+}
+
+void lc_http_set_limits(struct lc_http *h, const struct lc_http_limits *limits)
+{
+    h->limits = *limits;
+    lc_admit_set_limits(&h->admit, limits);
+}
 
 int lc_http_port(const struct lc_http *h)
 {

@@ -69,7 +69,8 @@ struct lc_req {
     struct lc_buf body;         /* the whole body (bounded by the route's limit) */
     bool has_body;              /* the headers announce a body (Content-Length > 0, chunked):
                                  * known in on_headers, before any body byte is read */
-    char addr[64];              /* peer address, without port */
+    char addr[64];              /* the client's address, without port: the peer's, or behind a
+                                 * trusted proxy the one it names (lc_http_client_addr) */
 
     /* Filled by the router and the auth layer before the handler runs. */
     const void *route;
@@ -153,6 +154,21 @@ int lc_http_port(const struct lc_http *h);
 /* Number of connections still open. */
 int lc_http_open_connections(const struct lc_http *h);
 void lc_http_get_stats(const struct lc_http *h, struct lc_http_stats *st);
+
+/* Trusted proxies (http_proxy.c): a list of addresses and address/prefix networks ("127.0.0.1,
+ * ::1, 10.0.0.0/8"), separated by commas or spaces. 0 and *out (NULL-safe to free), or -EINVAL
+ * with why (which entry is wrong) / -ENOMEM. */
+struct lc_http_trust;
+int lc_http_trust_parse(struct lc_http_trust **out, const char *list, char *why, size_t n);
+void lc_http_trust_free(struct lc_http_trust *t);
+size_t lc_http_trust_count(const struct lc_http_trust *t);
+/* Sets req->addr: peer, or — when peer is a trusted proxy — the client its Forwarded or
+ * X-Forwarded-For header names (read from the right, past other trusted proxies). */
+void lc_http_client_addr(const struct lc_http_trust *t, struct lc_req *req, const char *peer);
+/* The proxies h believes from now on (taken over; the old list is freed), and new limits
+ * (SIGHUP): connections open keep what they were admitted under. */
+void lc_http_set_trust(struct lc_http *h, struct lc_http_trust *t);
+void lc_http_set_limits(struct lc_http *h, const struct lc_http_limits *limits);
 
 /* Header value by lowercase name, or NULL. */
 const char *lc_req_header(const struct lc_req *req, const char *name);

@@ -16,6 +16,11 @@ struct lc_admit_addr {
 void lc_admit_init(struct lc_admit *a, const struct lc_http_limits *l)
 {
     memset(a, 0, sizeof *a);
+    lc_admit_set_limits(a, l);
+}
+
+void lc_admit_set_limits(struct lc_admit *a, const struct lc_http_limits *l)
+{
     a->max_total = l->max_connections;
     a->max_receivers = l->max_connections - l->reserve_staff;
     a->max_anonymous = l->max_connections - l->reserve_staff - l->reserve_receivers;

@@ -38,6 +38,9 @@ struct lc_admit {
 enum lc_admit_verdict { LC_ADMIT_OK, LC_ADMIT_PROBATION, LC_ADMIT_FULL, LC_ADMIT_REFUSE };
 
 void lc_admit_init(struct lc_admit *a, const struct lc_http_limits *l);
+/* New bounds (SIGHUP); the connections counted stay counted, and none is closed: a lower bound
+ * holds for the connections that arrive from now on. */
+void lc_admit_set_limits(struct lc_admit *a, const struct lc_http_limits *l);
 void lc_admit_free(struct lc_admit *a);
 
 /* A connection from addr arrives. On OK or PROBATION it is counted (as anonymous, or on

@@ -420,6 +420,15 @@ const struct lc_migration lc_migrations[] = {
      "  UNIQUE (sender, identifier));"
      "CREATE INDEX alerts_status ON alerts(status, id);"},
     /* ---- end of migration 43 ---- */
+    /* ---- migration 44 (issue 20, point 7): the station lexicon, server/lexicon/ ---- */
+    {44, "lexicon_entries",
+     "CREATE TABLE lexicon_entries ("
+     "  word TEXT PRIMARY KEY,"
+     "  reading TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  updated_by TEXT NOT NULL);"},
+    /* ---- end of migration 44 ---- */
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

@@ -75,6 +75,11 @@ ROUTES = {
     ("GET", "/api/v1/communes/{id}/programme"): ("/api/v1/communes/nowhere/programme", None, STAFF, 404),
     ("POST", "/api/v1/emergency"): ("/api/v1/emergency", {}, {A, P}, 400),
     ("GET", "/api/v1/emergency/{bulletin}"): ("/api/v1/emergency/999999", None, {A, P, O}, 404),
+    # issue 20: on air now, staff listening (a ticket, never a token in the URL), emergency preview
+    ("GET", "/api/v1/onair"): ("/api/v1/onair", None, STAFF, 200),
+    ("POST", "/api/v1/communes/{id}/listen"): ("/api/v1/communes/nowhere/listen", None, STAFF, 404),
+    ("GET", "/api/v1/communes/{id}/listen.opus"): ("/api/v1/communes/nowhere/listen.opus", None, OPEN, 401),
+    ("POST", "/api/v1/emergency/preview"): ("/api/v1/emergency/preview", {}, {A, P}, 400),
     # CAP alerts (server/alerts/): a JSON body is no CAP document (415); alerts that do not exist
     ("POST", "/api/v1/alerts"): ("/api/v1/alerts", {}, {A, P, O}, 415),
     ("GET", "/api/v1/alerts"): ("/api/v1/alerts", None, STAFF, 200),
@@ -85,6 +90,13 @@ ROUTES = {
     ("GET", "/api/v1/selftest/schedule"): ("/api/v1/selftest/schedule", None, {A, O}, 200),
     ("PUT", "/api/v1/selftest/schedule"): ("/api/v1/selftest/schedule", {}, {A, O}, 400),
     ("GET", "/api/v1/selftest/report"): ("/api/v1/selftest/report", None, {A, O}, 200),
+    # the station lexicon (server/lexicon/, issue 20): bodies without their fields, a word that
+    # has no entry
+    ("GET", "/api/v1/lexicon"): ("/api/v1/lexicon", None, STAFF, 200),
+    ("POST", "/api/v1/lexicon/preview"): ("/api/v1/lexicon/preview", {}, STAFF, 400),
+    ("PUT", "/api/v1/lexicon/{word}"): ("/api/v1/lexicon/XYZQ", {}, {A, E, P}, 400),
+    ("DELETE", "/api/v1/lexicon/{word}"): ("/api/v1/lexicon/XYZQ", None, {A, E, P}, 404),
+    ("POST", "/api/v1/normalize"): ("/api/v1/normalize", {}, STAFF, 400),
     # the commune has no slot: off air, 503 (never a stream that would last a session)
     ("GET", "/stream/{cluster}.opus"): ("/stream/%s.opus" % CLUSTER, None, RECEIVER, 503),
     # no bulletin has audio: a well-formed hash names nothing

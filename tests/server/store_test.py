@@ -57,6 +57,7 @@ def main():
         db.execute("ALTER TABLE broadcasts DROP COLUMN rule_broken")
         db.execute("ALTER TABLE slots DROP COLUMN relay")
         db.execute("ALTER TABLE broadcasts DROP COLUMN relay")
+        db.execute("DROP TABLE lexicon_entries")              # 44: the station lexicon
         db.execute("DROP TABLE alerts")                       # 43: CAP alerts, communes.code
         db.execute("DROP INDEX communes_code")
         db.execute("ALTER TABLE communes DROP COLUMN code")

@@ -168,13 +168,14 @@ export class Server {
   }
 }
 
-export async function launch(pw) {
+// opts.args: more Chromium flags (record_test.mjs: a fake microphone).
+export async function launch(pw, opts = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'loacast-chromium-'));
   const ctx = await pw.chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-           '--disable-sync', '--no-first-run', '--lang=vi-VN'],
+           '--disable-sync', '--no-first-run', '--lang=vi-VN', ...(opts.args || [])],
     viewport: {width: 1366, height: 768},
     locale: 'vi-VN',
     timezoneId: 'Europe/Paris',   // not the station's zone: the console must show the station's
