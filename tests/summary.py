@@ -11,6 +11,17 @@ import os
 import sys
 
 TAIL_LINES = 12  # of each failed test's output
+SANITIZER = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def why(lines):
+    """A sanitizer's report from its first line (what, where: the legend at its end says
+    nothing), else the output's last lines."""
+    for i, line in enumerate(lines):
+        if any(s in line for s in SANITIZER):
+            return lines[i:i + TAIL_LINES]
+    return lines[-TAIL_LINES:]
+
 passed = failed = skipped = 0
 failures = []
 for build in sys.argv[1:]:
@@ -29,8 +40,8 @@ for build in sys.argv[1:]:
                     skipped += 1
                 else:
                     failed += 1
-                    out = (t.get("stdout") or "") + (t.get("stderr") or "")
-                    failures.append((build, t, out.rstrip().splitlines()[-TAIL_LINES:]))
+                    out = ((t.get("stdout") or "") + (t.get("stderr") or "")).rstrip().splitlines()
+                    failures.append((build, t, why(out)))
     except FileNotFoundError:
         pass
     if ran == 0:

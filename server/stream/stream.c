@@ -170,7 +170,7 @@ static void on_rcv_closed(void *arg)
     struct lc_streams *e = r->eng;
     enter(e);
     /* the technician's line for every drop: who, from where, how long it listened */
-    lc_log(LC_LOG_INFO, "%s from %s disconnected after %.0f s%s", rcv_name(r), r->addr,
+    lc_log(LC_LOG_INFO, "%s from %s disconnected after %.0f s%s", r->who, r->addr,
            (double)(wall_ms() - r->since_ms) / 1000.0,
            r->finished ? " (its stream ended)" : e->stopping ? " (shutting down)" : "");
     rcv_unlink(r);
@@ -187,10 +187,10 @@ static void rcv_drop(struct lc_rcv *r, const char *why, bool slow)
     struct lc_streams *e = r->eng;
     if (slow) {
         e->dropped_slow++;
-        lc_log(LC_LOG_WARN, "cluster %s dropped: %s (%.1f s of audio unsent)", rcv_name(r),
+        lc_log(LC_LOG_WARN, "cluster %s dropped: %s (%.1f s of audio unsent)", r->who,
                why, (double)r->queued / 48000.0);
     } else {
-        lc_log(LC_LOG_INFO, "cluster %s: %s", rcv_name(r), why);
+        lc_log(LC_LOG_INFO, "cluster %s: %s", r->who, why);
     }
     lc_http_conn_abort(r->conn); /* → on_rcv_closed, which may free r (deferred: depth) */
 }
@@ -1109,7 +1109,8 @@ static int rcv_begin(struct lc_streams *e, struct lc_cast *c, struct lc_req *req
         lc_dlv_connect(d, wall_ms() / 1000);
     }
     r->since_ms = wall_ms();
-    lc_log(LC_LOG_INFO, "%s connected from %s: commune %s, session %lld", rcv_name(r), r->addr,
+    snprintf(r->who, sizeof r->who, "%s", rcv_name(r));
+    lc_log(LC_LOG_INFO, "%s connected from %s: commune %s, session %lld", r->who, r->addr,
            c->commune, (long long)c->session);
     /* the burst: the newest pages covering ≥ burst seconds of what has played, plus the lead
      * (the queue keeps the longest burst a request may ask for), numbered on from the headers;

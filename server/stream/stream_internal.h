@@ -51,6 +51,8 @@ struct lc_rcv {
     bool has_last;
     char addr[64];              /* the client's address (a replacement from another one: a clone?) */
     int64_t since_ms;           /* when it connected (wall clock), for the log's drop line */
+    char who[72];               /* rcv_name() at connect: the drop line may come after its cast
+                                 * and delivery record are gone */
     bool closed;                /* the connection is closing or closed */
     bool finished;              /* lc_http_stream_end() called */
     bool eos_done;              /* the EOS page was written */

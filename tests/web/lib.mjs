@@ -180,6 +180,7 @@ export async function launch(pw, opts = {}) {
     locale: 'vi-VN',
     timezoneId: 'Europe/Paris',   // not the station's zone: the console must show the station's
     acceptDownloads: true,
+    ...(opts.context || {}),   // e.g. a phone: {viewport, isMobile, hasTouch, deviceScaleFactor}
   });
   ctx.setDefaultTimeout(15000);
   const close = async () => {
