@@ -261,6 +261,9 @@ static int write_password_file(const char *path, const char *pw)
 int lc_auth_bootstrap(struct lc_accounts *a, const char *password_file)
 {
     static const char count[] = "SELECT count(*) FROM users";
+    /* also on later starts: the file of a first start is deleted whenever admin's password is
+     * changed (unlink of a file that is not there does nothing) */
+    snprintf(a->password_file, sizeof a->password_file, "%s", password_file);
     sqlite3_stmt *st = lc_store_stmt(a->d.store, count);
     if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
         return -EIO;
@@ -296,7 +299,6 @@ int lc_auth_bootstrap(struct lc_accounts *a, const char *password_file)
         rc = rc == -ENOMEM ? rc : -EIO;
         goto out;
     }
-    snprintf(a->password_file, sizeof a->password_file, "%s", chosen ? "" : password_file);
     if (chosen) {
         lc_log(LC_LOG_INFO, "first start: created user 'admin' with the password from "
                "LOACAST_ADMIN_PASSWORD");

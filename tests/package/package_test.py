@@ -171,6 +171,35 @@ def check_units(root):
     if r.returncode != 0 or "error" in r.stderr.lower():
         fail(f"logrotate --debug /etc/logrotate.d/loacast:\n{r.stderr}")
     print("units: systemd-analyze verify accepts both; logrotate reads its file")
+    check_unit_programs(root)
+
+
+def depends_of(root, pkg):
+    r = run(["dpkg-query", "-W", "-f", "${Depends}", pkg], root)
+    return {d.split()[0].split(":")[0] for d in r.stdout.replace("|", ",").split(",") if d.strip()}
+
+
+def check_unit_programs(root):
+    """Every program a unit runs (Exec*=) comes with the package, with a package that one
+    Depends on, or with an Essential one: on the host's overlay /bin/kill is there anyway, on
+    a minimal Debian (debootstrap --variant=minbase) it is not, and `systemctl reload loacast`
+    failed with 203/EXEC until procps was a dependency (found booting the package under a
+    real systemd, issue 20)."""
+    for unit, pkg in (("loacast.service", "loacast"), ("loacast-receiver.service", "loacast-receiver")):
+        text = open(os.path.join(root, "lib/systemd/system", unit)).read()
+        deps = depends_of(root, pkg) | {pkg}
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            if not key.startswith("Exec") or not value.strip():
+                continue
+            prog = value.strip().lstrip("-@:+!").split()[0]
+            owner = run(["dpkg-query", "-S", prog], root, check=False).stdout.split(":")[0]
+            if not owner:
+                fail(f"{unit}: {key} runs {prog}, which no package installs")
+            essential = run(["dpkg-query", "-W", "-f", "${Essential}", owner], root, check=False).stdout.strip()
+            if owner not in deps and essential != "yes":
+                fail(f"{unit}: {key} runs {prog} of package {owner}, which {pkg} does not depend on")
+    print("units: every program they run comes with a dependency")
 
 
 def check_serve(root, uid):

@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lcserver import LOACAST, Server, check  # noqa: E402
+from lcserver import LOACAST, Server, check, wait_for  # noqa: E402
 
 
 def serve(conf_text):
@@ -70,7 +70,12 @@ def main():
         s.stop()
         s.start()
         check("password" not in s.stdout(), "printed again: " + s.stdout())
-        s.login("admin", pw)
+        tok = s.login("admin", pw)
+        # once admin's password is changed the one-time password is no longer one: its file goes
+        r = s.request("PATCH", "/api/v1/users/admin", {"password": "a-new-password-1"}, tok)
+        check(r.status == 200, r)
+        wait_for(lambda: not os.path.exists(pwfile), 10, "the password file deleted")
+        s.login("admin", "a-new-password-1")
         # max_connections = 0 (the default): the file limit, which loacast raises to the hard
         # limit, less 128 for its own files; the start line says so (before: 4096 whatever the
         # limit, refusing the 4,097th receiver of a province)
