@@ -30,7 +30,10 @@
 #include <stdint.h>
 
 #define RCV_SINK_RATE 48000
-#define RCV_SINK_BUFFER_MS 100
+/* A card's buffer: what a stall of the player's thread (a loaded box, a slow SD card) may last
+ * before the device runs dry. 100 ms until 2026-12-07: a 143 ms stall on a loaded 2-core
+ * machine (Chromium starting beside four receivers) made an underrun in a test run. */
+#define RCV_SINK_BUFFER_MS 250
 
 struct rcv_sink;
 

@@ -8,6 +8,13 @@
 
 import { check, finish, launch, loadPlaywright, loginAs, metrics, newPage, run, screenshot, waitFor } from './lib.mjs';
 
+// The station's hour now (Asia/Ho_Chi_Minh) plus n, as "HH:MM" with the given minutes.
+function stationHour(n, minutes = '00') {
+  const h = Number(new Intl.DateTimeFormat('en-GB', {timeZone: 'Asia/Ho_Chi_Minh', hour: '2-digit', hourCycle: 'h23'})
+    .format(new Date()));
+  return `${String((h + n + 24) % 24).padStart(2, '0')}:${minutes}`;
+}
+
 await run(async (server) => {
   const pw = await loadPlaywright();
   const admin = await server.admin();
@@ -18,8 +25,12 @@ await run(async (server) => {
   const heard = await server.api('POST', '/api/v1/clusters', {id: 'thon-dong', commune: 'quang-phu', name: 'Thôn Đông', population: 3000}, admin);
   const silent = await server.api('POST', '/api/v1/clusters', {id: 'thon-tay', commune: 'quang-phu', name: 'Thôn Tây', population: 1000}, admin);
   check(heard.status === 201 && silent.status === 201, 'clusters');
-  // quiet hours 23:00–04:00 by default (the schedule below must keep out of them)
-  check((await server.api('PUT', '/api/v1/rules', {quiet: [{from: '23:00', to: '04:00'}]}, admin)).status === 200, 'rules');
+  // quiet hours by default, 3 to 5 hours from now: never now (the test "now" below must air,
+  // whatever the time of day the test runs at — fixed 23:00–04:00 hours failed it between 23:00
+  // and 04:00), and the weekly time below, 12 hours from now, keeps out of them too
+  const quiet = {from: stationHour(3), to: stationHour(5)};
+  const inQuiet = stationHour(4, '30'), weekly = stationHour(12, '30');
+  check((await server.api('PUT', '/api/v1/rules', {quiet: [quiet]}, admin)).status === 200, 'rules');
 
   const problems = [];
   const {ctx, close} = await launch(pw);
@@ -31,14 +42,14 @@ await run(async (server) => {
     await op.waitForSelector('#st-form');
 
     // a time in the quiet hours: refused in words, nothing saved
-    await op.fill('#st-time', '23:30');
+    await op.fill('#st-time', inQuiet);
     await op.click('#st-save');
     await op.waitForSelector('#st-form .notice.error:not([hidden])');
     check((await op.textContent('#st-form .notice.error')).includes('giờ yên tĩnh'), await op.textContent('#st-form .notice.error'));
     check(!(await server.api('GET', '/api/v1/selftest/schedule', undefined, admin)).json.enabled, 'saved anyway');
 
-    // the weekly schedule: Monday and Thursday at 07:30, the commune, on
-    await op.fill('#st-time', '07:30');
+    // the weekly schedule: Monday and Thursday at `weekly`, the commune, on
+    await op.fill('#st-time', weekly);
     await op.check('input[name="st-day"][value="4"]');
     await op.check('#st-enabled');
     await op.uncheck('input[name="st-communes-all"]');
@@ -47,7 +58,7 @@ await run(async (server) => {
     await op.click('#st-save');
     await waitFor(async () => (await op.textContent('#st-next')).includes('Lần tới'), 10000, 'the next run shown');
     const sc = (await server.api('GET', '/api/v1/selftest/schedule', undefined, admin)).json;
-    check(sc.enabled && sc.time === '07:30' && JSON.stringify(sc.days) === '[1,4]' &&
+    check(sc.enabled && sc.time === weekly && JSON.stringify(sc.days) === '[1,4]' &&
           JSON.stringify(sc.communes) === '["quang-phu"]' && sc.next_run, sc);
 
     // a test now: confirmed, then one receiver takes it from the stream
