@@ -26,6 +26,7 @@
 
 #include <http_parser.h>
 
+#include "codecs/tts.h"
 #include "common/log.h"
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
@@ -340,9 +341,9 @@ static void post_emergency(struct lc_req *req, void *ctx)
         lc_reply_error(req, 422, "invalid", "text must not be empty");
         goto out;
     }
-    if (strcmp(voice, "vi") != 0 && strcmp(voice, "vi-vn-x-central") != 0 &&
-        strcmp(voice, "vi-vn-x-south") != 0) {
-        lc_reply_error(req, 422, "invalid", "unknown voice '%.32s'", voice);
+    struct lc_err verr = {0};
+    if (lc_tts_check_voice(voice, &verr) < 0) {
+        lc_reply_error(req, 422, "invalid", "%s", lc_err_msg(&verr));
         goto out;
     }
     if (read_targets(req, s->store, body, &t) < 0)

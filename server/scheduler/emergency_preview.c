@@ -21,6 +21,7 @@
 
 #include <http_parser.h>
 
+#include "codecs/tts.h"
 #include "common/log.h"
 #include "server/api/api.h"
 #include "server/bulletins/bulletins.h"
@@ -67,9 +68,9 @@ static void post_preview(struct lc_req *req, void *ctx)
         lc_reply_error(req, 422, "invalid", "text must not be empty");
         goto out;
     }
-    if (strcmp(voice, "vi") != 0 && strcmp(voice, "vi-vn-x-central") != 0 &&
-        strcmp(voice, "vi-vn-x-south") != 0) {
-        lc_reply_error(req, 422, "invalid", "unknown voice '%.32s'", voice);
+    struct lc_err verr = {0};
+    if (lc_tts_check_voice(voice, &verr) < 0) {
+        lc_reply_error(req, 422, "invalid", "%s", lc_err_msg(&verr));
         goto out;
     }
     if (s->stopped) {

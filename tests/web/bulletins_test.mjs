@@ -6,18 +6,7 @@
 // Screenshots: login, login-error, bulletin-compose, bulletin-preview, bulletin-approve,
 // bulletins-en, phone-bulletins.
 
-import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot } from './lib.mjs';
-
-// A mono 16-bit WAV of a 440 Hz tone.
-function wav(seconds, rate = 16000) {
-  const n = Math.round(seconds * rate);
-  const b = Buffer.alloc(44 + 2 * n);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8); b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(2 * rate, 28);
-  b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(2 * n, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), 44 + 2 * i);
-  return b;
-}
+import { check, finish, launch, loadPlaywright, loginAs, newPage, run, screenshot, wav } from './lib.mjs';
 
 const TEXT = 'UBND xã Quảng Phú thông báo: từ ngày 5/12/2026, trạm y tế tổ chức tiêm chủng cho trẻ em ' +
   'dưới 5 tuổi, từ 7 giờ 30 đến 11 giờ. Đề nghị bà con đưa trẻ đến đúng giờ.';

@@ -231,6 +231,17 @@ export async function screenshot(page, name) {
   await page.screenshot({path: path.join(shotDir, name + '.png')});
 }
 
+// A mono 16-bit WAV of a 440 Hz tone (an upload, a bulletin of a known length).
+export function wav(seconds, rate = 16000) {
+  const n = Math.round(seconds * rate);
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8); b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(2 * rate, 28);
+  b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), 44 + 2 * i);
+  return b;
+}
+
 export function finish(problems) {
   if (!process.env.LOACAST_SCREENSHOTS) fs.rmSync(shotDir, {recursive: true, force: true});
   check(problems.length === 0, problems.join('\n'));

@@ -9,17 +9,7 @@
 // or audited. API edges: tickets (missing, another commune's), off air, bad preview bodies.
 // Screenshots: onair, onair-phone, emergency-preview.
 
-import { check, finish, launch, loadPlaywright, loginAs, metrics, newPage, run, screenshot, waitFor } from './lib.mjs';
-
-function wav(seconds, rate = 8000) {
-  const n = Math.round(seconds * rate);
-  const b = Buffer.alloc(44 + 2 * n);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + 2 * n, 4); b.write('WAVEfmt ', 8); b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(rate, 24); b.writeUInt32LE(2 * rate, 28);
-  b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34); b.write('data', 36); b.writeUInt32LE(2 * n, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin(2 * Math.PI * 440 * i / rate)), 44 + 2 * i);
-  return b;
-}
+import { check, finish, launch, loadPlaywright, loginAs, metrics, newPage, run, screenshot, waitFor, wav } from './lib.mjs';
 
 const TITLE = 'Lịch tiêm phòng cho đàn gia súc';
 const EM_TEXT = 'Bão số 3 sắp đổ bộ. Đề nghị bà con không ra khơi.';
@@ -43,7 +33,7 @@ await run(async (server) => {
   const b = await server.api('POST', '/api/v1/bulletins', {title: TITLE, communes: ['quang-phu']}, eva);
   check(b.status === 201, b);
   const up = await fetch(`${server.url}/api/v1/bulletins/${b.json.id}/audio`, {method: 'PUT',
-    headers: {Authorization: 'Bearer ' + eva, 'Content-Type': 'audio/wav'}, body: wav(30)});
+    headers: {Authorization: 'Bearer ' + eva, 'Content-Type': 'audio/wav'}, body: wav(30, 8000)});
   check(up.status === 200, 'upload ' + up.status);
   check((await server.approve(b.json.id, anh)).status === 200, 'approve');
 
