@@ -61,9 +61,10 @@ static int parse_addr(const char *s, size_t len, int *family, unsigned char addr
 int lc_http_trust_parse(struct lc_http_trust **out, const char *list, char *why, size_t n)
 {
     *out = NULL;
+    /* entries are separated by commas and/or blanks: one slot per separator is enough */
     size_t count = 0;
     for (const char *p = list; *p; p++)
-        count += *p == ',';
+        count += *p == ',' || *p == ' ' || *p == '\t';
     struct lc_http_trust *t = calloc(1, sizeof *t + (count + 1) * sizeof t->nets[0]);
     if (t == NULL) {
         snprintf(why, n, "out of memory");

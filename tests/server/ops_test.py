@@ -63,14 +63,15 @@ def main():
         # ---- SIGHUP: not trusting the proxy any more, a written header is ignored
         with open(s.config_path, "a") as f:
             f.write("\n[limits]\nmax_json_bytes = 2048\n[audio]\nbitrate_kbps = 32\n")
-        cfg = open(s.config_path).read().replace("trusted_proxies = 127.0.0.1", "trusted_proxies = 10.0.0.0/8")
+        # blanks separate entries as commas do (several of them: no entry may be lost or overflow)
+        cfg = open(s.config_path).read().replace("trusted_proxies = 127.0.0.1", "trusted_proxies = 10.0.0.0/8 192.0.2.1 ::1")
         with open(s.config_path, "w") as f:
             f.write(cfg)
         os.rename(access, access + ".1")    # what logrotate does before its HUP
         s.proc.send_signal(signal.SIGHUP)
         line = wait_for(lambda: re.search(r"SIGHUP: .* read again: (.*)", log_text(s)), 30, "the reload's line")
         said = line.group(1)
-        check("[server] trusted_proxies: 127.0.0.1 → 10.0.0.0/8" in said and
+        check("[server] trusted_proxies: 127.0.0.1 → 10.0.0.0/8 192.0.2.1 ::1" in said and
               "[limits] max_json_bytes: 1048576 → 2048" in said and
               "applied at the next start only: [audio] bitrate_kbps" in said, said)
         check(login_status(s, "admin", s.admin_password, xff="192.0.2.99") == 200, "login after reload")
