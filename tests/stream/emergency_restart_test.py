@@ -5,7 +5,9 @@ b1 (8 s, 400 Hz) at 0 s, b2 (4 s, 800 Hz) after a 1 s gap; an emergency (1.5 s) 
 to 4.0 s and b2 to 13.0 s. Killed at 6.5 s and restarted, a receiver must hear the rest of b1
 (about 5 s of 400 Hz) and then b2 whole — not b1's last second and b2 early, as when the shift
 lived in memory only."""
+import datetime
 import time
+import zoneinfo
 
 import streamkit as K
 from streamkit import check
@@ -26,7 +28,8 @@ def main():
 
         # the stored programme moved once the stream spliced the emergency in: b1 again after the
         # emergency and the gap (1 s), b2 after it
-        day = time.strftime("%Y-%m-%d", time.localtime(start))
+        # the station's date (the server's zone), not this process's: they differ for 7 h a day
+        day = datetime.datetime.fromtimestamp(start, zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d")
 
         def offsets():
             prog = s.get("/api/v1/communes/%s/programme?date=%s" % (K.COMMUNE, day), st.admin).json()

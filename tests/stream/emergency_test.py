@@ -5,7 +5,9 @@ interrupted bulletin then plays again from its start, then the rest of the progr
 is valid for opusinfo and ffprobe; the delivery row lists the emergency and the replayed bulletin
 as whole."""
 import os
+import datetime
 import time
+import zoneinfo
 
 import streamkit as K
 from streamkit import check
@@ -46,7 +48,8 @@ def main():
 
         # what was streamed is the stored programme, moved by the emergency, the gap after it
         # ([schedules] gap_ms, 1 s here) and b1's replay: b1 again and b2 at their stored offsets
-        day = time.strftime("%Y-%m-%d", time.localtime(start))
+        # the station's date (the server's zone), not this process's: they differ for 7 h a day
+        day = datetime.datetime.fromtimestamp(start, zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%d")
         prog = s.get("/api/v1/communes/%s/programme?date=%s" % (K.COMMUNE, day), st.admin).json()
         mine = next(x for x in prog["sessions"] if x["id"] == sess["id"])
         offs = {it["bulletin"]: it["offset_s"] for it in mine["items"]}
