@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
@@ -232,6 +233,7 @@ static void get_plays(struct lc_req *req, void *ctx)
         "  underruns, source, received_at FROM plays"
         " WHERE start_ms >= ?1 AND start_ms < ?2 AND (?3 IS NULL OR commune = ?3)"
         "   AND (?4 IS NULL OR cluster = ?4) AND (?5 IS NULL OR session = ?5)"
+        "   AND commune IN " LC_SCOPE_COMMUNES     /* the caller's subtree (org.h) */
         " ORDER BY start_ms, cluster LIMIT 100000";
     struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     struct lc_date from, to;
@@ -255,6 +257,7 @@ static void get_plays(struct lc_req *req, void *ctx)
     }
     sqlite3_bind_int64(st, 1, t0 * 1000);
     sqlite3_bind_int64(st, 2, t1 * 1000);
+    lc_store_bind_scope(st, req->node);
     if (commune)
         sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
     if (cluster)

@@ -8,6 +8,7 @@
 
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 int lc_audit_prune(struct lc_store *store, int64_t cutoff, int batch)
@@ -24,7 +25,8 @@ int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor
              const char *target, json_t *detail)
 {
     static const char sql[] =
-        "INSERT INTO audit (at, actor, action, target, detail, address) VALUES (?,?,?,?,?,?)";
+        "INSERT INTO audit (at, actor, action, target, detail, address, node)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, (SELECT node FROM users WHERE username = ?2)))";
     char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
     sqlite3_stmt *st = lc_store_stmt(store, sql);
@@ -43,6 +45,8 @@ int lc_audit(struct lc_store *store, const struct lc_req *req, const char *actor
         sqlite3_bind_text(st, 5, d, -1, SQLITE_TRANSIENT);
     if (req)
         sqlite3_bind_text(st, 6, req->addr, -1, SQLITE_TRANSIENT);
+    if (req && req->node > 0)   /* else the actor's node, by name (a login), or none: root's */
+        sqlite3_bind_int64(st, 7, req->node);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
     free(d);
     return rc;
@@ -54,6 +58,7 @@ static void get_audit(struct lc_req *req, void *ctx)
         "SELECT id, at, actor, action, target, detail, address FROM audit"
         " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor = ?2)"
         "   AND (?3 IS NULL OR target = ?3) AND (?4 IS NULL OR id < ?4)"
+        "   AND coalesce(node, 1) IN " LC_SCOPE_NODES   /* entries of staff in the subtree */
         " ORDER BY id DESC LIMIT ?5";
     struct lc_accounts *a = ctx;
     char before[32], limit[32];
@@ -85,6 +90,7 @@ static void get_audit(struct lc_req *req, void *ctx)
     if (bef)
         sqlite3_bind_int64(st, 4, bef);
     sqlite3_bind_int64(st, 5, lim);
+    lc_store_bind_scope(st, req->node);
     json_t *list = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -12,6 +12,7 @@
 #include "server/api/api.h"
 #include "common/workers.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define AUTH_QUEUE_MAX 64   /* password jobs waiting or running */
@@ -418,7 +419,7 @@ static void post_logout(struct lc_req *req, void *ctx)
 int lc_auth_request(struct lc_accounts *a, struct lc_req *req)
 {
     static const char sql[] =
-        "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id"
+        "SELECT u.id, u.username, u.role, u.node FROM sessions s JOIN users u ON u.id = s.user_id"
         " WHERE s.token_hash = ? AND s.expires_at > ?";
     const char *h = lc_req_header(req, "authorization");
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' || strlen(h) > 256)
@@ -435,6 +436,7 @@ int lc_auth_request(struct lc_accounts *a, struct lc_req *req)
         req->user_id = sqlite3_column_int64(st, 0);
         snprintf(req->user, sizeof req->user, "%s", lc_col_text(st, 1));
         req->role = lc_role_parse(lc_col_text(st, 2));
+        req->node = sqlite3_column_int64(st, 3);
         rc = 0;
     }
     if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
@@ -446,7 +448,8 @@ int lc_auth_request(struct lc_accounts *a, struct lc_req *req)
  * every address (someone sharing the user's office address kept failing as them). Audited. */
 static void post_unlock(struct lc_req *req, void *ctx)
 {
-    static const char sql[] = "SELECT 1 FROM users WHERE username = ?";
+    /* a user outside the caller's subtree is not there (org.h) */
+    static const char sql[] = "SELECT 1 FROM users WHERE username = ?1 AND node IN " LC_SCOPE_NODES;
     struct lc_accounts *a = ctx;
     const char *name = req->params[0];
     sqlite3_stmt *st = lc_store_stmt(a->d.store, sql);
@@ -455,6 +458,7 @@ static void post_unlock(struct lc_req *req, void *ctx)
         return;
     }
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    lc_store_bind_scope(st, req->node);
     int step = sqlite3_step(st);
     if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
         lc_reply_internal(req, "unlock");

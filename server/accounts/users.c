@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 static bool username_ok(const char *s)
@@ -33,13 +34,16 @@ static bool username_ok(const char *s)
 
 static json_t *user_json(sqlite3_stmt *st)
 {
-    /* columns: username, role, created_at, updated_at */
-    return json_pack("{s:s,s:s,s:o,s:o}", "username", lc_col_text(st, 0), "role",
+    /* columns: username, role, created_at, updated_at, node */
+    return json_pack("{s:s,s:s,s:o,s:o,s:I}", "username", lc_col_text(st, 0), "role",
                      lc_col_text(st, 1), "created_at", lc_time_json(sqlite3_column_int64(st, 2)),
-                     "updated_at", lc_time_json(sqlite3_column_int64(st, 3)));
+                     "updated_at", lc_time_json(sqlite3_column_int64(st, 3)), "node",
+                     (json_int_t)sqlite3_column_int64(st, 4));
 }
 
-#define SELECT_USERS "SELECT username, role, created_at, updated_at FROM users"
+/* Staff see and change the accounts of their node's subtree only (server/org/org.h). */
+#define SELECT_USERS "SELECT username, role, created_at, updated_at, node FROM users"
+#define IN_SCOPE " node IN " LC_SCOPE_NODES
 
 /* The admins but name (NULL: all of them), or -1. */
 static int count_admins(struct lc_store *store, const char *name)
@@ -69,8 +73,8 @@ static int delete_check(struct lc_res_write *w)
 
 static const struct lc_resource users = {
     .noun = "user", .key_chars = 0, .plural = "users",
-    .list_sql = SELECT_USERS " ORDER BY username",
-    .one_sql = SELECT_USERS " WHERE username = ?1",
+    .list_sql = SELECT_USERS " WHERE" IN_SCOPE " ORDER BY username",
+    .one_sql = SELECT_USERS " WHERE username = ?1 AND" IN_SCOPE,
     .row_json = user_json,
     .path = "/api/v1/users", .item_path = "/api/v1/users/{name}",
     .readers = LC_ROLE_ADMIN, .writers = LC_ROLE_ADMIN, .audit = lc_audit,
@@ -114,6 +118,7 @@ struct pending_user {
     char role[16];
     bool create;
     bool set_role;
+    int64_t node;               /* the user's node; 0: unchanged (patch) */
     const char *hash;           /* the new password's Argon2id string; NULL: no new password */
 };
 
@@ -134,10 +139,11 @@ static void pending_init(struct pending_user *pu, struct lc_accounts *a, const c
 static sqlite3_stmt *user_stmt(struct lc_store *store, const struct pending_user *pu)
 {
     static const char ins[] =
-        "INSERT INTO users (username, role, pwhash, created_at, updated_at) VALUES (?1,?2,?3,?4,?4)";
+        "INSERT INTO users (username, role, pwhash, created_at, updated_at, node)"
+        " VALUES (?1, ?2, ?3, ?4, ?4, coalesce(?5, 1))";
     static const char upd[] =
-        "UPDATE users SET pwhash = coalesce(?3, pwhash), role = coalesce(?2, role), updated_at = ?4"
-        " WHERE username = ?1";
+        "UPDATE users SET pwhash = coalesce(?3, pwhash), role = coalesce(?2, role), updated_at = ?4,"
+        " node = coalesce(?5, node) WHERE username = ?1";
     sqlite3_stmt *st = lc_store_stmt(store, pu->create ? ins : upd);
     if (st == NULL)
         return NULL;
@@ -145,6 +151,8 @@ static sqlite3_stmt *user_stmt(struct lc_store *store, const struct pending_user
     sqlite3_bind_text(st, 2, pu->set_role ? pu->role : NULL, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, pu->hash, -1, SQLITE_TRANSIENT);   /* NULL binds NULL */
     sqlite3_bind_int64(st, 4, lc_now());
+    if (pu->node > 0)
+        sqlite3_bind_int64(st, 5, pu->node);
     return st;
 }
 
@@ -154,7 +162,9 @@ static int write_user(struct lc_res_write *w)
 {
     const struct pending_user *pu = w->arg;
     w->detail = pu->set_role ? json_pack("{s:s}", "role", pu->role)
-                             : json_pack("{s:b}", "password", 1);
+                             : json_pack("{s:b}", "password", pu->hash != NULL);
+    if (pu->node > 0)
+        json_object_set_new(w->detail, "node", json_integer(pu->node));
     sqlite3_stmt *st = user_stmt(w->store, pu);
     int rc = pu->create ? lc_res_insert(w, st) : lc_res_update(w, st);
     if (rc < 0 || pu->create)
@@ -320,24 +330,30 @@ out:
 /* POST (create) and PATCH (change: a new password and/or role) of a user. */
 static void write_user_req(struct lc_req *req, void *ctx)
 {
-    static const char *const post_fields[] = {"username", "password", "role", NULL};
-    static const char *const patch_fields[] = {"password", "role", NULL};
+    static const char *const post_fields[] = {"username", "password", "role", "node", NULL};
+    static const char *const patch_fields[] = {"password", "role", "node", NULL};
     struct lc_accounts *a = ctx;
     bool create = req->method == HTTP_POST;
     const char *name = create ? NULL : req->params[0], *pw = NULL, *role = NULL;
+    long long node = 0;
     json_t *cur = NULL, *body = lc_api_body(req, create ? post_fields : patch_fields);
     if (body == NULL)
         return;
     if ((create && lc_api_string(req, body, "username", true, 64, &name) < 0) ||
         lc_api_string(req, body, "password", create, 1024, &pw) < 0 ||
-        lc_api_string(req, body, "role", create, 16, &role) < 0)
+        lc_api_string(req, body, "role", create, 16, &role) < 0 ||
+        lc_api_int(req, body, "node", false, 1, INT64_MAX, &node) < 0)
         goto out;
     if (create && !username_ok(name)) {
         lc_reply_error(req, 422, "invalid",
                        "a user name is 1..64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
         goto out;
     }
-    cur = lc_res_load(a->d.store, &users, name);
+    /* a name taken outside the caller's subtree is 409 all the same: names are unique */
+    if (lc_res_find_in(a->d.store, &users, name, create ? 0 : req->node, &cur) == -EIO) {
+        lc_reply_internal(req, "users");
+        goto out;
+    }
     if (!create && cur == NULL) {
         lc_res_not_found(req, &users, name);
         goto out;
@@ -348,13 +364,20 @@ static void write_user_req(struct lc_req *req, void *ctx)
         lc_reply_error(req, 409, "exists", "the user '%s' exists already", name);
         goto out;
     }
-    if (pw == NULL && role == NULL) {    /* nothing to change */
+    if (node != 0 && lc_org_require(req, a->d.store, node, 422) < 0)
+        goto out;
+    if (node != 0 && !create && strcmp(name, req->user) == 0 && node != req->node) {
+        lc_reply_error(req, 409, "conflict", "you cannot move your own account");
+        goto out;
+    }
+    if (pw == NULL && role == NULL && node == 0) {    /* nothing to change */
         lc_reply_json(req, 200, cur);
         cur = NULL;
         goto out;
     }
     struct pending_user pu;
     pending_init(&pu, a, name, role, create);
+    pu.node = node != 0 ? node : create ? req->node : 0;
     if (pw != NULL)
         hash_then_write(req, &pu, pw);
     else

@@ -16,6 +16,7 @@
 #include "common/workers.h"
 #include "server/alerts/alerts_internal.h"
 #include "server/api/api.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define COLUMNS                                                                                   \
@@ -152,7 +153,10 @@ int lc_alert_load(struct lc_store *st, int64_t id, bool full, json_t **out)
 
 void lc_alerts_list(struct lc_req *req, struct lc_store *st)
 {
-    static const char sql[] = "SELECT " COLUMNS " FROM alerts WHERE ?1 IS NULL OR status = ?1"
+    /* staff below the root see the alerts that touch one of their communes (org.h) */
+    static const char sql[] = "SELECT " COLUMNS " FROM alerts WHERE (?1 IS NULL OR status = ?1)"
+                              " AND (" LC_SCOPE " IN (0, 1) OR EXISTS (SELECT 1 FROM"
+                              "  json_each(alerts.communes) j WHERE j.value IN " LC_SCOPE_COMMUNES "))"
                               " ORDER BY id DESC LIMIT 500";
     char status[16];
     const char *want = lc_req_query(req, "status", status, sizeof status);
@@ -170,6 +174,7 @@ void lc_alerts_list(struct lc_req *req, struct lc_store *st)
     }
     if (want)
         sqlite3_bind_text(s, 1, want, -1, SQLITE_TRANSIENT);
+    lc_store_bind_scope(s, req->node);
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(list, row_json(s, false));
     if (lc_store_done(s) < 0) {
@@ -244,6 +249,29 @@ static int64_t path_id(struct lc_req *req)
     return id;
 }
 
+/* How many of the alert's communes lie in the subtree of scope: *in of *n. 0 or -EIO. */
+static int communes_in_scope(struct lc_store *st, const json_t *alert, int64_t scope, size_t *in,
+                             size_t *n)
+{
+    static const char sql[] = "SELECT 1 FROM communes WHERE id = ?1 AND node IN " LC_SCOPE_NODES;
+    const json_t *list = json_object_get(alert, "communes"), *v;
+    size_t i;
+    *in = *n = 0;
+    json_array_foreach(list, i, v) {
+        sqlite3_stmt *s = lc_store_stmt(st, sql);
+        if (s == NULL)
+            return -EIO;
+        sqlite3_bind_text(s, 1, json_string_value(v), -1, SQLITE_TRANSIENT);
+        lc_store_bind_scope(s, scope);
+        int step = sqlite3_step(s);
+        if (lc_store_done(s) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
+            return -EIO;
+        *in += step == SQLITE_ROW;
+        (*n)++;
+    }
+    return 0;
+}
+
 int lc_alert_param(struct lc_req *req, struct lc_store *st, bool full, int64_t *id,
                    json_t **alert)
 {
@@ -251,6 +279,25 @@ int lc_alert_param(struct lc_req *req, struct lc_store *st, bool full, int64_t *
     if ((*id = path_id(req)) < 0)
         return -1;
     int rc = lc_alert_load(st, *id, full, alert);
+    size_t in, n;
+    if (rc == 0 && req->node != 0 && req->node != LC_ORG_ROOT) {
+        /* below the root: an alert that touches none of the caller's communes is not there;
+         * one that reaches beyond them is seen, and only an approver above may confirm it */
+        rc = communes_in_scope(st, *alert, req->node, &in, &n);
+        if (rc == 0 && in == 0)
+            rc = -ENOENT;
+        if (rc == 0 && in < n && req->method == HTTP_POST) {
+            json_decref(*alert);
+            *alert = NULL;
+            lc_reply_error(req, 403, "forbidden", "the alert reaches %zu communes outside your "
+                           "node: an approver of a node above them confirms it", n - in);
+            return -1;
+        }
+        if (rc < 0) {
+            json_decref(*alert);
+            *alert = NULL;
+        }
+    }
     if (rc == -ENOENT)
         lc_reply_error(req, 404, "not_found", "no alert %lld", (long long)*id);
     else if (rc < 0)

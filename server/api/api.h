@@ -139,7 +139,11 @@ int lc_res_routes(struct lc_router *r, const struct lc_resource *res,
 int lc_api_query_retired(struct lc_req *req);
 /* GET of the list: 200 {"<plural>": [row, ...]}, or 500 (also when a step fails midway). */
 void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resource *res);
-/* The row of key as JSON (a new reference) in *out: 0, -ENOENT (no such row) or -EIO. */
+/* The row of key as JSON (a new reference) in *out: 0, -ENOENT (no such row) or -EIO. one_sql's
+ * scope parameter (LC_SCOPE, ?99), if it has one, is bound to scope (the caller's node, server/org/org.h; 0: any row):
+ * lc_res_find reads any row, lc_res_get and the changes of lc_res_write only the caller's. */
+int lc_res_find_in(struct lc_store *s, const struct lc_resource *res, const char *key,
+                   int64_t scope, json_t **out);
 int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *key, json_t **out);
 /* The same, NULL for either failure (after a write, when the row must be there). */
 json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key);

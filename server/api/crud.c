@@ -42,6 +42,7 @@ void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resourc
     }
     if (res->retire_sql)
         sqlite3_bind_int(st, 1, retired);
+    lc_store_bind_scope(st, req->node);
     json_t *list = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -54,13 +55,15 @@ void lc_res_list(struct lc_req *req, struct lc_store *s, const struct lc_resourc
     lc_reply_json(req, 200, json_pack("{s:o}", res->plural, list));
 }
 
-int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *key, json_t **out)
+int lc_res_find_in(struct lc_store *s, const struct lc_resource *res, const char *key,
+                   int64_t scope, json_t **out)
 {
     *out = NULL;
     sqlite3_stmt *st = lc_store_stmt(s, res->one_sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    lc_store_bind_scope(st, scope);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         *out = res->row_json(st);
@@ -70,6 +73,11 @@ int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *k
         return -EIO;
     }
     return step == SQLITE_ROW ? 0 : -ENOENT;
+}
+
+int lc_res_find(struct lc_store *s, const struct lc_resource *res, const char *key, json_t **out)
+{
+    return lc_res_find_in(s, res, key, 0, out);
 }
 
 json_t *lc_res_load(struct lc_store *s, const struct lc_resource *res, const char *key)
@@ -90,7 +98,7 @@ void lc_res_get(struct lc_req *req, struct lc_store *s, const struct lc_resource
                 const char *key)
 {
     json_t *o;
-    int rc = lc_res_find(s, res, key, &o);
+    int rc = lc_res_find_in(s, res, key, req->node, &o);
     if (rc == -ENOENT)
         lc_res_not_found(req, res, key);
     else if (rc < 0)
@@ -102,6 +110,15 @@ void lc_res_get(struct lc_req *req, struct lc_store *s, const struct lc_resource
 static int run_write(struct lc_store *s, void *arg)
 {
     struct lc_res_write *w = arg;
+    if (w->status != 201) {     /* a change of a row: only of one in the caller's subtree */
+        json_t *o;
+        int found = lc_res_find_in(s, w->res, w->key, w->req->node, &o);
+        json_decref(o);
+        if (found == -ENOENT)
+            return lc_res_not_found(w->req, w->res, w->key);
+        if (found < 0)
+            return found;
+    }
     int rc = w->fn(w);
     if (rc >= 0 && w->audit) {
         char action[64];

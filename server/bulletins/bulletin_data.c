@@ -13,6 +13,7 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/bulletins/bulletins_internal.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define COLS                                                                                     \
@@ -22,7 +23,7 @@
     " b.approved_at, b.decided_by, b.decided_at,"                                                \
     " (SELECT group_concat(commune, ',') FROM"                                                   \
     "   (SELECT commune FROM bulletin_communes WHERE bulletin = b.id ORDER BY commune)),"        \
-    " b.media_hash"
+    " b.media_hash, b.node"
 
 void lc_bulletin_target(int64_t id, char out[32])
 {
@@ -79,6 +80,8 @@ static json_t *bulletin_json(sqlite3_stmt *st)
                                                                 : json_string(lc_col_text(st, 15)));
     /* what receivers fetch it by: GET /media/<media_hash>.opus */
     json_object_set_new(o, "media_hash", text_or_null(st, 26));
+    /* the author's organisation node: who may see and act on it (server/org/org.h) */
+    json_object_set_new(o, "node", json_integer(sqlite3_column_int64(st, 27)));
     json_object_set_new(o, "audio_bytes", lc_col_is_null(st, 16) ? json_null()
                                                                  : json_integer(sqlite3_column_int64(st, 16)));
     json_object_set_new(o, "duration_s", lc_col_is_null(st, 17) ? json_null()
@@ -126,7 +129,7 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
         " WHERE (?1 IS NULL OR b.status = ?1) AND (?2 IS NULL OR b.created_by = ?2)"
         "   AND (?3 IS NULL OR b.all_communes OR EXISTS (SELECT 1 FROM bulletin_communes bc"
         "        WHERE bc.bulletin = b.id AND bc.commune = ?3))"
-        "   AND (?4 IS NULL OR b.id < ?4)"
+        "   AND (?4 IS NULL OR b.id < ?4) AND b.node IN " LC_SCOPE_NODES
         " ORDER BY b.id DESC LIMIT ?5";
     sqlite3_stmt *st = lc_store_stmt(s, sql);
     if (st == NULL)
@@ -140,6 +143,7 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
     if (f->before)
         sqlite3_bind_int64(st, 4, f->before);
     sqlite3_bind_int64(st, 5, f->limit);
+    lc_store_bind_scope(st, f->scope);
     json_t *list = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -157,7 +161,8 @@ int lc_bulletin_list(struct lc_store *s, const struct lc_bulletin_filter *f, jso
 int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
 {
     static const char sql[] =
-        "SELECT status, kind, created_by, audio_hash, expires, audio_by FROM bulletins WHERE id = ?";
+        "SELECT status, kind, created_by, audio_hash, expires, audio_by, node FROM bulletins"
+        " WHERE id = ?";
     sqlite3_stmt *st = lc_store_stmt(s, sql);
     if (st == NULL)
         return -EIO;
@@ -171,6 +176,7 @@ int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h)
         snprintf(h->audio_hash, sizeof h->audio_hash, "%s", lc_col_text(st, 3));
         h->expires = lc_col_is_null(st, 4) ? 0 : sqlite3_column_int64(st, 4);
         snprintf(h->audio_by, sizeof h->audio_by, "%s", lc_col_text(st, 5));
+        h->node = sqlite3_column_int64(st, 6);
         rc = 0;
     }
     if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
@@ -197,6 +203,10 @@ int lc_bulletin_head_param(struct lc_req *req, struct lc_store *s, struct lc_bul
     if (lc_bulletin_id_param(req, &id) < 0)
         return -1;
     int rc = lc_bulletin_head(s, id, h);
+    if (rc == 0) {  /* one outside the caller's subtree does not exist for them */
+        int in = lc_org_in_scope(s, req->node, h->node);
+        rc = in < 0 ? -EIO : in == 0 ? -ENOENT : 0;
+    }
     if (rc == -ENOENT) {
         lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
         return -1;
@@ -206,6 +216,15 @@ int lc_bulletin_head_param(struct lc_req *req, struct lc_store *s, struct lc_bul
         return -1;
     }
     return 0;
+}
+
+int lc_bulletin_in_scope(struct lc_store *s, int64_t scope, int64_t id)
+{
+    struct lc_bulletin_head h;
+    int rc = lc_bulletin_head(s, id, &h);
+    if (rc == -ENOENT)
+        return 0;
+    return rc < 0 ? rc : lc_org_in_scope(s, scope, h.node);
 }
 
 int lc_bulletin_airable(struct lc_store *s, int64_t id)
@@ -237,8 +256,8 @@ int lc_bulletin_insert(struct lc_store *s, const struct lc_req *req,
 {
     static const char ins[] =
         "INSERT INTO bulletins (title, kind, text, voice, rate, priority, repeat, all_communes,"
-        " not_before, expires, status, created_by, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " not_before, expires, status, created_by, created_at, updated_at, node)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     bool text = n->text != NULL;
     int64_t now = lc_now();
     sqlite3_stmt *st = lc_store_stmt(s, ins);
@@ -261,6 +280,7 @@ int lc_bulletin_insert(struct lc_store *s, const struct lc_req *req,
     sqlite3_bind_text(st, 12, n->user, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 13, now);
     sqlite3_bind_int64(st, 14, now);
+    sqlite3_bind_int64(st, 15, n->node > 0 ? n->node : LC_ORG_ROOT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
@@ -281,9 +301,9 @@ int lc_bulletin_insert_approved(struct lc_store *s, const struct lc_bulletin_app
     static const char ins[] =
         "INSERT INTO bulletins (title, kind, text, voice, rate, priority, repeat, all_communes,"
         " status, audio_hash, audio_bytes, duration_s, created_by, created_at, updated_at,"
-        " approved_by, approved_at, media_hash)"
+        " approved_by, approved_at, media_hash, node)"
         " VALUES (?1, 'text', ?2, ?3, 150, ?11, ?12, ?4, 'approved', ?5, ?6, ?7, ?8, ?9, ?9,"
-        " ?13, ?9, ?10)";
+        " ?13, ?9, ?10, ?14)";
     sqlite3_stmt *st = lc_store_stmt(s, ins);
     if (st == NULL)
         return -EIO;
@@ -301,6 +321,7 @@ int lc_bulletin_insert_approved(struct lc_store *s, const struct lc_bulletin_app
     sqlite3_bind_text(st, 11, b->priority, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 12, b->repeat);
     sqlite3_bind_text(st, 13, b->approver, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 14, b->node > 0 ? b->node : LC_ORG_ROOT);
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
@@ -316,7 +337,7 @@ int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_em
     static const char ins_o[] = "INSERT OR REPLACE INTO approval_order (bulletin) VALUES (?)";
     const struct lc_bulletin_approved b = {e->title, e->text, e->voice, "emergency", 1, e->all,
                                            e->hash, e->media_hash, e->bytes, e->duration_s,
-                                           e->user, e->user};
+                                           e->user, e->user, e->node};
     sqlite3_stmt *st;
     int step;
     if (lc_bulletin_insert_approved(s, &b, id) < 0 || (st = lc_store_stmt(s, ins_o)) == NULL)

@@ -27,7 +27,7 @@ int lc_bulletin_create_selftest(struct lc_store *s, const struct lc_bulletin_sel
 {
     const struct lc_bulletin_approved b = {e->title, e->text, e->voice, "normal", SELFTEST_REPEAT,
                                            false, e->hash, e->media_hash, e->bytes,
-                                           e->duration_s, e->user, "system"};
+                                           e->duration_s, e->user, "system", 0};
     if (lc_bulletin_insert_approved(s, &b, id) < 0)
         return -EIO;
     char target[32];

@@ -191,7 +191,9 @@ int lc_bulletin_aired(struct lc_store *s, int64_t id, int64_t now)
     static const char sql[] =
         "SELECT b.repeat, b.status, (SELECT min(coalesce(a.aired, 0)) FROM"
         "  (SELECT commune AS c FROM bulletin_communes WHERE bulletin = b.id AND b.all_communes = 0"
-        "   UNION SELECT id FROM communes WHERE b.all_communes = 1) t"
+        "   UNION SELECT id FROM communes WHERE b.all_communes = 1 AND node IN"
+        "    (WITH RECURSIVE sub(id) AS (SELECT b.node UNION ALL SELECT n.id FROM nodes n"
+        "     JOIN sub ON n.parent = sub.id) SELECT id FROM sub)) t"
         "  JOIN communes k ON k.id = t.c AND k.retired_at IS NULL"
         "  LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = t.c)"
         " FROM bulletins b WHERE b.id = ?";

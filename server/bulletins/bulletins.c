@@ -19,6 +19,7 @@
 #include "server/api/api.h"
 #include "server/bulletins/bulletins_internal.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
@@ -199,7 +200,7 @@ static void post_bulletin(struct lc_req *req, void *ctx)
         .title = c.title, .text = c.text, .voice = c.voice, .priority = c.priority,
         .rate = c.rate, .repeat = c.repeat, .has_not_before = c.not_before_s != NULL,
         .has_expires = c.expires_s != NULL, .not_before = c.not_before, .expires = c.expires,
-        .all = c.all, .communes = c.communes, .user = req->user};
+        .all = c.all, .communes = c.communes, .user = req->user, .node = req->node};
     struct insert ins = {req, &n, 0};
     if (lc_store_tx(b->store, insert_tx, &ins) < 0) {
         lc_reply_internal(req, "bulletins: insert");
@@ -229,7 +230,7 @@ static void get_bulletins(struct lc_req *req, void *ctx)
 {
     struct lc_bulletins *b = ctx;
     char status[32], by[80], commune[80], before[32], limit[32];
-    struct lc_bulletin_filter f = {.limit = 100};
+    struct lc_bulletin_filter f = {.limit = 100, .scope = req->node};
     char *end;
     if (lc_req_query(req, "status", status, sizeof status)) {
         if (!status_known(status)) {
@@ -272,6 +273,14 @@ static void get_bulletin(struct lc_req *req, void *ctx)
         return;
     json_t *o;
     int rc = lc_bulletin_find(b->store, id, &o);
+    if (rc == 0) {  /* one outside the caller's subtree does not exist for them */
+        int in = lc_org_in_scope(b->store, req->node,
+                                 json_integer_value(json_object_get(o, "node")));
+        if (in <= 0) {
+            json_decref(o);
+            rc = in < 0 ? -EIO : -ENOENT;
+        }
+    }
     if (rc == -ENOENT)
         lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
     else if (rc < 0)

@@ -151,6 +151,8 @@ struct lc_bulletin_emergency {
     size_t bytes;
     double duration_s;
     const char *user;           /* author and approver */
+    int64_t node;               /* the author's node: `all` is every commune of its subtree
+                                 * (server/org/org.h); 0: the root */
 };
 
 /* Inserts the emergency bulletin e (`approved`, priority `emergency`, first in the approval
@@ -158,6 +160,10 @@ struct lc_bulletin_emergency {
  * 0 or -EIO. */
 int lc_bulletin_create_emergency(struct lc_store *s, const struct lc_bulletin_emergency *e,
                                  int64_t *id);
+
+/* 1 if bulletin id lies in the subtree of the organisation node scope (its author's node does;
+ * 0: any), 0 if it does not or there is no such bulletin, -EIO (server/org/org.h). */
+int lc_bulletin_in_scope(struct lc_store *s, int64_t scope, int64_t id);
 
 /* 1 if bulletin id is approved and has audio, 0 if it exists but is not, -ENOENT, -EIO. */
 int lc_bulletin_airable(struct lc_store *s, int64_t id);

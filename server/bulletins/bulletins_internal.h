@@ -62,12 +62,14 @@ struct lc_bulletin_head {
     char audio_hash[65];
     char audio_by[65];      /* who uploaded the audio; "" for the server's speech */
     int64_t expires;        /* 0 = none */
+    int64_t node;           /* its author's organisation node (server/org/org.h) */
 };
 /* 0, -ENOENT, or -EIO. */
 int lc_bulletin_head(struct lc_store *s, int64_t id, struct lc_bulletin_head *h);
 
-/* Reads the {id} parameter and the bulletin's head; answers 404 (bad id, no such bulletin) or
- * 500 and returns -1 when it cannot. what names the caller in a 500. */
+/* Reads the {id} parameter and the bulletin's head; answers 404 (bad id, no such bulletin, one
+ * outside the caller's subtree) or 500 and returns -1 when it cannot. what names the caller in
+ * a 500. */
 int lc_bulletin_head_param(struct lc_req *req, struct lc_store *s, struct lc_bulletin_head *h,
                            const char *what);
 
@@ -83,6 +85,7 @@ struct lc_bulletin_new {
     bool all;
     json_t *communes;                               /* ids, when !all */
     const char *user;
+    int64_t node;       /* the author's node: `all` means every commune of its subtree */
 };
 /* Inserts n (`rendering` or `draft`), its communes and its audit entry (req gives address and
  * actor), in the caller's transaction. 0 or -EIO. */
@@ -93,6 +96,7 @@ int lc_bulletin_insert(struct lc_store *s, const struct lc_req *req,
 struct lc_bulletin_filter {
     const char *status, *created_by, *commune;
     int64_t before;
+    int64_t scope;      /* the caller's node: only bulletins of its subtree (org.h) */
     long long limit;
 };
 /* *out gets the list of API objects (owned by the caller). 0 or -EIO. */
@@ -112,6 +116,7 @@ struct lc_bulletin_approved {
     size_t bytes;
     double duration_s;
     const char *user, *approver;
+    int64_t node;               /* its organisation node (0: the root) */
 };
 /* Inserts b (bulletin_data.c): *id its row. No audit (the caller's). 0 or -EIO. */
 int lc_bulletin_insert_approved(struct lc_store *s, const struct lc_bulletin_approved *b,

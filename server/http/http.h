@@ -79,6 +79,8 @@ struct lc_req {
     int64_t user_id;            /* 0 when not authenticated */
     char user[64];
     unsigned role;              /* LC_ROLE_* bit of the authenticated user */
+    int64_t node;               /* the user's organisation node (server/org/org.h): they see and
+                                 * change only its subtree; 0 without a user (no scope) */
     bool authorized;            /* the route's roles were checked (on the headers) */
 
     /* Private to http.c. */

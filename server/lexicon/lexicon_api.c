@@ -19,6 +19,7 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/lexicon/lexicon_internal.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define TEXT_MAX_CHARS 2000
@@ -147,6 +148,17 @@ static void apply(struct lc_stlex *m, struct write *w)
                w->word, w->reading ? " → " : "", w->reading ? w->reading : "", w->req->user);
 }
 
+/* The lexicon is the whole station's voice: staff of the root node change it, others read and
+ * try it (org.h). -1 after answering 403. */
+static int station_staff(struct lc_req *req)
+{
+    if (req->node == LC_ORG_ROOT)
+        return 0;
+    lc_reply_error(req, 403, "forbidden", "the lexicon is the whole station's: only staff of the "
+                   "root node change it");
+    return -1;
+}
+
 static void put_entry(struct lc_req *req, void *ctx)
 {
     static const char *const allowed[] = {"reading", NULL};
@@ -155,7 +167,7 @@ static void put_entry(struct lc_req *req, void *ctx)
     const char *reading = NULL;
     struct lc_err err = {0};
     json_t *body = NULL;
-    if ((word = word_param(req)) == NULL)
+    if (station_staff(req) < 0 || (word = word_param(req)) == NULL)
         goto out;
     if ((body = lc_api_body(req, allowed)) == NULL ||
         lc_api_string(req, body, "reading", true, 1000, &reading) < 0)
@@ -208,7 +220,7 @@ static void delete_entry(struct lc_req *req, void *ctx)
     struct lc_stlex *m = ctx;
     char *word = NULL, *nword = NULL, *nreading = NULL;
     struct lc_err err = {0};
-    if ((word = word_param(req)) == NULL)
+    if (station_staff(req) < 0 || (word = word_param(req)) == NULL)
         goto out;
     /* the same NFC and trimming as when it was written */
     if (lc_lexicon_check_entry(word, "a", &nword, &nreading, &err) < 0) {

@@ -10,6 +10,7 @@
 #include "server/accounts/accounts.h"
 #include "server/registry/registry_internal.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define COLS "id, commune, name, lat, lon, speakers, population, token_issued_at, last_seen, created_at, status, status_at, retired_at, volume, muted, clone_suspected_at, clone_addresses"
@@ -84,7 +85,7 @@ static int delete_check(struct lc_res_write *w)
 /* The listing is get_clusters() (filters, flags), not list_sql. */
 static const struct lc_resource clusters = {
     .noun = "cluster", .key_chars = 64, .plural = "clusters",
-    .one_sql = "SELECT " COLS " FROM clusters WHERE id = ?1",
+    .one_sql = "SELECT " COLS " FROM clusters WHERE id = ?1 AND commune IN " LC_SCOPE_COMMUNES,
     .row_json = cluster_json, .path = "/api/v1/clusters", .item_path = "/api/v1/clusters/{id}",
     .readers = LC_ROLES_STAFF, .writers = LC_REGISTRY_WRITERS, .audit = lc_audit,
     .delete_sql = "DELETE FROM clusters WHERE id = ?1", .delete_check = delete_check,
@@ -152,7 +153,8 @@ static void get_clusters(struct lc_req *req, void *ctx)
     static const char sql[] =
         "SELECT " COLS " FROM clusters WHERE (?1 IS NULL OR commune = ?1)"
         " AND (?2 IS NULL OR (?2 = 'offline') = (last_seen IS NULL OR last_seen < ?3))"
-        " AND (retired_at IS NULL OR ?4 = 1) ORDER BY commune, id";
+        " AND (retired_at IS NULL OR ?4 = 1) AND commune IN " LC_SCOPE_COMMUNES
+        " ORDER BY commune, id";
     struct lc_registry *reg = ctx;
     char status[16];
     const char *want = lc_req_query(req, "status", status, sizeof status);
@@ -174,6 +176,7 @@ static void get_clusters(struct lc_req *req, void *ctx)
         sqlite3_bind_text(st, 2, want, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, since);
     sqlite3_bind_int(st, 4, retired);
+    lc_store_bind_scope(st, req->node);
     json_t *list = json_array();
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

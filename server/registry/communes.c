@@ -8,24 +8,28 @@
 #include "server/accounts/accounts.h"
 #include "server/registry/registry_internal.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/store/store.h"
 
 #define MAX_POPULATION 100000000LL
 
 static json_t *commune_json(sqlite3_stmt *st)
 {
-    return json_pack("{s:s,s:s,s:I,s:o,s:I,s:o,s:o}", "id", lc_col_text(st, 0), "name",
+    return json_pack("{s:s,s:s,s:I,s:o,s:I,s:o,s:o,s:I}", "id", lc_col_text(st, 0), "name",
                      lc_col_text(st, 1), "population", (json_int_t)sqlite3_column_int64(st, 2),
                      "created_at", lc_time_json(sqlite3_column_int64(st, 3)), "clusters",
                      (json_int_t)sqlite3_column_int64(st, 4), "retired_at",
                      lc_col_is_null(st, 5) ? json_null() : lc_time_json(sqlite3_column_int64(st, 5)),
-                     "code", lc_col_is_null(st, 6) ? json_null() : json_string(lc_col_text(st, 6)));
+                     "code", lc_col_is_null(st, 6) ? json_null() : json_string(lc_col_text(st, 6)),
+                     "node", (json_int_t)sqlite3_column_int64(st, 7));
 }
 
 #define SELECT_COMMUNES                                                                           \
     "SELECT id, name, population, created_at,"                                                    \
     " (SELECT count(*) FROM clusters c WHERE c.commune = communes.id AND c.retired_at IS NULL),"  \
-    " retired_at, code FROM communes"
+    " retired_at, code, node FROM communes"
+/* Staff see and change the communes of their node's subtree only (server/org/org.h). */
+#define IN_SCOPE " node IN " LC_SCOPE_NODES
 
 /* DELETE: refused while a session of the commune is on air (the scheduler's broadcasts, read)
  * or while it has clusters in service; a commune with history (sessions aired, deliveries,
@@ -75,8 +79,8 @@ static int delete_check(struct lc_res_write *w)
 
 static const struct lc_resource communes = {
     .noun = "commune", .key_chars = 64, .plural = "communes",
-    .list_sql = SELECT_COMMUNES " WHERE retired_at IS NULL OR ?1 = 1 ORDER BY id",
-    .one_sql = SELECT_COMMUNES " WHERE id = ?1",
+    .list_sql = SELECT_COMMUNES " WHERE (retired_at IS NULL OR ?1 = 1) AND" IN_SCOPE " ORDER BY id",
+    .one_sql = SELECT_COMMUNES " WHERE id = ?1 AND" IN_SCOPE,
     .row_json = commune_json,
     .path = "/api/v1/communes", .item_path = "/api/v1/communes/{id}",
     .readers = LC_ROLES_STAFF, .writers = LC_REGISTRY_WRITERS, .audit = lc_audit,
@@ -85,12 +89,13 @@ static const struct lc_resource communes = {
 };
 
 /* 1 if sql (one row for ?1) finds a row, 0 if none, -EIO if the read failed. */
-static int commune_row(struct lc_store *store, const char *sql, const char *id)
+static int commune_row(struct lc_store *store, const char *sql, const char *id, int64_t scope)
 {
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
         return -EIO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    lc_store_bind_scope(st, scope);
     int step = sqlite3_step(st);
     if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE))
         return -EIO;
@@ -100,7 +105,8 @@ static int commune_row(struct lc_store *store, const char *sql, const char *id)
 static int require(struct lc_req *req, struct lc_store *store, const char *sql, const char *id,
                    int missing)
 {
-    int found = strlen(id) > 64 ? 0 : commune_row(store, sql, id);
+    /* one outside the caller's subtree is answered as one that does not exist */
+    int found = strlen(id) > 64 ? 0 : commune_row(store, sql, id, req->node);
     if (found > 0)
         return 0;
     if (found < 0)
@@ -113,14 +119,15 @@ static int require(struct lc_req *req, struct lc_store *store, const char *sql, 
 
 int lc_commune_require(struct lc_req *req, struct lc_store *store, const char *id, int missing)
 {
-    return require(req, store, "SELECT 1 FROM communes WHERE id = ? AND retired_at IS NULL", id,
+    return require(req, store,
+                   "SELECT 1 FROM communes WHERE id = ?1 AND retired_at IS NULL AND" IN_SCOPE, id,
                    missing);
 }
 
 int lc_commune_require_recorded(struct lc_req *req, struct lc_store *store, const char *id,
                                 int missing)
 {
-    return require(req, store, "SELECT 1 FROM communes WHERE id = ?", id, missing);
+    return require(req, store, "SELECT 1 FROM communes WHERE id = ?1 AND" IN_SCOPE, id, missing);
 }
 
 json_t *lc_communes_param(struct lc_req *req, struct lc_store *store, json_t *list)
@@ -183,6 +190,7 @@ struct fields {
     const char *name;
     long long population;
     const char *code;
+    long long node;     /* the node it belongs to; 0: unchanged (PATCH) */
 };
 
 /* The code must not be another commune's (unique index communes_code): 409 naming it. */
@@ -212,8 +220,8 @@ static int code_free(struct lc_res_write *w, const char *code)
 static int insert_commune(struct lc_res_write *w)
 {
     static const char ins[] =
-        "INSERT INTO communes (id, name, population, created_at, code)"
-        " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''))";
+        "INSERT INTO communes (id, name, population, created_at, code, node)"
+        " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6)";
     const struct fields *f = w->arg;
     long long pop = f->population < 0 ? 0 : f->population;
     int rc = code_free(w, f->code);
@@ -227,7 +235,9 @@ static int insert_commune(struct lc_res_write *w)
     sqlite3_bind_int64(st, 3, pop);
     sqlite3_bind_int64(st, 4, lc_now());
     sqlite3_bind_text(st, 5, f->code, -1, SQLITE_TRANSIENT);
-    w->detail = json_pack("{s:s,s:I}", "name", f->name, "population", (json_int_t)pop);
+    sqlite3_bind_int64(st, 6, f->node);
+    w->detail = json_pack("{s:s,s:I,s:I}", "name", f->name, "population", (json_int_t)pop, "node",
+                          (json_int_t)f->node);
     if (f->code && f->code[0])
         json_object_set_new(w->detail, "code", json_string(f->code));
     return lc_res_insert(w, st);
@@ -237,7 +247,7 @@ static int update_commune(struct lc_res_write *w)
 {
     static const char upd[] =
         "UPDATE communes SET name = coalesce(?2, name), population = coalesce(?3, population),"
-        " code = CASE WHEN ?4 IS NULL THEN code ELSE nullif(?4, '') END"
+        " code = CASE WHEN ?4 IS NULL THEN code ELSE nullif(?4, '') END, node = coalesce(?5, node)"
         " WHERE id = ?1 AND retired_at IS NULL";
     const struct fields *f = w->arg;
     int rc = code_free(w, f->code);
@@ -251,7 +261,11 @@ static int update_commune(struct lc_res_write *w)
     if (f->population >= 0)
         sqlite3_bind_int64(st, 3, f->population);
     sqlite3_bind_text(st, 4, f->code, -1, SQLITE_TRANSIENT);
+    if (f->node > 0)
+        sqlite3_bind_int64(st, 5, f->node);
     w->detail = json_object();
+    if (f->node > 0)
+        json_object_set_new(w->detail, "node", json_integer(f->node));
     if (f->code)
         json_object_set_new(w->detail, "code", f->code[0] ? json_string(f->code) : json_null());
     if (f->name)
@@ -264,11 +278,11 @@ static int update_commune(struct lc_res_write *w)
 /* POST (create) and PATCH (change) of a commune: the body's checks, then the write. */
 static void write_commune(struct lc_req *req, void *ctx)
 {
-    static const char *const post_fields[] = {"id", "name", "population", "code", NULL};
-    static const char *const patch_fields[] = {"name", "population", "code", NULL};
+    static const char *const post_fields[] = {"id", "name", "population", "code", "node", NULL};
+    static const char *const patch_fields[] = {"name", "population", "code", "node", NULL};
     struct lc_registry *reg = ctx;
     bool create = req->method == HTTP_POST;
-    struct fields f = {NULL, -1, NULL};
+    struct fields f = {NULL, -1, NULL, 0};
     const char *id = create ? NULL : req->params[0];
     json_t *body = lc_api_body(req, create ? post_fields : patch_fields);
     if (body == NULL)
@@ -276,7 +290,12 @@ static void write_commune(struct lc_req *req, void *ctx)
     if ((create && lc_api_string(req, body, "id", true, 64, &id) < 0) ||
         lc_api_string(req, body, "name", create, 200, &f.name) < 0 ||
         lc_api_int(req, body, "population", false, 0, MAX_POPULATION, &f.population) < 0 ||
-        lc_api_string(req, body, "code", false, 16, &f.code) < 0)
+        lc_api_string(req, body, "code", false, 16, &f.code) < 0 ||
+        lc_api_int(req, body, "node", false, 1, INT64_MAX, &f.node) < 0)
+        goto out;
+    if (create && f.node == 0)
+        f.node = req->node > 0 ? req->node : 1;
+    if (f.node > 0 && lc_org_require(req, reg->d.store, f.node, 422) < 0)
         goto out;
     if (f.code != NULL && f.code[0] != '\0' && strspn(f.code, "0123456789") != strlen(f.code)) {
         lc_reply_error(req, 422, "invalid", "code must be the administrative unit code: digits, "

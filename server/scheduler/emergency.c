@@ -32,6 +32,7 @@
 #include "server/api/api.h"
 #include "server/bulletins/bulletins.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
@@ -63,12 +64,15 @@ static int read_targets(struct lc_req *req, struct lc_store *store, json_t *body
     if (list == NULL)
         return -1;
     if (strcmp(json_string_value(json_array_get(list, 0)), "*") == 0) {
-        static const char sql[] = "SELECT id FROM communes WHERE retired_at IS NULL ORDER BY id";
+        /* "*": every commune of the caller's subtree (its bulletin's `all`, org.h) */
+        static const char sql[] = "SELECT id FROM communes WHERE retired_at IS NULL"
+                                  " AND node IN " LC_SCOPE_NODES " ORDER BY id";
         size_t cap = 0;
         t->all = true;
         sqlite3_stmt *st = lc_store_stmt(store, sql);
         if (st == NULL)
             goto internal;
+        lc_store_bind_scope(st, req->node);
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (t->n == cap) {
                 cap = cap ? cap * 2 : 32;
@@ -112,6 +116,7 @@ struct em {
     struct lc_scheduler *s;
     struct lc_req *req;             /* the audit's request (its address), or NULL; not ours */
     char user[64];
+    int64_t node;                   /* the requester's organisation node (0: the root's) */
     struct targets t;               /* owned */
     char *title, *text;             /* owned (a text's) */
     char voice[32];
@@ -223,7 +228,11 @@ static void reply_result(struct lc_req *req, const struct lc_emergency_result *r
 static void air_bulletin(struct lc_scheduler *s, struct lc_req *req, int64_t id,
                          struct targets *t)
 {
-    int rc = lc_bulletin_airable(s->store, id);
+    int rc = lc_bulletin_in_scope(s->store, req->node, id);
+    if (rc > 0)
+        rc = lc_bulletin_airable(s->store, id);
+    else if (rc == 0)
+        rc = -ENOENT;   /* outside the caller's subtree: as if there were none */
     if (rc == -ENOENT) {
         lc_reply_error(req, 404, "not_found", "no bulletin %lld", (long long)id);
         return;
@@ -269,7 +278,7 @@ static void on_rendered(const struct lc_render_out *out, int cancelled, void *ar
             .title = e->title, .text = e->text, .voice = e->voice, .all = e->t.all,
             .communes = (const char (*)[65])e->t.v, .n = e->t.n, .hash = out->hash,
             .media_hash = out->media_hash, .bytes = out->bytes, .duration_s = out->duration_s,
-            .user = e->user};
+            .user = e->user, .node = e->node};
         go_on_air(e, 0, &b, &r);
     }
     e->done(&r, e->ctx);
@@ -292,6 +301,7 @@ int lc_scheduler_emergency_text(struct lc_scheduler *s, const struct lc_emergenc
     e->t.all = in->all;
     e->s = s;
     e->req = in->req;
+    e->node = in->req ? in->req->node : 0;
     snprintf(e->user, sizeof e->user, "%s", in->user);
     snprintf(e->voice, sizeof e->voice, "%s", in->voice ? in->voice : "vi");
     e->in_tx = in->in_tx;

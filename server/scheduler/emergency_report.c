@@ -27,6 +27,7 @@
 
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
 #include "server/scheduler/scheduler_state.h"
@@ -91,7 +92,8 @@ static void get_report(struct lc_req *req, void *ctx)
         " coalesce(json_extract(b.programme, '$.items[0].duration_ms'), 0),"
         " json_extract(b.programme, '$.items[0].title')"
         " FROM broadcasts b WHERE b.kind = 'emergency'"
-        "   AND json_extract(b.programme, '$.items[0].bulletin') = ?1 ORDER BY b.commune";
+        "   AND json_extract(b.programme, '$.items[0].bulletin') = ?1"
+        "   AND b.commune IN " LC_SCOPE_COMMUNES " ORDER BY b.commune";
     struct lc_scheduler *s = ctx;
     char *end;
     long long bulletin = strtoll(req->params[0], &end, 10);
@@ -107,6 +109,7 @@ static void get_report(struct lc_req *req, void *ctx)
     if (st == NULL)
         goto internal;
     sqlite3_bind_int64(st, 1, bulletin);
+    lc_store_bind_scope(st, req->node);     /* the caller's communes only */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), host = sqlite3_column_int64(st, 2);
         int64_t at_ms = sqlite3_column_int64(st, 4), end_ms = sqlite3_column_int64(st, 5);

@@ -30,6 +30,7 @@
 
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
 #include "server/scheduler/scheduler_state.h"
@@ -150,13 +151,14 @@ static void get_onair(struct lc_req *req, void *ctx)
 {
     static const char sql[] =
         "SELECT c.id, c.name, (SELECT count(*) FROM clusters k WHERE k.commune = c.id)"
-        " FROM communes c WHERE c.retired_at IS NULL ORDER BY c.id";
+        " FROM communes c WHERE c.retired_at IS NULL AND c.node IN " LC_SCOPE_NODES " ORDER BY c.id";
     struct lc_scheduler *s = ctx;
     int64_t now_ms = lc_wall_ms();
     json_t *list = json_array(), *by_id = json_object(), *kinds = kinds_on_air(s->store);
     sqlite3_stmt *st = lc_store_stmt(s->store, sql);
     if (list == NULL || by_id == NULL || kinds == NULL || st == NULL)
         goto fail;
+    lc_store_bind_scope(st, req->node);     /* the communes of the caller's subtree */
     while (sqlite3_step(st) == SQLITE_ROW) {
         json_t *o = json_pack("{s:s,s:s,s:I,s:i,s:n,s:n,s:n}", "commune", lc_col_text(st, 0),
                               "name", lc_col_text(st, 1), "clusters",

@@ -252,7 +252,12 @@ int lc_cands_load(struct lc_store *store, const char *commune, struct lc_cands *
         " coalesce(b.duration_s, 0), b.repeat, coalesce(a.aired, 0), coalesce(b.not_before, 0),"
         " coalesce(b.expires, 0), b.audio_hash"
         " FROM bulletins b LEFT JOIN bulletin_airings a ON a.bulletin = b.id AND a.commune = ?1"
-        " WHERE b.status = 'approved' AND b.audio_hash IS NOT NULL AND (b.all_communes = 1 OR"
+        /* `all` reaches the communes below the bulletin's node: its node is one of the
+         * commune's node's ancestors (or that node itself) */
+        " WHERE b.status = 'approved' AND b.audio_hash IS NOT NULL AND ((b.all_communes = 1"
+        "  AND b.node IN (WITH RECURSIVE up(id) AS (SELECT node FROM communes WHERE id = ?1"
+        "   UNION ALL SELECT n.parent FROM nodes n JOIN up ON n.id = up.id"
+        "   WHERE n.parent IS NOT NULL) SELECT id FROM up)) OR"
         "  EXISTS (SELECT 1 FROM bulletin_communes bc WHERE bc.bulletin = b.id"
         "          AND bc.commune = ?1))"
         " ORDER BY b.id";

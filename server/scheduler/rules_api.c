@@ -23,6 +23,7 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_internal.h"
@@ -189,8 +190,15 @@ out:
     json_decref(body);
 }
 
+/* The defaults hold for every commune of the station: only staff of the root node change them
+ * (org.h); others read them, and set their own communes' rules. */
 static void put_defaults(struct lc_req *req, void *ctx)
 {
+    if (req->node != LC_ORG_ROOT) {
+        lc_reply_error(req, 403, "forbidden", "the defaults are the whole station's: only staff of "
+                       "the root node change them; set your communes' own rules instead");
+        return;
+    }
     put_rules(req, ctx, "*");
 }
 

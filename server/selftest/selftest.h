@@ -36,6 +36,7 @@
 #ifndef LC_SERVER_SELFTEST_H
 #define LC_SERVER_SELFTEST_H
 
+#include <jansson.h>
 #include <uv.h>
 
 struct lc_store;
@@ -65,6 +66,11 @@ int lc_selftest_start(struct lc_selftest *st);
 void lc_selftest_stop(struct lc_selftest *st);
 /* Step two, after the loop has run out: frees st. NULL is fine. */
 void lc_selftest_free(struct lc_selftest *st);
+
+/* Issue 19 (the map): the clusters in service whose last self-test failed, as a new array of
+ * the report's rows ({"cluster","commune","failing_since","reason",...}); one statement. NULL
+ * when the database cannot be read. */
+json_t *lc_selftest_broken(struct lc_store *store);
 
 /* Adds the routes above with st as their handle. st may be NULL when the table is only listed
  * (lc_server_print_routes). 0 or -ENOMEM. */

@@ -27,6 +27,7 @@
 #include "server/accounts/accounts.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/scheduler/scheduler.h"
 #include "server/selftest/selftest_internal.h"
 #include "server/store/store.h"
@@ -190,6 +191,11 @@ static void put_schedule(struct lc_req *req, void *ctx)
     unsigned days;
     bool enabled;
     char why[400];
+    if (req->node != LC_ORG_ROOT) {
+        lc_reply_error(req, 403, "forbidden", "the weekly self-test is the whole station's: only "
+                       "staff of the root node change it; run one for your communes instead");
+        return;
+    }
     json_t *body = lc_api_body(req, fields);
     if (body == NULL)
         return;
@@ -255,8 +261,9 @@ out:
 static void get_report(struct lc_req *req, void *ctx)
 {
     struct lc_selftest *st = ctx;
-    json_t *clusters = lc_st_broken(st->store);
-    json_t *runs = clusters ? lc_st_runs(st->store, 10) : NULL;
+    /* the caller's subtree only (org.h) */
+    json_t *clusters = lc_st_broken(st->store, req->node);
+    json_t *runs = clusters ? lc_st_runs(st->store, 10, req->node) : NULL;
     if (runs == NULL) {
         json_decref(clusters);
         lc_reply_internal(req, "selftest: report");

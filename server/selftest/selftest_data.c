@@ -14,6 +14,7 @@
 #include "schedules/localtime.h"
 #include "schedules/slots.h"
 #include "server/api/api.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
@@ -132,8 +133,34 @@ int64_t lc_st_next_due(const struct lc_st_schedule *sc, int64_t from)
 
 int lc_st_read_communes(struct lc_req *req, struct lc_store *store, json_t *body, json_t **out)
 {
+    /* "*" of staff below the root: every commune of their subtree, by name (org.h) */
+    static const char scoped[] = "SELECT id FROM communes WHERE retired_at IS NULL"
+                                 " AND node IN " LC_SCOPE_NODES " ORDER BY id";
     *out = lc_communes_param(req, store, json_object_get(body, "communes"));
-    return *out ? 0 : -1;
+    if (*out == NULL)
+        return -1;
+    if (req->node == 0 || req->node == LC_ORG_ROOT ||
+        strcmp(json_string_value(json_array_get(*out, 0)), "*") != 0)
+        return 0;
+    json_array_clear(*out);
+    sqlite3_stmt *st = lc_store_stmt(store, scoped);
+    if (st == NULL)
+        goto internal;
+    lc_store_bind_scope(st, req->node);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(*out, json_string(lc_col_text(st, 0)));
+    if (lc_store_done(st) < 0)
+        goto internal;
+    if (json_array_size(*out) > 0)
+        return 0;
+    lc_reply_error(req, 422, "invalid", "there is no commune under your node");
+    goto fail;
+internal:
+    lc_reply_internal(req, "selftest: communes");
+fail:
+    json_decref(*out);
+    *out = NULL;
+    return -1;
 }
 
 json_t *lc_st_expand_communes(struct lc_store *store, const json_t *communes)

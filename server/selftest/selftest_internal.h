@@ -79,9 +79,9 @@ json_t *lc_st_expand_communes(struct lc_store *store, const json_t *communes);
 int lc_st_settle(struct lc_store *store, int64_t now_ms, int plays_wait_s);
 /* The broken clusters, by commune (the rows of GET report), as a new JSON array; NULL on a
  * store failure. */
-json_t *lc_st_broken(struct lc_store *store);
+json_t *lc_st_broken(struct lc_store *store, int64_t scope);
 /* The last n runs with each commune's state, newest first; NULL on a store failure. */
-json_t *lc_st_runs(struct lc_store *store, int n);
+json_t *lc_st_runs(struct lc_store *store, int n, int64_t scope);
 
 /* ---- runs (selftest_run.c) ------------------------------------------------------------------ */
 

@@ -33,6 +33,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "server/api/api.h"
+#include "server/org/org.h"
+#include "server/selftest/selftest.h"
 #include "server/store/store.h"
 
 #define BATCH 32
@@ -233,7 +235,7 @@ int lc_st_settle(struct lc_store *store, int64_t now_ms, int plays_wait_s)
 
 /* ---- the report ----------------------------------------------------------------------------- */
 
-json_t *lc_st_broken(struct lc_store *store)
+json_t *lc_st_broken(struct lc_store *store, int64_t scope)
 {
     /* the last verdict of each cluster in service; failing: since the first test after its
      * last pass */
@@ -249,6 +251,7 @@ json_t *lc_st_broken(struct lc_store *store)
         " LEFT JOIN communes k ON k.id = r.commune"
         " WHERE r.ok = 0 AND r.run = (SELECT max(z.run) FROM selftest_results z"
         "                             WHERE z.cluster = r.cluster)"
+        "   AND r.commune IN " LC_SCOPE_COMMUNES
         " ORDER BY r.commune, r.cluster";
     json_t *out = json_array();
     sqlite3_stmt *st = out ? lc_store_stmt(store, sql) : NULL;
@@ -256,6 +259,7 @@ json_t *lc_st_broken(struct lc_store *store)
         json_decref(out);
         return NULL;
     }
+    lc_store_bind_scope(st, scope);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *reason = lc_col_text(st, 4);
         json_array_append_new(
@@ -274,8 +278,13 @@ json_t *lc_st_broken(struct lc_store *store)
     return out;
 }
 
+json_t *lc_selftest_broken(struct lc_store *store)     /* the door's name (selftest.h) */
+{
+    return lc_st_broken(store, 0);
+}
+
 /* The communes of run: [{"commune","session","start","state","reason","passed","failed"}]. */
-static json_t *run_communes(struct lc_store *store, int64_t run)
+static json_t *run_communes(struct lc_store *store, int64_t run, int64_t scope)
 {
     static const char sql[] =
         "SELECT t.commune, t.session, t.start_at, t.state, t.reason,"
@@ -283,7 +292,8 @@ static json_t *run_communes(struct lc_store *store, int64_t run)
         "  AND x.ok = 1),"
         " (SELECT count(*) FROM selftest_results x WHERE x.run = t.run AND x.commune = t.commune"
         "  AND x.ok = 0)"
-        " FROM selftests t WHERE t.run = ?1 ORDER BY t.commune";
+        " FROM selftests t WHERE t.run = ?1 AND t.commune IN " LC_SCOPE_COMMUNES
+        " ORDER BY t.commune";
     json_t *out = json_array();
     sqlite3_stmt *st = out ? lc_store_stmt(store, sql) : NULL;
     if (st == NULL) {
@@ -291,6 +301,7 @@ static json_t *run_communes(struct lc_store *store, int64_t run)
         return NULL;
     }
     sqlite3_bind_int64(st, 1, run);
+    lc_store_bind_scope(st, scope);
     while (sqlite3_step(st) == SQLITE_ROW) {
         json_array_append_new(
             out, json_pack("{s:s,s:o,s:o,s:s,s:o,s:I,s:I}", "commune", lc_col_text(st, 0),
@@ -310,7 +321,7 @@ static json_t *run_communes(struct lc_store *store, int64_t run)
     return out;
 }
 
-json_t *lc_st_runs(struct lc_store *store, int n)
+json_t *lc_st_runs(struct lc_store *store, int n, int64_t scope)
 {
     static const char sql[] =
         "SELECT id, started_at, started_by, scheduled, bulletin FROM selftest_runs"
@@ -339,10 +350,14 @@ json_t *lc_st_runs(struct lc_store *store, int n)
         return NULL;
     json_t *out = json_array();
     for (int i = 0; out && i < k; i++) {
-        json_t *c = run_communes(store, runs[i].id);
+        json_t *c = run_communes(store, runs[i].id, scope);
         if (c == NULL) {
             json_decref(out);
             return NULL;
+        }
+        if (json_array_size(c) == 0 && scope != 0) {    /* a run of none of the caller's */
+            json_decref(c);
+            continue;
         }
         json_array_append_new(out, json_pack("{s:I,s:o,s:s,s:b,s:I,s:o}", "run",
                                              (json_int_t)runs[i].id, "started_at",

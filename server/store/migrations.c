@@ -429,6 +429,34 @@ const struct lc_migration lc_migrations[] = {
      "  updated_at INTEGER NOT NULL,"
      "  updated_by TEXT NOT NULL);"},
     /* ---- end of migration 44 ---- */
+    /* ---- migration 45 (issue 19, point 1): the organisation tree, server/org/ ---- */
+    /* Every existing commune, user, bulletin goes under one root node (id 1, named after the
+     * station at the next start). audit.node is the acting user's node (NULL: the system's, seen
+     * by root staff only). SQLite refuses REFERENCES with a non-NULL default in ADD COLUMN: the
+     * node columns are checked by the code (server/org/org.h), the tree's own parent by a key. */
+    {45, "nodes; communes.node, users.node, bulletins.node, audit.node",
+     "CREATE TABLE nodes ("
+     "  id INTEGER PRIMARY KEY,"
+     "  name TEXT NOT NULL,"
+     "  parent INTEGER REFERENCES nodes(id),"
+     "  created_at INTEGER NOT NULL,"
+     "  CHECK (parent IS NULL OR parent <> id));"
+     "CREATE INDEX nodes_parent ON nodes(parent);"
+     "CREATE UNIQUE INDEX nodes_one_root ON nodes((parent IS NULL)) WHERE parent IS NULL;"
+     "INSERT INTO nodes (id, name, parent, created_at)"
+     " VALUES (1, '', NULL, CAST(strftime('%s', 'now') AS INTEGER));"
+     "ALTER TABLE communes ADD COLUMN node INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE users ADD COLUMN node INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE bulletins ADD COLUMN node INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE audit ADD COLUMN node INTEGER;"
+     "CREATE INDEX communes_node ON communes(node);"
+     "CREATE INDEX users_node ON users(node);"
+     "CREATE INDEX bulletins_node ON bulletins(node, id);"},
+    /* ---- end of migration 45 ---- */
+    /* ---- migration 46 (issue 19, point 4): rows of clusters that listen through Icecast,
+     * server/accounting/delivery_icecast.c (NULL: the live stream; 'icecast') ---- */
+    {46, "deliveries.via", "ALTER TABLE deliveries ADD COLUMN via TEXT;"},
+    /* ---- end of migration 46 ---- */
 };
 
 const int lc_migrations_count = sizeof lc_migrations / sizeof lc_migrations[0];

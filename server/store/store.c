@@ -122,6 +122,13 @@ int lc_store_done(sqlite3_stmt *st)
     return -EIO;
 }
 
+void lc_store_bind_scope(sqlite3_stmt *st, int64_t node)
+{
+    /* ?99: LC_SCOPE of server/org/org.h (the store knows the number, not the tree) */
+    if (sqlite3_bind_parameter_count(st) >= 99)
+        sqlite3_bind_int64(st, 99, node);
+}
+
 static void config_log_once(void)
 {
     /* Before any connection exists (sqlite3_config must precede sqlite3_initialize). */

@@ -44,6 +44,11 @@ int lc_store_version(struct lc_store *s);
  * finalize it. NULL on a preparation error (logged). */
 sqlite3_stmt *lc_store_stmt(struct lc_store *s, const char *sql);
 
+/* Binds parameter ?99 of st (LC_SCOPE in server/org/org.h, which builds the SQL that reads it),
+ * if it has one, to node: the caller's organisation node; 0 means no scope, everything. A
+ * statement with it left unbound matches nothing: scoping fails closed. */
+void lc_store_bind_scope(sqlite3_stmt *st, int64_t node);
+
 /* Runs sql (no results). 0 or -EIO (logged). */
 int lc_store_exec(struct lc_store *s, const char *sql);
 int lc_store_begin(struct lc_store *s);
