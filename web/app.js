@@ -16,6 +16,7 @@ import * as communes from './screens/communes.js';
 import * as coverage from './screens/coverage.js';
 import * as selftest from './screens/selftest.js';
 import * as lexicon from './screens/lexicon.js';  // issue 20: the station lexicon
+import * as map from './screens/map.js';  // issue 19: the cluster map
 import * as users from './screens/users.js';
 import * as audit from './screens/audit.js';
 
@@ -30,6 +31,7 @@ const SCREENS = [
   {id: 'communes', mod: communes, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'coverage', mod: coverage, roles: ['admin', 'operator']},
   {id: 'selftest', mod: selftest, roles: ['admin', 'operator']},
+  {id: 'map', mod: map, roles: ['admin', 'editor', 'approver', 'operator']},  // issue 19
   {id: 'lexicon', mod: lexicon, roles: ['admin', 'editor', 'approver', 'operator']},
   {id: 'users', mod: users, roles: ['admin']},
   {id: 'audit', mod: audit, roles: ['admin', 'operator']},

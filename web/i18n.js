@@ -827,6 +827,34 @@ const S = {
   'em.preview_loading': ['Đang tạo giọng đọc…', 'Making the speech…'],
   'em.preview_hint': ['Nghe thử chỉ phát trên máy này: chưa gửi gì tới loa.', 'The preview plays on this device only: nothing is sent to the loudspeakers.'],
   // ---- end of on air now ----
+  // ---- the cluster map (issue 19; web/screens/map.js) ----
+  'nav.map': ['Bản đồ', 'Map'],
+  'map.node': ['Đơn vị', 'Unit'],
+  'map.all_nodes': ['Tất cả', 'All'],
+  'map.reload': ['Tải lại', 'Reload'],
+  'map.legend': ['Chú giải', 'Legend'],
+  'map.no_leaflet': ['Không tải được thư viện bản đồ từ máy chủ.', 'The map library could not be loaded from the server.'],
+  'map.no_tiles': ['Không có nền bản đồ (chưa cấu hình [map] tiles)', 'No map tiles ([map] tiles not set)'],
+  'map.summary': ['{n} cụm loa trên bản đồ · cập nhật lúc {time}', '{n} clusters on the map · updated at {time}'],
+  'map.unplaced': ['{n} cụm loa chưa có toạ độ', '{n} clusters without a position'],
+  'map.all_placed': ['Mọi cụm loa đều có toạ độ.', 'Every cluster has a position.'],
+  'map.state.failing': ['Tự kiểm tra lỗi', 'Failing self-test'],
+  'map.state.offline': ['Mất liên lạc', 'Offline'],
+  'map.state.not_reached': ['Không nhận được buổi gần nhất', 'Not reached in the last session'],
+  'map.state.reached': ['Đã nhận buổi gần nhất', 'Reached in the last session'],
+  'map.state.online': ['Đang hoạt động', 'Online'],
+  'map.state.idle': ['Lâu chưa báo', 'Not heard from lately'],
+  'map.last_seen': ['Liên lạc lần cuối', 'Last seen'],
+  'map.never': ['chưa bao giờ', 'never'],
+  'map.failing_since': ['Tự kiểm tra lỗi từ', 'Failing since'],
+  'map.commune_coverage': ['Mức phủ sóng của xã', 'The commune\'s coverage'],
+  'map.session': ['Buổi phát gần nhất', 'Last session'],
+  'map.cov_clusters': ['Cụm loa: {r}/{n} ({p})', 'Clusters: {r}/{n} ({p})'],
+  'map.cov_population': ['Dân số: {r}/{n} ({p})', 'Population: {r}/{n} ({p})'],
+  'map.was_reached': ['Cụm loa này đã nhận buổi đó.', 'This cluster was reached.'],
+  'map.not_reached': ['Cụm loa này không nhận được buổi đó.', 'This cluster was not reached.'],
+  'map.no_session': ['Xã chưa có buổi phát nào kết thúc.', 'No session of the commune has ended yet.'],
+  // ---- end of the cluster map ----
 };
 
 let current = (() => {

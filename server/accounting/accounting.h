@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "server/accounting/metrics.h"
@@ -75,6 +76,14 @@ int lc_accounting_start(struct lc_accounting *a);
 /* Shutdown, see above; the timer's handle is closed with the loop's other handles. Safe to call
  * twice; NULL allowed. */
 void lc_accounting_stop(struct lc_accounting *a);
+
+/* Issue 19 (the map): each commune's last finished session — a new object, commune id →
+ * {"session","session_start","session_end","clusters_total","clusters_reached",
+ * "population_total","population_reached","percent_clusters","percent_population",
+ * "reached":{cluster id: true, ...}} — as GET /api/v1/coverage counts it; communes without one
+ * are absent. Two statements, whatever the number of clusters (last_session.c). NULL when the
+ * database cannot be read. */
+json_t *lc_coverage_last_sessions(struct lc_store *store);
 
 /* Deletes at most `batch` delivery rows (and, by trigger, their delivery_bulletins rows) of
  * sessions that started before cutoff (Unix s). Returns the number deleted, or -EIO. */

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,11 @@
 
 /* Sent with every file. 'self' only: no inline script or style, no eval, no other origin;
  * blob: media because the bulletin preview is fetched with the bearer token and played from a
- * blob URL (an <audio src> cannot send an Authorization header). */
-#define SECURITY_HEADERS                                                                        \
+ * blob URL (an <audio src> cannot send an Authorization header). The %s of img-src is the map
+ * tiles' origin ([map] tiles, issue 19), "" when there are none. */
+#define SECURITY_HEADERS_FMT                                                                    \
     "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "       \
-    "img-src 'self' data:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "      \
+    "img-src 'self' data:%s; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "    \
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'\r\n"       \
     "X-Content-Type-Options: nosniff\r\n"                                                       \
     "Referrer-Policy: no-referrer\r\n"                                                          \
@@ -53,6 +55,9 @@ struct entry {
 struct lc_static {
     char dir[PATH_MAX];         /* "" when no console was found: every file is 404 */
     char timezone[64];          /* for station.json */
+    char map_tiles[512];        /* [map] tiles and attribution, for station.json (issue 19) */
+    char map_attribution[256];
+    char headers[1024];         /* SECURITY_HEADERS_FMT with the tiles' origin */
     struct entry *e;
     size_t n, cap;
     size_t total;
@@ -166,8 +171,9 @@ fail:
     return rc;
 }
 
-/* Adds the regular files of dir (prefix "" for web/ itself, "screens/" one level down); goes
- * one level deep only. Symbolic links and unknown types are skipped. */
+/* Adds the regular files of dir (prefix "" for web/ itself, "screens/" one level down,
+ * "leaflet/images/" two levels down); goes two levels deep only (the route with most segments is
+ * /web/{dir}/{sub}/{file}). Symbolic links and unknown types are skipped. */
 static int scan(struct lc_static *s, const char *dir, const char *prefix, int depth,
                 struct lc_err *err)
 {
@@ -186,10 +192,10 @@ static int scan(struct lc_static *s, const char *dir, const char *prefix, int de
             continue;
         if (lstat(path, &st) != 0)
             continue;
-        if (S_ISDIR(st.st_mode) && depth == 0) {
+        if (S_ISDIR(st.st_mode) && depth < 2) {
             char sub[258];
             snprintf(sub, sizeof sub, "%s/", name);
-            rc = scan(s, path, sub, 1, err);
+            rc = scan(s, path, sub, depth + 1, err);
         } else if (S_ISREG(st.st_mode) && type_of(name) != NULL) {
             rc = add_file(s, path, name, (size_t)st.st_size, err);
         }
@@ -245,6 +251,7 @@ int lc_static_open(struct lc_static **out, const char *web_dir, const char *tz,
         return lc_err_set(err, -ENOMEM, "out of memory");
     int rc = 0;
     snprintf(s->timezone, sizeof s->timezone, "%s", tz);
+    snprintf(s->headers, sizeof s->headers, SECURITY_HEADERS_FMT, "");
     if (web_dir[0]) {
         if (!has_index(web_dir)) {
             rc = lc_err_set(err, -ENOENT, "[server] web_dir: %s holds no index.html", web_dir);
@@ -265,6 +272,34 @@ int lc_static_open(struct lc_static **out, const char *web_dir, const char *tz,
 fail:
     lc_static_free(s);
     return rc;
+}
+
+/* The origin of a tile URL template into out: "https://a.tile.example.org/{z}/{x}/{y}.png"
+ * gives "https://a.tile.example.org"; a first host label with a placeholder ("{s}.tile...")
+ * becomes '*' (CSP's wildcard: "*.tile.example.org" after the scheme). The URL was checked by the configuration (server/config.c). */
+static void tiles_origin(const char *url, char *out, size_t n)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t hl = strcspn(host, "/?#");
+    const char *dot = memchr(host, '.', hl);
+    if (dot && memchr(host, '{', (size_t)(dot - host)))
+        snprintf(out, n, "%.*s*%.*s", (int)(host - url), url, (int)(hl - (size_t)(dot - host)),
+                 dot);
+    else
+        snprintf(out, n, "%.*s", (int)(host - url + (ptrdiff_t)hl), url);
+}
+
+void lc_static_set_map(struct lc_static *s, const char *tiles, const char *attribution)
+{
+    char origin[600] = "";
+    snprintf(s->map_tiles, sizeof s->map_tiles, "%s", tiles);
+    snprintf(s->map_attribution, sizeof s->map_attribution, "%s", attribution);
+    if (tiles[0]) {
+        origin[0] = ' ';
+        tiles_origin(tiles, origin + 1, sizeof origin - 1);
+    }
+    snprintf(s->headers, sizeof s->headers, SECURITY_HEADERS_FMT, origin);
 }
 
 /* ---- routes -------------------------------------------------------------------------------- */
@@ -302,8 +337,8 @@ static void serve(struct lc_req *req, const struct lc_static *s, const char *nam
         not_found(req, "no such file");
         return;
     }
-    char extra[1024];
-    snprintf(extra, sizeof extra, SECURITY_HEADERS "Cache-Control: no-cache\r\nETag: %s\r\n",
+    char extra[1200];
+    snprintf(extra, sizeof extra, "%sCache-Control: no-cache\r\nETag: %s\r\n", s->headers,
              e->etag);
     const char *inm = lc_req_header(req, "if-none-match");
     if (inm && strstr(inm, e->etag)) {
@@ -323,6 +358,17 @@ static void get_file(struct lc_req *req, void *ctx)
     serve(req, ctx, req->params[0]);
 }
 
+static void get_file3(struct lc_req *req, void *ctx)
+{
+    char name[512];     /* as get_file2: three single segments, an exact lookup */
+    if (snprintf(name, sizeof name, "%s/%s/%s", req->params[0], req->params[1],
+                 req->params[2]) >= (int)sizeof name) {
+        not_found(req, "no such file");
+        return;
+    }
+    serve(req, ctx, name);
+}
+
 static void get_file2(struct lc_req *req, void *ctx)
 {
     char name[512];
@@ -336,19 +382,22 @@ static void get_file2(struct lc_req *req, void *ctx)
 }
 
 /* What the console needs to know about the station: its time zone (dates are shown in it,
- * whatever the browser's zone) and the server's version. */
+ * whatever the browser's zone), the server's version and the map's tiles (issue 19; "" none). */
 static void get_station(struct lc_req *req, void *ctx)
 {
     const struct lc_static *s = ctx;
-    json_t *o = json_pack("{s:s,s:s}", "timezone", s->timezone, "version", LOACAST_VERSION);
+    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s}}", "timezone", s->timezone, "version",
+                          LOACAST_VERSION, "map", "tiles", s->map_tiles, "attribution",
+                          s->map_attribution);
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (body == NULL) {
         lc_http_respond(req, 500, "text/plain", NULL, "out of memory\n", 14);
         return;
     }
-    lc_http_respond(req, 200, "application/json", SECURITY_HEADERS "Cache-Control: no-cache\r\n",
-                    body, strlen(body));
+    char extra[1100];
+    snprintf(extra, sizeof extra, "%sCache-Control: no-cache\r\n", s->headers);
+    lc_http_respond(req, 200, "application/json", extra, body, strlen(body));
     free(body);
 }
 
@@ -363,6 +412,7 @@ int lc_static_routes(struct lc_static *s, struct lc_router *r)
         {"/web/station.json", get_station},
         {"/web/{file}", get_file},
         {"/web/{dir}/{file}", get_file2},
+        {"/web/{dir}/{sub}/{file}", get_file3},     /* issue 19: leaflet/images/ */
     };
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < sizeof routes / sizeof routes[0]; i++)

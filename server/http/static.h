@@ -15,7 +15,7 @@
  * /web/station.json still answers).
  *
  * Every answer carries a strict Content-Security-Policy (only the server's own scripts, styles
- * and media; blob: media for the bulletin preview), nosniff, no referrer, no framing, an ETag
+ * and media; blob: media for the bulletin preview; images also from [map] tiles' origin), nosniff, no referrer, no framing, an ETag
  * (a hash of the content) and Cache-Control: no-cache, so browsers revalidate with
  * If-None-Match and get 304 until the file changes.
  *
@@ -39,10 +39,16 @@ int lc_static_open(struct lc_static **out, const char *web_dir, const char *time
                    struct lc_err *err);
 void lc_static_free(struct lc_static *s);
 
+/* [map] tiles and attribution (issue 19, the console's map): given to the console in
+ * station.json ({"map":{"tiles","attribution"}}), and the tiles' origin is added to img-src of
+ * the Content-Security-Policy. tiles "" (the default): no tiles. Called once, after open. */
+void lc_static_set_map(struct lc_static *s, const char *tiles, const char *attribution);
+
 /* The directory the files were read from ("" when none). */
 const char *lc_static_dir(const struct lc_static *s);
 
-/* Adds GET "/", "/index.html", "/web/{file}", "/web/{dir}/{file}" and "/web/station.json" (the
+/* Adds GET "/", "/index.html", "/web/{file}", "/web/{dir}/{file}", "/web/{dir}/{sub}/{file}"
+ * (two levels down: web/leaflet/images/, issue 19) and "/web/station.json" (the
  * station's time zone and the version, for the console), answered from s. */
 int lc_static_routes(struct lc_static *s, struct lc_router *r);
 

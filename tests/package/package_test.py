@@ -117,6 +117,9 @@ def check_files(root):
     want = [
         "/usr/bin/loacast", "/usr/bin/loacast-receiver",
         "/usr/share/loacast/web/index.html", "/usr/share/loacast/web/app.js",
+        # issue 19: the map's Leaflet, served by loacast itself (web/leaflet/, from npm)
+        "/usr/share/loacast/web/screens/map.js", "/usr/share/loacast/web/leaflet/leaflet.js",
+        "/usr/share/loacast/web/leaflet/leaflet.css", "/usr/share/loacast/web/leaflet/images/marker-icon.png",
         "/etc/loacast/loacast.ini", "/etc/logrotate.d/loacast",
         "/lib/systemd/system/loacast.service", "/lib/systemd/system/loacast-receiver.service",
         "/usr/share/doc/loacast/install.md.gz",

@@ -66,6 +66,21 @@ def main():
             check(r.status == 200 and r.headers["content-type"] == ctype, (path, r))
             check_security(r, path)
 
+        # issue 19: Leaflet (the map) is served from web/leaflet/, two levels down for its images,
+        # and is npm's leaflet (package-lock.json) byte for byte when node_modules is installed
+        dist = os.path.join(ROOT, "node_modules", "leaflet", "dist")
+        for path, ctype in (("/web/leaflet/leaflet.js", "text/javascript; charset=utf-8"),
+                            ("/web/leaflet/leaflet.css", "text/css; charset=utf-8"),
+                            ("/web/leaflet/images/marker-icon.png", "image/png"),
+                            ("/web/leaflet/images/layers.png", "image/png")):
+            r = s.get(path)
+            check(r.status == 200 and r.headers["content-type"] == ctype, (path, r))
+            check_security(r, path)
+            if os.path.isdir(dist):
+                with open(os.path.join(dist, path[len("/web/leaflet/"):]), "rb") as f:
+                    check(r.body == f.read(), "%s differs from node_modules/leaflet/dist: copy it again "
+                          "(docs/console.md, \"Bản đồ\")" % path)
+
         # revalidation: 304 with the same ETag, 200 with another
         r = s.get("/web/app.js")
         tag = r.headers["etag"]
