@@ -14,11 +14,14 @@ PACKAGES="
   libavformat-dev libavcodec-dev libavutil-dev
   scdoc debhelper dpkg-dev fakeroot
   libxlsxwriter-dev
+  libshout3-dev
 "
 # scdoc: the man pages (man/*.scd) are built with it. debhelper, dpkg-dev, fakeroot: the Debian
 # packages (debian/, scripts/package.sh, docs/install.md).
 # libxlsxwriter-dev: office reports as XLSX (server/api/xlsx.c, docs/reports.md): real numbers,
 # dates, widths and a frozen header that a CSV cannot carry.
+# libshout3-dev: fan-out through Icecast 2 (server/icecast/, issue 19, docs/icecast.md): Icecast's own
+# source-client library (its HTTP PUT/SOURCE handshake, Ogg page timing), one per on-air commune.
 # libxml2-dev: CAP 1.2 alerts (server/alerts/) are XML, parsed and checked against the CAP 1.2
 # XML Schema with libxml2's parser and validator (docs/alerts.md).
 # libavformat/libavcodec/libavutil (FFmpeg): relays of upstream streams (codecs/relay.h, issue 18):

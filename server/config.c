@@ -17,6 +17,8 @@
 
 #include <ini.h>
 
+#include "common/redact.h" /* issue 19: the Icecast URL printed without its password */
+
 enum type { T_INT, T_SIZE, T_DOUBLE, T_STR, T_LISTEN, T_TZ, T_BOOL };
 
 struct key {
@@ -102,6 +104,12 @@ static const struct key keys[] = {
     {"relay", "buffer_ms", T_INT, F(relay_buffer_ms), 200, 30000, "a relay's jitter cushion on top of [stream] send_ms (HLS: a segment's length)"},
     {"relay", "timeout_ms", T_INT, F(relay_timeout_ms), 1000, 60000, "an upstream that gives nothing this long is connected again"},
     {"selftest", "plays_wait_s", T_INT, F(selftest_plays_wait_s), 0, 86400, "a self-test is judged this long after it ended, so receivers can report their plays"},
+    /* issue 19: the console's map (server/http/static.h) */
+    {"map", "tiles", T_STR, F(map_tiles), 0, 0, "tile URL with {z}, {x}, {y} (and {s}) for the console's map (empty: no tiles, markers on a plain background)"},
+    {"map", "attribution", T_STR, F(map_attribution), 0, 0, "the tiles' credit shown on the map (plain text)"},
+    /* issue 19: fan-out through Icecast (server/icecast/icecast.h) */
+    {"icecast", "url", T_STR, F(icecast_url), 0, 0, "push every on-air commune to this Icecast as a source: http://source:PASSWORD@HOST:PORT, mount /{commune}.opus (empty: none)"},
+    {"icecast", "auth_secret", T_STR, F(icecast_auth_secret), 0, 0, "the password of Icecast's URL authentication calls (and of its relays); empty: /icecast/listener_add and _remove answer 404"},
 };
 
 void lc_config_defaults(struct lc_config *c)
@@ -170,6 +178,23 @@ static bool senders_ok(const char *v)
         }
     }
     return true;
+}
+
+/* [map] (issue 19): tiles is "" or an http(s) URL template with {z}, {x}, {y} whose characters
+ * are safe in a header (its origin goes into the console's Content-Security-Policy) and in a
+ * page; attribution is plain text (the console sets it as text, never as HTML). */
+static bool map_value_ok(const char *name, const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+            return false;
+    if (strcmp(name, "tiles") != 0 || v[0] == '\0')
+        return true;
+    const char *host = strncmp(v, "https://", 8) == 0 ? v + 8
+                       : strncmp(v, "http://", 7) == 0 ? v + 7 : NULL;
+    if (host == NULL || *host == '\0' || *host == '/' || strpbrk(v, " \"';\\") != NULL)
+        return false;
+    return strstr(v, "{z}") && strstr(v, "{x}") && strstr(v, "{y}");
 }
 
 struct parse_state {
@@ -299,8 +324,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
             return fail(ps, section, name, "too long");
         if (value[0] == '\0' && strcmp(name, "lexicon") != 0 && strcmp(name, "web_dir") != 0 &&
             strcmp(name, "trusted_senders") != 0 && strcmp(name, "access_log") != 0 &&
-            strcmp(name, "trusted_proxies") != 0)
+            strcmp(name, "trusted_proxies") != 0 && strcmp(section, "map") != 0)
             return fail(ps, section, name, "must not be empty");
+        if (strcmp(section, "map") == 0 && !map_value_ok(name, value))      /* issue 19 */
+            return fail(ps, section, name, strcmp(name, "tiles") == 0
+                        ? "an http:// or https:// URL with {z}, {x} and {y}, without blanks, quotes or ';'"
+                        : "plain text without control characters, '<' or '>'");
         if (strcmp(name, "trusted_senders") == 0 && !senders_ok(value))   /* [alerts] */
             return fail(ps, section, name, "a comma-separated list of CAP senders (no space "
                         "inside one, no '<' or '&')");
@@ -372,6 +401,11 @@ static void format_value(const struct key *k, const struct lc_config *c, char *b
                  c->listen_port);
         break;
     }
+    /* issue 19: the Icecast passwords are never printed (--print-config, SIGHUP's log) */
+    if (field == c->icecast_url)
+        lc_url_redact(c->icecast_url, buf, n);
+    else if (field == c->icecast_auth_secret && buf[0] != '\0')
+        snprintf(buf, n, "[hidden]");
 }
 
 void lc_config_print(const struct lc_config *c, FILE *f)

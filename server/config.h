@@ -79,6 +79,12 @@ struct lc_config {
     int relay_timeout_ms;            /* an upstream silent this long is connected again */
     /* [selftest] (server/selftest/selftest.h, issue 18) */
     int selftest_plays_wait_s;       /* a self-test is judged this long after its end (plays) */
+    /* [map] (issue 19, point 3: the console's map, server/http/static.h) */
+    char map_tiles[512];             /* tile URL template, {z}/{x}/{y} ({s}: a subdomain); "" none */
+    char map_attribution[256];       /* shown in the map's corner (the tiles' licence) */
+    /* [icecast] (issue 19, point 4: fan-out through Icecast, server/icecast/icecast.h) */
+    char icecast_url[1024];          /* http://source:PASSWORD@HOST:PORT; "" none */
+    char icecast_auth_secret[256];   /* Icecast's URL authentication calls with it; "" routes off */
 };
 
 /* Fills c with the embedded defaults (SPEC: 127.0.0.1:8480, ./var, Asia/Ho_Chi_Minh, ...). */

@@ -32,6 +32,9 @@
 #include "server/scheduler/scheduler.h"
 #include "server/selftest/selftest.h"
 #include "server/lexicon/lexicon.h"
+#include "server/icecast/icecast.h"
+#include "server/map/map.h"
+#include "server/org/org.h"
 #include "server/station/station.h"
 #include "server/store/store.h"
 #include "server/stream/stream.h"
@@ -207,6 +210,7 @@ static void stop_modules(struct app *app)
     lc_feed_stop(app->feed);
     lc_accounting_stop(app->accounting);
     lc_streams_stop(app->stream);
+    lc_icecast_stop(app->icecast);     /* issue 19: after the streams' EOS pages were queued */
     lc_bulletins_stop(app->bulletins);
     lc_workers_close(app->render_pool);
     app->render_pool = NULL;
@@ -246,6 +250,7 @@ static int add_routes(struct app *app, struct lc_router *r)
     int rc = 0;
     if (rc == 0) rc = lc_accounting_routes(app->accounting, r);
     if (rc == 0) rc = lc_accounts_routes(app->accounts, r);
+    if (rc == 0) rc = lc_org_routes(app->org, r);              /* issue 19: the tree */
     if (rc == 0) rc = lc_registry_routes(app->registry, r);
     if (rc == 0) rc = lc_bulletins_routes(app->bulletins, r);
     if (rc == 0) rc = lc_scheduler_routes(app->scheduler, r);
@@ -256,6 +261,8 @@ static int add_routes(struct app *app, struct lc_router *r)
     if (rc == 0) rc = lc_alerts_routes(app->alerts, r);
     if (rc == 0) rc = lc_selftest_routes(app->selftest, r);
     if (rc == 0) rc = lc_stlex_routes(app->stlex, r);          /* issue 20: station lexicon */
+    if (rc == 0) rc = lc_map_routes(app->map, r);              /* issue 19: the cluster map */
+    if (rc == 0) rc = lc_icecast_routes(app->icecast, r);      /* issue 19: Icecast's URL auth */
     if (rc == 0) rc = lc_static_routes(app->web, r);
     return rc;
 }
@@ -366,6 +373,12 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         lc_err_set(err, rc, "cannot start worker threads");
         goto out;
     }
+    struct lc_org_deps od = {.store = app->store, .audit = lc_audit,
+                             .root_name = cfg->station_name};
+    if ((rc = lc_org_open(&app->org, &od)) < 0) {
+        lc_err_set(err, rc, "cannot read the organisation tree");
+        goto out;
+    }
     struct lc_accounts_deps acd = {
         .store = app->store, .auth_pool = app->auth_pool,
         .logins_ok = &app->metrics.logins_ok, .logins_failed = &app->metrics.logins_failed,
@@ -394,6 +407,7 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
         goto out;
     if ((rc = lc_static_open(&app->web, cfg->web_dir, cfg->timezone, err)) < 0)
         goto out;
+    lc_static_set_map(app->web, cfg->map_tiles, cfg->map_attribution);    /* issue 19: the map */
     struct lc_bulletins_deps bd = {
         .loop = &s->loop, .store = app->store, .render_pool = app->render_pool,
         .urgent_pool = app->urgent_pool, .renderer = app->renderer, .lexicon = app->lexicon, .audio_dir = app->audio_dir,
@@ -468,6 +482,20 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
                                 .loudness_lufs = cfg->loudness_lufs};
     if ((rc = lc_stlex_open(&app->stlex, &lxd, err)) < 0)
         goto out;
+    /* issue 19: the console's cluster map (reads only) */
+    struct lc_map_deps mpd = {.store = app->store, .offline_after_s = cfg->offline_after_s,
+                              .active_window_s = cfg->active_window_s};
+    if ((rc = lc_map_open(&app->map, &mpd)) < 0) {
+        lc_err_set(err, rc, "out of memory");
+        goto out;
+    }
+    /* issue 19: fan-out through Icecast: the engine's pages to its source client (a tap) */
+    struct lc_icecast_deps icd = {.loop = &s->loop, .store = app->store,
+                                  .url = cfg->icecast_url,
+                                  .auth_secret = cfg->icecast_auth_secret};
+    if ((rc = lc_icecast_open(&app->icecast, &icd, err)) < 0)
+        goto out;
+    lc_streams_set_tap(app->stream, lc_icecast_tap, app->icecast);
     if ((rc = lc_router_new(&app->router)) < 0 || (rc = add_routes(app, app->router)) < 0) {
         lc_err_set(err, rc, "cannot build the routes");
         goto out;
@@ -531,9 +559,11 @@ out:
     }
     lc_selftest_free(app->selftest);
     lc_stlex_free(app->stlex);
+    lc_map_free(app->map);
     lc_alerts_free(app->alerts);
     lc_feed_free(app->feed);
     lc_streams_free(app->stream);
+    lc_icecast_free(app->icecast);
     lc_router_free(app->router);
     lc_scheduler_free(app->scheduler);
     lc_bulletins_free(app->bulletins);
@@ -544,6 +574,7 @@ out:
     lc_lexicon_free(app->lexicon);
     lc_registry_free(app->registry);
     lc_accounts_free(app->accounts);
+    lc_org_free(app->org);
     lc_station_free(app->station);
     lc_media_free(app->media);
     lc_store_close(app->store);

@@ -20,6 +20,7 @@ struct lc_http;
 struct lc_workers;
 struct lc_renderer;
 struct lc_lexicon;
+struct lc_org;
 struct lc_accounts;
 struct lc_registry;
 struct lc_onair;
@@ -33,6 +34,8 @@ struct lc_feed;
 struct lc_alerts;
 struct lc_selftest;
 struct lc_stlex;
+struct lc_map;
+struct lc_icecast;
 struct lc_access_log;
 
 /* The assembly's handles: every module, created here with the handles it needs and given to no
@@ -48,6 +51,7 @@ struct app {
     struct lc_workers *urgent_pool;    /* emergencies' renders: one thread, never busy with others */
     struct lc_renderer *renderer;
     struct lc_lexicon *lexicon;
+    struct lc_org *org;             /* the organisation tree, staff's scope (org/org.h) */
     struct lc_accounts *accounts;   /* users, login, audit (server/accounts/accounts.h) */
     struct lc_registry *registry;   /* communes, clusters (server/registry/registry.h) */
     struct lc_onair *onair;         /* on-air events: the scheduler publishes, the streaming
@@ -64,6 +68,8 @@ struct app {
     struct lc_selftest *selftest;   /* weekly self-test, broken clusters (selftest/selftest.h) */
     struct lc_stlex *stlex;         /* the station lexicon, swapped into lexicon (issue 20;
                                      * lexicon/lexicon.h); SIGHUP: lc_stlex_reload() */
+    struct lc_map *map;             /* the console's cluster map (issue 19, map/map.h) */
+    struct lc_icecast *icecast;     /* fan-out through Icecast (issue 19, icecast/icecast.h) */
     struct lc_metrics metrics;      /* the server's counters; modules get &metrics in their deps */
     char audio_dir[PATH_MAX];       /* <data_dir>/audio */
     struct lc_access_log *access_log; /* none when [server] access_log is empty */

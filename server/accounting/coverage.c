@@ -18,6 +18,7 @@
 #include "schedules/localtime.h"
 #include "server/api/api.h"
 #include "server/http/http.h"
+#include "server/org/org.h"
 #include "server/registry/registry.h"
 #include "server/store/store.h"
 
@@ -55,10 +56,13 @@ static void get_deliveries(struct lc_req *req, void *ctx)
         "  d.disconnected_at, d.audio_s, d.programme_s, d.bytes, d.reconnections, d.reached,"
         "  d.bulletins_whole,"
         "  (SELECT SUM(p.played_s) FROM plays p WHERE p.session = d.session"
-        "     AND p.cluster = d.cluster)"
+        "     AND p.cluster = d.cluster),"
+        "  (SELECT x.via FROM deliveries x WHERE x.session = d.session"   /* issue 19: Icecast */
+        "     AND x.cluster = d.cluster)"
         " FROM deliveries_current d"
         " WHERE d.session_start >= ?1 AND d.session_start < ?2"
         "   AND (?3 IS NULL OR d.commune = ?3) AND (?4 IS NULL OR d.cluster = ?4)"
+        "   AND d.commune IN " LC_SCOPE_COMMUNES   /* the caller's subtree (org.h) */
         " ORDER BY d.session_start, d.commune, d.cluster";
     struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
     char cbuf[80], kbuf[80];
@@ -71,12 +75,14 @@ static void get_deliveries(struct lc_req *req, void *ctx)
         return;
     cluster = lc_req_query(req, "cluster", kbuf, sizeof kbuf);
     if (cluster != NULL) {
-        sqlite3_stmt *k = lc_store_stmt(store, "SELECT 1 FROM clusters WHERE id = ?1");
+        sqlite3_stmt *k = lc_store_stmt(store, "SELECT 1 FROM clusters WHERE id = ?1"
+                                               " AND commune IN " LC_SCOPE_COMMUNES);
         if (k == NULL) {
             lc_reply_internal(req, "deliveries");
             return;
         }
         sqlite3_bind_text(k, 1, cluster, -1, SQLITE_TRANSIENT);
+        lc_store_bind_scope(k, req->node);
         int step = sqlite3_step(k);
         if (lc_store_done(k) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
             lc_reply_internal(req, "deliveries");
@@ -94,6 +100,7 @@ static void get_deliveries(struct lc_req *req, void *ctx)
     }
     sqlite3_bind_int64(st, 1, lc_local_to_unix(&tz, date, 0));
     sqlite3_bind_int64(st, 2, lc_local_to_unix(&tz, date, 86400));
+    lc_store_bind_scope(st, req->node);
     if (commune)
         sqlite3_bind_text(st, 3, commune, -1, SQLITE_TRANSIENT);
     if (cluster)
@@ -119,6 +126,9 @@ static void get_deliveries(struct lc_req *req, void *ctx)
                       (json_int_t)sqlite3_column_int64(st, 9), "reached", reached,
                       "bulletins_whole", json_is_array(whole) ? whole : json_array(), "played_s",
                       round(played_s * 1000) / 1000, "basis", played ? "played" : "sent"));
+        if (!lc_col_is_null(st, 13)) /* issue 19: a listener through Icecast (delivery_icecast.c) */
+            json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "via",
+                                json_string(lc_col_text(st, 13)));
         if (whole != NULL && !json_is_array(whole))
             json_decref(whole);
     }
@@ -244,11 +254,13 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
         " FROM broadcasts b"
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"
+        "   AND b.commune IN " LC_SCOPE_COMMUNES   /* the caller's subtree (org.h) */
         " ORDER BY b.start_at, b.commune";
     json_t *rows = json_array();
     sqlite3_stmt *st = range_stmt(store, sql, t0, t1, commune);
     if (st == NULL)
         goto fail;
+    lc_store_bind_scope(st, req->node);
     while (sqlite3_step(st) == SQLITE_ROW) {
         long long ct = sqlite3_column_int64(st, 4), pt = sqlite3_column_int64(st, 5);
         long long cr = sqlite3_column_int64(st, 6), pr = sqlite3_column_int64(st, 7);
@@ -324,7 +336,10 @@ static void get_summary(struct lc_req *req, void *ctx)
         return;
     /* Per commune, in the order of the communes table (names for the report). */
     json_t *communes = json_array();
-    sqlite3_stmt *st = lc_store_stmt(store, "SELECT id, name FROM communes ORDER BY id");
+    sqlite3_stmt *st = lc_store_stmt(store, "SELECT id, name FROM communes WHERE id IN "
+                                     LC_SCOPE_COMMUNES " ORDER BY id");
+    if (st != NULL)
+        lc_store_bind_scope(st, req->node);
     double all_c = 0, all_p = 0, all_worst = 100;
     size_t n_all = json_array_size(rows);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {

@@ -146,6 +146,15 @@ void lc_delivery_batch_lost(struct lc_dlv *list);
 /* At start: folds the progress of the previous run into the anchored rows and makes every row
  * complete as it is (no anchors, no progress). 0 or -EIO. */
 int lc_delivery_recover(struct lc_store *st);
+/* A cluster listening through Icecast (issue 19, server/icecast/): its row of session s is marked
+ * via 'icecast' (a row the live stream made for the same session and cluster is left alone).
+ * At the listener's start (end_s 0): the row is made with connected_at = at_s (or, made already,
+ * its reconnections + 1), disconnected_at NULL. At its end (end_s: disconnected_at): audio_s and
+ * bytes are added (audio_s capped at programme_s), reached by the 90 % rule. One statement.
+ * 0 or -EIO. */
+int lc_delivery_icecast(struct lc_store *st, const struct lc_dlv_session *s, const char *cluster,
+                        int64_t at_s, int64_t end_s, double audio_s, uint64_t bytes,
+                        int64_t now_s);
 /* Sign of life: clusters.last_seen = now_s. Call inside a transaction. 0 or -EIO. */
 int lc_delivery_seen(struct lc_store *st, const char *cluster, int64_t now_s);
 

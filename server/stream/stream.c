@@ -519,6 +519,7 @@ static void pages_made(struct lc_cast *c, struct lc_page *first, bool hold)
         if (p->g1 > c->mark.g)
             c->mark.g = p->g1;
     }
+    lc_stream_tap_pages(c, first); /* issue 19: the Icecast source (stream_tap.c) */
 }
 
 /* Makes one page of npk packets of hold silence; returns it (NULL if none). */
@@ -698,6 +699,7 @@ static void on_cast_timer_closed(uv_handle_t *h)
 {
     struct lc_cast *c = h->data;
     struct lc_streams *e = c->eng;
+    lc_stream_tap_end(c);
     lc_prog_free(&c->prog);
     lc_packer_free(&c->pk);
     lc_page_unref(c->headers);
@@ -726,6 +728,7 @@ static void cast_maybe_free(struct lc_cast *c)
         return;
     c->freeing = true;
     struct lc_streams *e = c->eng;
+    lc_stream_tap_end(c);
     lc_stream_save_cast(e, c, true);
     struct lc_cast **pp = &e->casts;
     while (*pp != c)
@@ -789,6 +792,7 @@ static int cast_ready(struct lc_cast *c, const struct lc_clipload *ld)
     if (lc_packer_init(&c->pk, serial, preskip, NULL, 0, &c->headers) < 0)
         return -ENOMEM;
     c->ready = true;
+    lc_stream_tap_begin(c); /* issue 19: the Icecast source (stream_tap.c) */
     lc_log(LC_LOG_INFO, "commune %s: session %lld held, %zu items, %.1f s", c->commune,
            (long long)c->session, ld->n, lc_cast_programme_s(c));
     if (!c->end_pending) /* relays at the programme's start: from PREPARE */

@@ -128,6 +128,26 @@ void lc_streams_stats(const struct lc_streams *e, struct lc_stream_stats *st);
 int lc_streams_hold_s(const struct lc_streams *e);
 struct lc_onair *lc_streams_onair(const struct lc_streams *e);
 
+/* A tap on every cast's pages (issue 19: the Icecast source client, server/icecast/), set by the
+ * assembly (the engine calls nothing above it). Loop thread; the data is valid during the call
+ * only. Per cast, in order: one BEGIN when its header page exists (data: OpusHead + OpusTags),
+ * one PAGE per page made (hold silence included, `hold` set; the last one has `eos`), one END
+ * when the cast is freed or the engine stops (also for a cast that never made an EOS page). */
+enum lc_stream_tap_ev { LC_STREAM_TAP_BEGIN, LC_STREAM_TAP_PAGE, LC_STREAM_TAP_END };
+struct lc_stream_tap {
+    const char *commune;
+    int64_t session;
+    int64_t start_ms;           /* the programme's start (wall clock, Unix ms) */
+    int64_t end_ms;             /* the session's end */
+    double programme_s;         /* seconds of programme audio in the stream (grows: emergencies) */
+    const unsigned char *data;  /* the page's bytes (BEGIN: the header pages) */
+    size_t len;
+    uint64_t g0, g1;            /* PAGE: its audio interval in granules */
+    bool hold, eos;
+};
+typedef void (*lc_stream_tap_cb)(void *ctx, enum lc_stream_tap_ev ev, const struct lc_stream_tap *t);
+void lc_streams_set_tap(struct lc_streams *e, lc_stream_tap_cb cb, void *ctx);
+
 /* GET /stream/{cluster}.opus (stream_http.c), and the staff's POST /api/v1/communes/{id}/listen
  * and GET .../listen.opus?ticket= (stream_listen.c, issue 20), with e as the handlers' handle
  * (NULL allowed when the routes are only listed). 0 or -ENOMEM/-EINVAL. */

@@ -11,6 +11,7 @@
  *   stream.c          on-air events, casts, pacing, fan-out,       → stream_batch.c, stream_clips.c,
  *                     receivers, attach; frees the engine            stream_prog.c, stream_page.c,
  *                                                                    stream_map.c
+ *   stream_tap.c      the pages of every cast to a tap (issue 19: the Icecast source)
  *   stream_batch.c    accounting batches (accounting/ does the rows), signs of life
  *   stream_clips.c    stored audio, read on the reader thread
  *   stream_prog.c     the timeline                                 → stream_relay.c
@@ -103,6 +104,7 @@ struct lc_cast {
     struct lc_dlv_mark mark;    /* end granule and bytes of the pages made (delivery anchors) */
     struct lc_dlv *dlvs;        /* every cluster that connected in this session (accounting/) */
     struct lc_strmap dlv_by_cluster;
+    bool tapped;                /* the tap was told BEGIN and not yet END (stream_tap.c) */
 };
 
 /* A cluster's connections replacing each other from different addresses, counted in a window:
@@ -136,6 +138,8 @@ struct lc_streams {
     bool flush_due;                 /* a batch waits for the fan-out under way to complete */
     unsigned char listen_key[32];   /* signs staff listen tickets (stream_listen.c) */
     size_t listeners;               /* staff listeners now, every cast */
+    lc_stream_tap_cb tap;           /* issue 19: the Icecast source (stream_tap.c), or NULL */
+    void *tap_ctx;
     /* counters */
     uint64_t connected, bytes_sent, dropped_slow, replaced, pages;
 };
@@ -169,6 +173,12 @@ void lc_stream_listen_init(struct lc_streams *e);
 void lc_stream_listen_stop(struct lc_streams *e);
 /* POST /api/v1/communes/{id}/listen, GET /api/v1/communes/{id}/listen.opus (e may be NULL). */
 int lc_stream_listen_routes(struct lc_streams *e, struct lc_router *r);
+
+/* stream_tap.c: the tap's events of a cast (no-ops without a tap): BEGIN once the header page
+ * exists, the pages from first on as they are made, END once (when freed, or at shutdown). */
+void lc_stream_tap_begin(struct lc_cast *c);
+void lc_stream_tap_pages(struct lc_cast *c, const struct lc_page *first);
+void lc_stream_tap_end(struct lc_cast *c);
 
 /* stream_batch.c: saves the cast's pending records (and, if final, every record) in the current
  * or a new transaction. */

@@ -57,6 +57,12 @@ def main():
         db.execute("ALTER TABLE broadcasts DROP COLUMN rule_broken")
         db.execute("ALTER TABLE slots DROP COLUMN relay")
         db.execute("ALTER TABLE broadcasts DROP COLUMN relay")
+        db.execute("ALTER TABLE deliveries DROP COLUMN via")  # 46: Icecast listeners' rows
+        for t in ("communes", "users", "bulletins", "audit"):  # 45: the organisation tree
+            if t != "audit":
+                db.execute("DROP INDEX %s_node" % t)
+            db.execute("ALTER TABLE %s DROP COLUMN node" % t)
+        db.execute("DROP TABLE nodes")
         db.execute("DROP TABLE lexicon_entries")              # 44: the station lexicon
         db.execute("DROP TABLE alerts")                       # 43: CAP alerts, communes.code
         db.execute("DROP INDEX communes_code")
