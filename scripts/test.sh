@@ -31,7 +31,10 @@ meson test -C build --print-errorlogs --num-processes 2 || true
 # Suite 'realtime' (a 2-minute programme through six third-party players, 20 receivers at once,
 # Chromium) measures real-time behaviour; under the sanitizers it would measure their slowdown,
 # and the code it runs is covered there by the other tests (docs/testing.md). Plain build only.
-meson test -C build-san --print-errorlogs --num-processes 2 --no-suite realtime --no-suite measure || true
+# Suite 'browser' (the console in Chromium) tests the console's JavaScript; the server's routes it
+# calls run under the sanitizers in the integration tests: plain build only too, for CI's time.
+meson test -C build-san --print-errorlogs --num-processes 2 --no-suite realtime --no-suite measure \
+    --no-suite browser || true
 # meson test builds build-fuzz: if that fails, an old run's log must not be counted.
 rm -f build-fuzz/meson-logs/testlog.json
 meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2 || true

@@ -28,6 +28,7 @@ class Station:
         self.editor = server.make_user(self.admin, "editor1", "editor")
         self.approver = server.make_user(self.admin, "approver1", "approver")
         self.operator = server.make_user(self.admin, "operator1", "operator")
+        self.dates = {}     # session id -> the station date of its programme (session())
 
     def commune(self, cid, slots=()):
         r = self.s.post("/api/v1/communes", {"id": cid, "name": cid.title()}, self.operator)
@@ -40,6 +41,9 @@ class Station:
         r = self.s.post("/api/v1/communes/%s/sessions" % cid,
                         {"start": rfc3339(start_ts, 7 * 60), "minutes": minutes}, self.operator)
         check(r.status == 201, r)
+        # the programme that holds it is the one of its start's station date (UTC+7 here), which
+        # is not "today" for a session made before midnight that starts after it
+        self.dates[r.json()["id"]] = time.strftime("%Y-%m-%d", time.gmtime(start_ts + 7 * 3600))
         return r.json()
 
     def bulletin(self, text, communes, **kw):
@@ -61,7 +65,7 @@ class Station:
         return r.json()
 
     def find_session(self, cid, sid, date=None):
-        for x in self.programme(cid, date)["sessions"]:
+        for x in self.programme(cid, date or self.dates.get(sid))["sessions"]:
             if x["id"] == sid:
                 return x
         return None

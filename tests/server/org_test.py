@@ -129,7 +129,6 @@ def main():
         ok(s.approve(b_root, T[("root", "approver")]), 200, "root approver approves the province's bulletin")
         # a producer's "*" is its communes: P1's bulletin is in a's and b's programmes, not c's;
         # the province's is in all three
-        day = datetime.datetime.now(TZ).strftime("%Y-%m-%d")
         start = int(time.time()) + 3600
         for cid in ("a", "b", "c"):
             ok(req("POST", "/api/v1/communes/%s/sessions" % cid,

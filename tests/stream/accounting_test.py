@@ -99,7 +99,10 @@ def main():
         check(3.0 < k3["audio_s"] <= 7.0 + K.LEAD_S and k3["reached"] == 0, k3)
 
         admin = st.admin
-        api = s.get("/api/v1/deliveries?commune=%s" % K.COMMUNE, admin)
+        # the day of the session's start in the station's zone (UTC+7), not "today": a run across
+        # midnight asked for the next day's rows
+        day = time.strftime("%Y-%m-%d", time.gmtime(start + 7 * 3600))
+        api = s.get("/api/v1/deliveries?commune=%s&date=%s" % (K.COMMUNE, day), admin)
         check(api.status == 200, api)
         t_query = time.time()
         by = {r["cluster"]: r for r in api.json()["deliveries"]}
