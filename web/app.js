@@ -18,6 +18,8 @@ import * as selftest from './screens/selftest.js';
 import * as lexicon from './screens/lexicon.js';  // issue 20: the station lexicon
 import * as map from './screens/map.js';  // issue 19: the cluster map
 import * as users from './screens/users.js';
+import * as nodes from './screens/nodes.js';  // issue 19: the organisation tree
+import { loadScope } from './org.js';
 import * as audit from './screens/audit.js';
 
 // Which roles see which screen (the server enforces the same; hiding only spares staff a 403).
@@ -33,6 +35,7 @@ const SCREENS = [
   {id: 'selftest', mod: selftest, roles: ['admin', 'operator']},
   {id: 'map', mod: map, roles: ['admin', 'editor', 'approver', 'operator']},  // issue 19
   {id: 'lexicon', mod: lexicon, roles: ['admin', 'editor', 'approver', 'operator']},
+  {id: 'nodes', mod: nodes, roles: ['admin', 'editor', 'approver', 'operator']},  // issue 19 (changes: admin)
   {id: 'users', mod: users, roles: ['admin']},
   {id: 'audit', mod: audit, roles: ['admin', 'operator']},
 ];
@@ -77,6 +80,7 @@ function drawTop(active) {
     h('nav', {class: 'menu', 'aria-label': t('nav.label')}, links),
     h('div', {class: 'spacer'}),
     h('div', {class: 'who'}, h('strong', null, sess.username), ' · ', t('role.' + sess.role)),
+    sess.node ? h('div', {class: 'who-node', id: 'who-node', title: t('org.scope')}, sess.node.name) : null,  // issue 19
     langButton(),
     h('button', {class: 'link', id: 'logout', onclick: logout}, t('nav.logout')));
   top.hidden = false;
@@ -103,7 +107,7 @@ function route() {
     if (sess && name === 'login') setSession(null);
     drawTop(null);
     document.title = t('login.title') + ' — loacast';
-    current = login.render(view, {toast, navigate, done: () => navigate(firstScreen())}) || null;
+    current = login.render(view, {toast, navigate, done: async () => { await loadScope(); navigate(firstScreen()); }}) || null;
     return;
   }
   const target = allowed(name) ? name : firstScreen();
@@ -113,6 +117,8 @@ function route() {
   document.title = t('nav.' + target) + ' — loacast';
   replace(view);
   current = s.mod.render(view, {toast, navigate, session: sess}) || null;
+  // issue 19: a session from before the organisation tree learns its node (the header shows it)
+  if (sess.node === undefined) loadScope().then(() => { if (session() && session().node !== undefined && location.hash.startsWith('#/' + target)) drawTop(target); });
 }
 
 function firstScreen() {

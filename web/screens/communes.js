@@ -8,6 +8,7 @@ import { t } from '../i18n.js';
 import { api, get, post, errorText } from '../api.js';
 import { fmtDateTime, fmtNumber, fmtAgo, fmtShortDateTime } from '../fmt.js';
 import { can, loadCommunes, badge, failure, confirmDialog, infoDialog, slugify, sectionTitle } from '../common.js';
+import { loadNodes, nodeOptions, nodeName, nodeError } from '../org.js';
 
 // A cluster not heard from for longer than this is offline (the server's default, SPEC).
 export const OFFLINE_AFTER_MS = 24 * 3600 * 1000;
@@ -42,6 +43,7 @@ export function render(view, ctx) {
   const manage = can.manage(role);
   let communes = [];
   let clusters = [];
+  let nodes = [];                      // issue 19: the caller's subtree ([] on a server without nodes)
   const communesEl = h('div');
   const clustersEl = h('div');
   const communeFilter = h('select', {id: 'cluster-commune', onchange: drawClusters});
@@ -79,6 +81,7 @@ export function render(view, ctx) {
       failure(communesEl, e);
       return;
     }
+    try { nodes = await loadNodes(); } catch (e) { nodes = []; }
     try {
       clusters = (await get('/api/v1/clusters')).clusters || [];
     } catch (e) {
@@ -101,6 +104,7 @@ export function render(view, ctx) {
       const online = mine.filter(isOnline).length;
       return h('tr', {dataset: {id: c.id}},
         h('td', null, h('strong', null, c.name), h('div', {class: 'muted small'}, c.id)),
+        nodes.length ? h('td', {class: 'node'}, nodeName(nodes, c.node)) : null,
         h('td', {class: 'num'}, fmtNumber(c.population)),
         h('td', {class: 'num'}, t('co.clusters_online', {online, total: c.clusters ?? mine.length})),
         manage ? h('td', {class: 'row-actions'},
@@ -108,7 +112,8 @@ export function render(view, ctx) {
           h('button', {class: 'link danger', onclick: () => deleteCommune(c)}, t('common.delete'))) : null);
     });
     replace(communesEl, h('div', {class: 'table-wrap'}, h('table', {id: 'communes-table'},
-      h('thead', null, h('tr', null, h('th', null, t('co.name')), h('th', null, t('co.population')),
+      h('thead', null, h('tr', null, h('th', null, t('co.name')), nodes.length ? h('th', null, t('org.node')) : null,
+        h('th', null, t('co.population')),
         h('th', null, t('co.clusters')), manage ? h('th', null, '') : null)),
       h('tbody', null, rows))));
   }
@@ -163,6 +168,8 @@ export function render(view, ctx) {
     const name = h('input', {id: 'co-name', value: c ? c.name : '', maxlength: 200});
     const id = h('input', {id: 'co-id', value: c ? c.id : '', disabled: !!c, maxlength: 64, autocapitalize: 'none'});
     const pop = h('input', {id: 'co-population', type: 'number', min: 0, value: c ? c.population : ''});
+    const node = nodes.length ? h('select', {id: 'co-node'},
+      nodeOptions(nodes, c ? c.node : (ctx.session.node ? ctx.session.node.id : nodes[0].id))) : null;
     let idTouched = false;
     id.addEventListener('input', () => { idTouched = true; });
     name.addEventListener('input', () => { if (!c && !idTouched) id.value = slugify(name.value); });
@@ -171,6 +178,7 @@ export function render(view, ctx) {
       sectionTitle(c ? t('co.edit', {name: c.name}) : t('co.add')),
       h('div', {class: 'grid3'}, field(t('co.name'), name), field(t('co.id'), id, c ? null : t('co.id_hint')),
         field(t('co.population'), pop)),
+      node ? h('div', {class: 'grid3'}, field(t('org.node'), node)) : null,
       msg,
       h('div', {class: 'actions'}, h('button', {type: 'button', onclick: closeForm}, t('common.cancel')),
         h('button', {type: 'submit', class: 'primary', id: 'co-save'}, t('common.save')))));
@@ -181,6 +189,7 @@ export function render(view, ctx) {
       msg.hidden = true;
       const body = {name: name.value.trim(), population: Number(pop.value || 0)};
       if (!body.name) { msg.textContent = t('co.need_name'); msg.hidden = false; return; }
+      if (node && (!c || Number(node.value) !== c.node)) body.node = Number(node.value);
       try {
         if (c) await api('PATCH', '/api/v1/communes/' + encodeURIComponent(c.id), body);
         else await post('/api/v1/communes', Object.assign({id: id.value.trim()}, body));
@@ -188,7 +197,7 @@ export function render(view, ctx) {
         closeForm();
         await load();
       } catch (e) {
-        msg.textContent = errorText(e);
+        msg.textContent = nodeError(e);
         msg.hidden = false;
       }
     }

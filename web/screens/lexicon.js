@@ -11,11 +11,13 @@ import { t } from '../i18n.js';
 import { api, get, session, errorText, ApiError } from '../api.js';
 import { fmtDateTime } from '../fmt.js';
 import { failure, sectionTitle, confirmDialog } from '../common.js';
+import { atRoot } from '../org.js';
 
 const canWrite = (r) => r === 'admin' || r === 'editor' || r === 'approver';
 
 export function render(view, ctx) {
-  const writer = canWrite(ctx.session.role);
+  const locked = canWrite(ctx.session.role) && !atRoot(ctx.session);   // issue 19: the province's lexicon
+  const writer = canWrite(ctx.session.role) && !locked;
   let entries = [];
   let audioUrl = null;
   const word = h('input', {id: 'lx-word', maxlength: 64, autocomplete: 'off', placeholder: 'ĐT100'});
@@ -33,6 +35,7 @@ export function render(view, ctx) {
   replace(view, h('div', {class: 'page'},
     h('div', {class: 'page-head'}, h('h1', null, t('nav.lexicon'))),
     h('p', {class: 'notice info'}, t('lx.intro')),
+    locked ? h('p', {class: 'notice warn', id: 'lx-locked'}, t('org.station_wide')) : null,
     h('div', {class: 'split even'},
       h('section', {class: 'card'}, sectionTitle(t('lx.try')),
         field(t('lx.word'), word, t('lx.word_hint')),

@@ -11,6 +11,7 @@ import { t, lang } from '../i18n.js';
 import { api, get, errorText } from '../api.js';
 import { fmtIsoDate } from '../fmt.js';
 import { loadCommunes, failure, sectionTitle, dateInput, readDate, timeInput, readTime } from '../common.js';
+import { atRoot } from '../org.js';
 
 const WEEK = [1, 2, 3, 4, 5, 6, 7];                 // 1 Monday .. 7 Sunday, as the API counts
 const LIMITS = [                                    // [field, input id, largest value the server takes]
@@ -119,15 +120,17 @@ export function render(view, ctx) {
       onchange: () => { msg.hidden = true; fill(inh.checked ? defaults : (own || defaults), inh.checked); }}) : null;
     const state = !isCommune ? t('ru.state_defaults')
       : inherited ? t('ru.state_inherited') : t('ru.state_own');
-    fill(inherited ? defaults : rules, inherited);
+    const locked = !isCommune && !atRoot(ctx.session);   // issue 19: the defaults are the province's
+    fill(inherited ? defaults : rules, inherited || locked);
 
     replace(body, h('form', {id: 'rules-form', onsubmit: save, novalidate: true},
       h('div', {class: 'notice info', id: 'rules-state'}, state),
+      locked ? h('p', {class: 'notice warn', id: 'rules-locked'}, t('org.station_wide')) : null,
       inh ? h('label', {class: 'check inherit'}, inh, t('ru.inherited')) : null,
       inh ? h('p', {class: 'hint'}, t('ru.own_hint')) : null,
       editor,
       msg,
-      h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'rules-save'}, t('ru.save')))));
+      locked ? null : h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'rules-save'}, t('ru.save')))));
 
     async function save(ev) {
       ev.preventDefault();

@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { api, get, post, blob, errorText } from '../api.js';
 import { fmtDateTime, fmtNumber, isoDate } from '../fmt.js';
 import { loadCommunes, communePicker, failure, sectionTitle, badge, confirmDialog, timeInput, readTime } from '../common.js';
+import { atRoot } from '../org.js';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -132,6 +133,7 @@ export function render(view, ctx) {
     const msg = h('p', {class: 'notice error', role: 'alert', hidden: true});
     const next = h('p', {class: 'muted', id: 'st-next'}, sc.enabled && sc.next_run ? t('st.next_run', {when: fmtDateTime(sc.next_run)}) : t('st.off'));
     form = {pick, text, msg};
+    const locked = !atRoot(ctx.session);   // issue 19: the schedule is the province's
     replace(formEl, h('form', {id: 'st-form', onsubmit: save},
       h('label', {class: 'check'}, enabled, t('st.enabled')), next,
       h('fieldset', {class: 'days'}, h('legend', null, t('st.days')),
@@ -139,7 +141,10 @@ export function render(view, ctx) {
       field(t('st.time'), time, t('st.time_hint')),
       field(t('st.text'), text, t('st.text_hint')),
       pick.el, msg,
-      h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'st-save'}, t('common.save')))));
+      locked ? h('p', {class: 'notice warn', id: 'st-locked'}, t('org.station_wide'))
+        : h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'primary', id: 'st-save'}, t('common.save')))));
+    // the text and communes stay: "Phát thử ngay" (within one's own communes) uses them
+    if (locked) for (const el of [enabled, time, ...days]) el.disabled = true;
 
     async function save(ev) {
       ev.preventDefault();
