@@ -50,6 +50,14 @@ int lc_relay_url_check(const char *url, char *why, size_t whylen)
                  LC_RELAY_URL_MAX - 1);
         return -1;
     }
+    if (strncmp(url, LC_CARRY_PREFIX, strlen(LC_CARRY_PREFIX)) == 0) {
+        if (!lc_slug_ok(url + strlen(LC_CARRY_PREFIX))) {
+            snprintf(why, whylen, "relay '%.80s': after loacast: comes the id of the commune whose "
+                     "programme is carried", url);
+            return -1;
+        }
+        return 0;   /* which commune, lc_carry_check() */
+    }
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f) {
             snprintf(why, whylen, "relay: a URL has no spaces or control characters");
@@ -62,6 +70,43 @@ int lc_relay_url_check(const char *url, char *why, size_t whylen)
         !((u.field_data[UF_SCHEMA].len == 4 && strncasecmp(url, "http", 4) == 0) ||
           (u.field_data[UF_SCHEMA].len == 5 && strncasecmp(url, "https", 5) == 0))) {
         snprintf(why, whylen, "relay '%.80s' is not an http:// or https:// URL", url);
+        return -1;
+    }
+    return 0;
+}
+
+int lc_carry_check(struct lc_store *store, const char *commune, const char *relay, char *why,
+                   size_t whylen)
+{
+    /* the channel is in service and its node is the carrier's node or one above it */
+    static const char sql[] =
+        "SELECT EXISTS (SELECT 1 FROM communes WHERE id = ?2 AND retired_at IS NULL),"
+        " ?2 IN (SELECT id FROM communes WHERE retired_at IS NULL AND node IN"
+        "  (WITH RECURSIVE up(id) AS (SELECT node FROM communes WHERE id = ?1"
+        "   UNION ALL SELECT n.parent FROM nodes n JOIN up ON n.id = up.id"
+        "   WHERE n.parent IS NOT NULL) SELECT id FROM up))";
+    size_t k = strlen(LC_CARRY_PREFIX);
+    if (relay == NULL || relay[0] == '\0' || strncmp(relay, LC_CARRY_PREFIX, k) != 0)
+        return 0;
+    const char *channel = relay + k;
+    if (strcmp(channel, commune) == 0) {
+        snprintf(why, whylen, "relay %s: a commune cannot carry its own programme", relay);
+        return -1;
+    }
+    sqlite3_stmt *st = lc_store_stmt(store, sql);
+    if (st == NULL)
+        return -EIO;
+    sqlite3_bind_text(st, 1, commune, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, channel, -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    bool exists = step == SQLITE_ROW && sqlite3_column_int(st, 0);
+    bool above = step == SQLITE_ROW && sqlite3_column_int(st, 1);
+    if (lc_store_done(st) < 0 || step != SQLITE_ROW)
+        return -EIO;
+    if (!exists || !above) {
+        /* one the caller may not see is named as one that does not exist */
+        snprintf(why, whylen, "relay %s: no commune '%.64s' at the commune's node or above it "
+                 "(a commune carries the programme of a producer above it)", relay, channel);
         return -1;
     }
     return 0;

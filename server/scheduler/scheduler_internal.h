@@ -20,10 +20,18 @@
 #include "schedules/rules.h"
 #include "schedules/slots.h"
 
+struct lc_store;
+
 /* The longest relay URL (SPEC: a slot or session may carry "relay": the upstream's URL). */
 #define LC_RELAY_URL_MAX 512
 /* 0 if url can be relayed (http or https, a host, no spaces), else -1 with why. */
 int lc_relay_url_check(const char *url, char *why, size_t whylen);
+/* A relay "loacast:X" carries commune X's live programme (issue 19, point 2: server/stream/
+ * stream_carry.h); X must be in service, not commune itself, at commune's node or above it.
+ * 0 (also for any other relay), -1 with why set, or -EIO. */
+#define LC_CARRY_PREFIX "loacast:"
+int lc_carry_check(struct lc_store *store, const char *commune, const char *relay, char *why,
+                   size_t whylen);
 
 struct lc_store;
 

@@ -258,6 +258,15 @@ static void post_session(struct lc_req *req, void *ctx)
     }
     if (lc_commune_require(req, s->store, commune, 404) < 0)
         goto out;
+    int carry = lc_carry_check(s->store, commune, relay, why, sizeof why);
+    if (carry == -EIO) {
+        lc_reply_internal(req, "sessions: carry");
+        goto out;
+    }
+    if (carry < 0) {
+        lc_reply_error(req, 422, "invalid", "%s", why);
+        goto out;
+    }
     int64_t end = start + minutes * 60;
     if (end * 1000 <= lc_wall_ms()) {
         lc_reply_error(req, 422, "invalid", "the session would be over already");

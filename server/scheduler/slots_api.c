@@ -215,6 +215,17 @@ static void put_slots(struct lc_req *req, void *ctx)
     for (n = 0; n < json_array_size(list); n++)
         if (read_slot(req, json_array_get(list, n), n, &v[n], relay[n]) < 0)
             goto out;
+    for (size_t i = 0; i < n; i++) {
+        int carry = lc_carry_check(s->store, commune, relay[i], why, sizeof why);
+        if (carry == -EIO) {
+            lc_reply_internal(req, "slots: carry");
+            goto out;
+        }
+        if (carry < 0) {
+            lc_reply_error(req, 422, "invalid", "slot %zu: %s", i, why);
+            goto out;
+        }
+    }
     int rc = lc_slots_check(v, n, &a, &b);
     if (rc == -EEXIST) {
         char sa[9], sb[9];

@@ -71,6 +71,7 @@ void lc_stream_maybe_free(struct lc_streams *e)
     lc_strmap_clear(&e->conflicts);
     lc_strmap_clear(&e->by_cluster);
     lc_strmap_clear(&e->seen);
+    lc_carry_hub_clear(&e->carry);
     lc_relay_cfg_free(&e->relay_cfg);
     free(e);
 }
@@ -553,6 +554,10 @@ static struct lc_page *make_page(struct lc_cast *c, bool close_now)
         int rc = lc_prog_next(&c->prog, c->pk.granule, &pkt, &len, &last, &end);
         if (rc < 0)
             break;
+        if (rc > 0) /* communes carrying this one's programme get the packet too (carry.h) */
+            lc_carry_publish(&e->carry, c->commune, pkt, len);
+        if (rc == 0 || last || close_now)
+            lc_carry_end(&e->carry, c->commune);
         if (rc == 0) { /* nothing left (an empty programme): one silence packet ends it */
             pkt = e->silence;
             len = e->silence_len;

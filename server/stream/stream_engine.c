@@ -84,6 +84,7 @@ int lc_streams_open(struct lc_streams **out, const struct lc_stream_opts *o)
         rl->timeout_ms = e->o.relay_timeout_ms > 0 ? e->o.relay_timeout_ms : 5000;
         rl->silence = e->silence;
         rl->silence_len = e->silence_len;
+        rl->carry = &e->carry;
         struct lc_err err = {0};
         if ((rc = lc_relay_cfg_filler(rl, o->relay_filler, &err)) < 0)
             lc_log(LC_LOG_ERR, "%s", lc_err_msg(&err));

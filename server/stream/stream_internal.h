@@ -122,6 +122,7 @@ struct lc_streams {
     unsigned char silence[1276]; /* one 20 ms Opus packet of silence, encoded at open */
     uint32_t silence_len;
     struct lc_relay_cfg relay_cfg;  /* relay items (stream_relay.h): settings and the jingle */
+    struct lc_carry_hub carry;      /* channels carried by communes' sessions (stream_carry.h) */
     struct lc_cast *casts;
     struct lc_strmap by_cluster;    /* cluster → its receiver */
     struct lc_strmap seen;          /* clusters seen since the last batch (values unused) */

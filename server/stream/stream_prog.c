@@ -143,6 +143,12 @@ int lc_prog_next(struct lc_prog *p, uint64_t granule, const unsigned char **pkt,
         *end_granule = c0 + e->samples;
     } else if (s->relay != NULL) {
         lc_relay_src_next(s->relay, pkt, len);
+        if (lc_relay_src_over(s->relay)) { /* a carried programme ended: so does the item */
+            for (size_t i = p->cur + 1; i < p->nsegs; i++)
+                if (p->segs[i].relay == s->relay)
+                    p->segs[i].pos = p->segs[i].npkts;
+            s->pos = s->npkts - 1;  /* this packet (filler) is its last */
+        }
     } else {
         *pkt = p->silence;
         *len = p->silence_len;

@@ -95,6 +95,18 @@ void lc_relay_src_start(struct lc_relay_src *s)
         return;
     s->started = true;
     const struct lc_relay_cfg *c = s->cfg;
+    size_t scheme = strlen(LC_CARRY_SCHEME);
+    if (strncmp(s->url, LC_CARRY_SCHEME, scheme) == 0) {
+        /* the same bound as a relay's queue: what the engine takes at once, the cushion, 2 s */
+        size_t max = (size_t)(c->send_ms + 2 * c->buffer_ms + 2000) / 20;
+        s->feed = c->carry ? lc_carry_feed_open(c->carry, s->url + scheme, max) : NULL;
+        if (s->feed == NULL)
+            lc_log(LC_LOG_ERR, "carry %s: out of memory: the item plays filler", s->url);
+        else
+            lc_log(LC_LOG_INFO, "carry %s: started (the producer's packets, not encoded again)",
+                   s->url);
+        return;
+    }
     /* the queue keeps what the engine takes at once, the cushion, the cut's margin and 2 s */
     struct lc_relay_opts o = {.url = s->url, .bitrate_kbps = c->bitrate_kbps,
                               .complexity = c->complexity, .target_lufs = c->target_lufs,
@@ -114,6 +126,15 @@ void lc_relay_src_stop(struct lc_relay_src *s)
     if (s->stopped)
         return;
     s->stopped = true;
+    if (s->feed != NULL) {
+        uint64_t published, dropped;
+        lc_carry_counts(s->feed, &published, &dropped);
+        lc_log(LC_LOG_INFO, "carry %s: stopped: %.1f s carried, %.1f s of filler in %llu gaps, "
+               "%llu packets dropped (latency bound)", s->url, s->from_relay * 0.02,
+               s->filler * 0.02, (unsigned long long)s->gaps, (unsigned long long)dropped);
+        lc_carry_feed_close(s->feed);
+        s->feed = NULL;
+    }
     if (s->relay != NULL) {
         struct lc_relay_stats st;
         lc_relay_stats(s->relay, &st);
@@ -150,22 +171,46 @@ static void filler(struct lc_relay_src *s, const unsigned char **pkt, uint32_t *
     *len = p->len;
 }
 
+bool lc_relay_src_over(const struct lc_relay_src *s)
+{
+    return s->feed != NULL && s->from_relay > 0 && lc_carry_over(s->feed);
+}
+
+/* The source's queue: the relay's or the carried channel's feed. */
+static size_t queued(const struct lc_relay_src *s)
+{
+    return s->feed ? lc_carry_queued(s->feed) : lc_relay_queued(s->relay);
+}
+
+static void trim(struct lc_relay_src *s, size_t keep)
+{
+    if (s->feed)
+        lc_carry_trim(s->feed, keep);
+    else
+        lc_relay_trim(s->relay, keep);
+}
+
+static size_t take(struct lc_relay_src *s)
+{
+    return s->feed ? lc_carry_take(s->feed, s->pkt) : lc_relay_take(s->relay, s->pkt);
+}
+
 void lc_relay_src_next(struct lc_relay_src *s, const unsigned char **pkt, uint32_t *len)
 {
-    if (s->relay == NULL) {
+    if (s->relay == NULL && s->feed == NULL) {
         filler(s, pkt, len);
         return;
     }
     size_t prime = (size_t)(s->cfg->send_ms + s->cfg->buffer_ms) / 20;
     size_t slack = (size_t)s->cfg->buffer_ms / 20;
-    size_t q = lc_relay_queued(s->relay);
+    size_t q = queued(s);
     if (!s->playing && q >= prime) {
         s->playing = true;
         lc_log(LC_LOG_INFO, "relay %s: audio from now (%.1f s queued)", s->shown, q * 0.02);
     }
     if (s->playing && q > prime + slack)
-        lc_relay_trim(s->relay, prime); /* back to the latency it should have */
-    size_t n = s->playing ? lc_relay_take(s->relay, s->pkt) : 0;
+        trim(s, prime); /* back to the latency it should have */
+    size_t n = s->playing ? take(s) : 0;
     if (n > 0) {
         s->from_relay++;
         *pkt = s->pkt;

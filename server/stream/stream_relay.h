@@ -31,6 +31,7 @@
 #include "codecs/encode.h"
 #include "codecs/relay.h"
 #include "common/err.h"
+#include "server/stream/stream_carry.h"
 
 /* A relay item is started this long before its first packet is taken (at PREPARE if sooner). */
 #define RELAY_EARLY_MS 15000
@@ -45,6 +46,7 @@ struct lc_relay_cfg {
     struct lc_encoded filler;   /* the jingle's packets (npkts 0: silence) */
     const unsigned char *silence;
     uint32_t silence_len;
+    struct lc_carry_hub *carry; /* the engine's carried channels: "loacast:X" relays (issue 19) */
 };
 
 struct lc_relay_src {
@@ -53,11 +55,13 @@ struct lc_relay_src {
     char *url;
     char shown[512];            /* url as logged: secrets hidden (common/redact.h) */
     struct lc_relay *relay;     /* NULL before the start and after the stop */
+    struct lc_carry_feed *feed; /* instead of relay, for "loacast:X": X's packets (carry.h) */
     bool started, stopped;
     bool playing;
     uint32_t filler_pos;
     uint64_t from_relay, filler, gaps;  /* packets, and gaps */
-    unsigned char pkt[LC_RELAY_MAX_PACKET];
+    unsigned char pkt[LC_CARRY_MAX_PACKET > LC_RELAY_MAX_PACKET ? LC_CARRY_MAX_PACKET
+                                                                : LC_RELAY_MAX_PACKET];
 };
 
 /* Reads the jingle (filler_path: NULL or "" for silence) into cfg->filler; before the loop runs.
@@ -68,12 +72,16 @@ void lc_relay_cfg_free(struct lc_relay_cfg *cfg);
 /* A source of url (copied), not started. NULL when out of memory. */
 struct lc_relay_src *lc_relay_src_new(const struct lc_relay_cfg *cfg, const char *url);
 /* Starts the relay (once, not after lc_relay_src_stop(); a relay that cannot start is logged
- * and plays filler). */
+ * and plays filler). A "loacast:X" source opens a feed of channel X instead (stream_carry.h):
+ * the same priming, trimming and filler, from packets X's own timeline publishes. */
 void lc_relay_src_start(struct lc_relay_src *s);
 /* Stops it (once); packets taken after this are filler. */
 void lc_relay_src_stop(struct lc_relay_src *s);
 /* Stops and frees. NULL allowed. */
 void lc_relay_src_free(struct lc_relay_src *s);
+/* A carried channel's source that played the channel's programme to its end (stream_carry.h):
+ * its item is over. */
+bool lc_relay_src_over(const struct lc_relay_src *s);
 /* The next 20 ms packet, the relay's or filler; *pkt is valid until the next call. */
 void lc_relay_src_next(struct lc_relay_src *s, const unsigned char **pkt, uint32_t *len);
 

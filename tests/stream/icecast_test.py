@@ -211,13 +211,17 @@ def main():
             # both clusters in the deliveries, via Icecast, reached; the third has no row
             want = {st.clusters[0][0], st.clusters[1][0]}
 
+            # the session's day in the station's zone (UTC+7), not "today": a run across midnight
+            day = time.strftime("%Y-%m-%d", time.gmtime(start + 7 * 3600))
+
             def rows():
-                r = s.get("/api/v1/deliveries?commune=%s" % K.COMMUNE, adm)
+                r = s.get("/api/v1/deliveries?commune=%s&date=%s" % (K.COMMUNE, day), adm)
                 check(r.status == 200, r)
                 got = {d["cluster"]: d for d in r.json()["deliveries"] if d["session"] == sess["id"]}
                 return got if want <= set(got) and all(got[c]["disconnected_at"] for c in want) else None
             got = K.wait_for(rows, 20, lambda: "delivery rows: %r\n%s" % (
-                s.get("/api/v1/deliveries?commune=%s" % K.COMMUNE, adm).body[:2000], relay.logs()),
+                s.get("/api/v1/deliveries?commune=%s&date=%s" % (K.COMMUNE, day), adm).body[:2000],
+                relay.logs()),
                 interval=0.2)
             check(set(got) == want, got)
             for c in want:
