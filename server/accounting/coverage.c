@@ -243,14 +243,7 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
 {
     static const char sql[] =
         "SELECT b.id, b.commune, b.start_at, b.end_at,"
-        "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at"
-        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
-        "     WHERE c.commune = b.commune AND c.created_at <= b.end_at"
-        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
-        "  (SELECT COUNT(*) FROM clusters c WHERE c.id IN " REACHED_IN_SESSION "),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
-        "     WHERE c.id IN " REACHED_IN_SESSION ")"
+        SESSION_COUNTS
         " FROM broadcasts b"
         " WHERE b.start_at >= ?1 AND b.start_at < ?2 AND (?3 IS NULL OR b.commune = ?3)"
         "   AND b.host IS NULL AND b.status IN ('on_air', 'done', 'interrupted')"

@@ -56,6 +56,18 @@ int lc_plays_routes(struct lc_accounting *a, struct lc_router *r);
     "  UNION SELECT cluster FROM plays WHERE session = b.id) x"                                     \
     " WHERE " PLAYED_OR_SENT("x.cluster", "b") ")"
 
+/* The four counts of a coverage row of broadcast b: its clusters (those there while it aired)
+ * and their population, then those reached and theirs. */
+#define SESSION_COUNTS                                                                              \
+    "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at"  \
+    "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"                               \
+    "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"                                     \
+    "     WHERE c.commune = b.commune AND c.created_at <= b.end_at"                                \
+    "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"                               \
+    "  (SELECT COUNT(*) FROM clusters c WHERE c.id IN " REACHED_IN_SESSION "),"                    \
+    "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"                                     \
+    "     WHERE c.id IN " REACHED_IN_SESSION ")"
+
 /* The SQL truth of "cluster k was reached in broadcast b" (see REACHED_IN_SESSION). */
 #define PLAYED_OR_SENT(k, b)                                                                        \
     "(CASE WHEN EXISTS (SELECT 1 FROM plays p WHERE p.session = " b ".id AND p.cluster = " k ")"  \

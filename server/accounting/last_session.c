@@ -32,14 +32,7 @@ static int sessions(struct lc_store *store, json_t *out)
     static const char sql[] =
         "WITH " LAST_SESSIONS
         " SELECT b.id, b.commune, b.start_at, b.end_at,"
-        "  (SELECT COUNT(*) FROM clusters c WHERE c.commune = b.commune AND c.created_at <= b.end_at"
-        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
-        "     WHERE c.commune = b.commune AND c.created_at <= b.end_at"
-        "     AND (c.retired_at IS NULL OR c.retired_at > b.start_at)),"
-        "  (SELECT COUNT(*) FROM clusters c WHERE c.id IN " REACHED_IN_SESSION "),"
-        "  (SELECT COALESCE(SUM(c.population), 0) FROM clusters c"
-        "     WHERE c.id IN " REACHED_IN_SESSION ")"
+        SESSION_COUNTS
         " FROM last l JOIN broadcasts b ON b.id = l.id";
     sqlite3_stmt *st = lc_store_stmt(store, sql);
     if (st == NULL)
