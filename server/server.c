@@ -218,6 +218,8 @@ static void stop_modules(struct app *app)
     app->auth_pool = NULL;
     lc_workers_close(app->urgent_pool);
     app->urgent_pool = NULL;
+    lc_workers_close(app->report_pool); /* a report being built finishes; waiting ones get 503 */
+    app->report_pool = NULL;
 }
 
 static void on_signal(uv_signal_t *sig, int signum)
@@ -369,7 +371,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     loop_ok = true;
     if ((rc = lc_workers_open(&app->render_pool, &s->loop, cfg->render_workers)) < 0 ||
         (rc = lc_workers_open(&app->auth_pool, &s->loop, 2)) < 0 ||
-        (rc = lc_workers_open(&app->urgent_pool, &s->loop, 1)) < 0) {
+        (rc = lc_workers_open(&app->urgent_pool, &s->loop, 1)) < 0 ||
+        (rc = lc_workers_open(&app->report_pool, &s->loop, 1)) < 0) {
         lc_err_set(err, rc, "cannot start worker threads");
         goto out;
     }
@@ -421,7 +424,8 @@ int lc_server_run(const struct lc_config *cfg, struct lc_err *err)
     }
     struct lc_accounting_deps ad = {
         .loop = &s->loop, .store = app->store, .metrics = &app->metrics,
-        .render_pool = app->render_pool, .retention_days = cfg->retention_days,
+        .render_pool = app->render_pool, .report_pool = app->report_pool,
+        .retention_days = cfg->retention_days,
         .audit_days = cfg->audit_days, .offline_after_s = cfg->offline_after_s};
     if ((rc = lc_accounting_open(&app->accounting, &ad)) < 0) {
         lc_err_set(err, rc, "out of memory");

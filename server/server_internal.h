@@ -49,6 +49,7 @@ struct app {
     struct lc_workers *render_pool;    /* bulletin rendering (blocking lc_render_*) */
     struct lc_workers *auth_pool;      /* Argon2id hashing and verification */
     struct lc_workers *urgent_pool;    /* emergencies' renders: one thread, never busy with others */
+    struct lc_workers *report_pool;    /* coverage reports' reads: one thread, off the loop */
     struct lc_renderer *renderer;
     struct lc_lexicon *lexicon;
     struct lc_org *org;             /* the organisation tree, staff's scope (org/org.h) */

@@ -48,6 +48,7 @@ void lc_accounting_stop(struct lc_accounting *a)
     if (a == NULL)
         return;
     a->stopping = true;
+    atomic_store(&a->reports_stop, true);   /* a report being read stops (report_job.c) */
     lc_retention_stop(a);
     a->http = NULL;
     a->source = NULL;

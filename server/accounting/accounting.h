@@ -53,6 +53,8 @@ struct lc_accounting_deps {
     struct lc_metrics *metrics;     /* the server's counters, owned by server.c; other modules
                                      * bump them through their own deps */
     struct lc_workers *render_pool; /* its queue length is shown; NULL: 0 */
+    struct lc_workers *report_pool; /* the coverage reports are read there (report_job.c); NULL:
+                                     * on the loop (tests of the module alone) */
     int retention_days;             /* [coverage] retention_days: older delivery rows go */
     int audit_days;                 /* [auth] audit_days: older audit entries go */
     int offline_after_s;            /* [coverage] offline_after_s: a cluster's online metric */

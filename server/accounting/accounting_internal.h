@@ -5,7 +5,10 @@
 #ifndef LC_SERVER_ACCOUNTING_INTERNAL_H
 #define LC_SERVER_ACCOUNTING_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+
+#include <jansson.h>
 
 #include "server/accounting/accounting.h"
 
@@ -18,7 +21,20 @@ struct lc_accounting {
     void *source_ctx;
     struct lc_retention *retention; /* the running timer (retention.c), NULL when stopped */
     bool stopping;                  /* lc_accounting_stop() was called: /healthz answers 503 */
+    atomic_bool reports_stop;       /* idem, read by the report pool's reads (report_job.c) */
 };
+
+/* A report's body built from reader, a read-only connection of the report pool's thread (never
+ * the loop's store: no lc_reply_*, no req): a new JSON object, or NULL when a read failed. arg is
+ * the handler's, copied. */
+struct lc_store;
+struct lc_req;
+struct lc_report;
+typedef json_t *(*lc_report_build_fn)(struct lc_store *reader, void *arg);
+/* Builds the report off the loop (report_job.c) and answers it as lc_reply_table() does: JSON,
+ * CSV or XLSX; 500 when build failed, 503 at shutdown. arg (len bytes) and rep are copied. */
+void lc_report_submit(struct lc_accounting *a, struct lc_req *req, lc_report_build_fn build,
+                      const void *arg, size_t len, const struct lc_report *rep);
 
 /* GET /metrics and /healthz (metrics.c). */
 int lc_metrics_routes(struct lc_accounting *a, struct lc_router *r);

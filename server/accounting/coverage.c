@@ -236,9 +236,9 @@ static int add_bulletins(struct lc_store *store, int64_t t0, int64_t t1, const c
     return 0;
 }
 
-/* One coverage row per aired session in [t0, t1) (commune NULL: all), a new array owned by the
- * caller; NULL after answering 500. */
-static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t t0, int64_t t1,
+/* One coverage row per aired session in [t0, t1) (commune NULL: all) of the communes of scope
+ * (org.h), a new array owned by the caller; NULL when a read failed. */
+static json_t *coverage_rows(struct lc_store *store, int64_t scope, int64_t t0, int64_t t1,
                              const char *commune, bool with_bulletins)
 {
     static const char sql[] =
@@ -253,7 +253,7 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
     sqlite3_stmt *st = range_stmt(store, sql, t0, t1, commune);
     if (st == NULL)
         goto fail;
-    lc_store_bind_scope(st, req->node);
+    lc_store_bind_scope(st, scope);
     while (sqlite3_step(st) == SQLITE_ROW) {
         long long ct = sqlite3_column_int64(st, 4), pt = sqlite3_column_int64(st, 5);
         long long cr = sqlite3_column_int64(st, 6), pr = sqlite3_column_int64(st, 7);
@@ -274,7 +274,6 @@ static json_t *coverage_rows(struct lc_req *req, struct lc_store *store, int64_t
     return rows;
 fail:
     json_decref(rows);
-    lc_reply_internal(req, "coverage");
     return NULL;
 }
 
@@ -290,24 +289,37 @@ static void range_names(const char *prefix, const char *title, struct lc_date fr
     snprintf(fname_vi, 96, "%s %s đến %s", title, f, t);
 }
 
+/* What a coverage report reads (report_job.c copies it to the report pool). */
+struct range_args {
+    int64_t scope, t0, t1;
+    char commune[80];           /* "" for all */
+    char f[11], t[11];          /* the range as YYYY-MM-DD */
+};
+
+/* GET /api/v1/coverage's body, on the report pool. */
+static json_t *build_coverage(struct lc_store *reader, void *arg)
+{
+    const struct range_args *r = arg;
+    json_t *rows = coverage_rows(reader, r->scope, r->t0, r->t1, r->commune[0] ? r->commune : NULL,
+                                 true);
+    return rows ? json_pack("{s:s,s:s,s:o}", "from", r->f, "to", r->t, "sessions", rows) : NULL;
+}
+
 static void get_coverage(struct lc_req *req, void *ctx)
 {
-    struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
+    struct lc_accounting *a = ctx;
     struct lc_date from, to;
-    int64_t t0, t1;
+    struct range_args r = {.scope = req->node};
     char cbuf[80];
     const char *commune;
-    if (lc_query_commune(req, store, cbuf, sizeof cbuf, &commune) < 0 ||
-        lc_query_range(req, &from, &to, &t0, &t1) < 0)
+    if (lc_query_commune(req, a->d.store, cbuf, sizeof cbuf, &commune) < 0 ||
+        lc_query_range(req, &from, &to, &r.t0, &r.t1) < 0)
         return;
-    json_t *rows = coverage_rows(req, store, t0, t1, commune, true);
-    if (rows == NULL)
-        return;
-    char f[11], t[11], fname[64], fname_vi[96];
-    range_names("coverage", "Độ phủ", from, to, f, t, fname, sizeof fname, fname_vi);
+    snprintf(r.commune, sizeof r.commune, "%s", commune ? commune : "");
+    char fname[64], fname_vi[96];
+    range_names("coverage", "Độ phủ", from, to, r.f, r.t, fname, sizeof fname, fname_vi);
     struct lc_report rep = {"sessions", coverage_cols, fname, fname_vi, "Độ phủ"};
-    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store,
-                   json_pack("{s:s,s:s,s:o}", "from", f, "to", t, "sessions", rows), &rep);
+    lc_report_submit(a, req, build_coverage, &r, sizeof r, &rep);
 }
 
 struct commune_acc {
@@ -317,70 +329,75 @@ struct commune_acc {
     json_t *worst_start;
 };
 
-static void get_summary(struct lc_req *req, void *ctx)
+/* GET /api/v1/coverage/summary's body, on the report pool. */
+static json_t *build_summary(struct lc_store *reader, void *arg)
 {
-    struct lc_store *store = ((struct lc_accounting *)ctx)->d.store;
-    struct lc_date from, to;
-    int64_t t0, t1;
-    if (lc_query_range(req, &from, &to, &t0, &t1) < 0)
-        return;
-    json_t *rows = coverage_rows(req, store, t0, t1, NULL, false);
+    const struct range_args *r = arg;
+    json_t *rows = coverage_rows(reader, r->scope, r->t0, r->t1, NULL, false);
     if (rows == NULL)
-        return;
+        return NULL;
     /* Per commune, in the order of the communes table (names for the report). */
     json_t *communes = json_array();
-    sqlite3_stmt *st = lc_store_stmt(store, "SELECT id, name FROM communes WHERE id IN "
+    sqlite3_stmt *st = lc_store_stmt(reader, "SELECT id, name FROM communes WHERE id IN "
                                      LC_SCOPE_COMMUNES " ORDER BY id");
     if (st != NULL)
-        lc_store_bind_scope(st, req->node);
+        lc_store_bind_scope(st, r->scope);
     double all_c = 0, all_p = 0, all_worst = 100;
     size_t n_all = json_array_size(rows);
     while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
-        struct commune_acc a = {.id = lc_col_text(st, 0), .worst = 100};
+        struct commune_acc c = {.id = lc_col_text(st, 0), .worst = 100};
         size_t i;
         json_t *row;
         json_array_foreach(rows, i, row) {
-            if (strcmp(json_string_value(json_object_get(row, "commune")), a.id) != 0)
+            if (strcmp(json_string_value(json_object_get(row, "commune")), c.id) != 0)
                 continue;
             double pc = json_real_value(json_object_get(row, "percent_clusters"));
-            a.n++;
-            a.sum_c += pc;
-            a.sum_p += json_real_value(json_object_get(row, "percent_population"));
-            if (pc <= a.worst) {
-                a.worst = pc;
-                a.worst_start = json_object_get(row, "session_start");
+            c.n++;
+            c.sum_c += pc;
+            c.sum_p += json_real_value(json_object_get(row, "percent_population"));
+            if (pc <= c.worst) {
+                c.worst = pc;
+                c.worst_start = json_object_get(row, "session_start");
             }
         }
-        if (a.n == 0)
+        if (c.n == 0)
             continue;
-        all_c += a.sum_c;
-        all_p += a.sum_p;
-        all_worst = a.worst < all_worst ? a.worst : all_worst;
+        all_c += c.sum_c;
+        all_p += c.sum_p;
+        all_worst = c.worst < all_worst ? c.worst : all_worst;
         json_array_append_new(
-            communes, json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:O}", "commune", a.id, "name",
-                                lc_col_text(st, 1), "sessions", (json_int_t)a.n,
-                                "mean_percent_clusters", round(10 * a.sum_c / a.n) / 10,
-                                "worst_percent_clusters", a.worst, "mean_percent_population",
-                                round(10 * a.sum_p / a.n) / 10, "worst_session_start",
-                                a.worst_start));
+            communes, json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:O}", "commune", c.id, "name",
+                                lc_col_text(st, 1), "sessions", (json_int_t)c.n,
+                                "mean_percent_clusters", round(10 * c.sum_c / c.n) / 10,
+                                "worst_percent_clusters", c.worst, "mean_percent_population",
+                                round(10 * c.sum_p / c.n) / 10, "worst_session_start",
+                                c.worst_start));
     }
     json_decref(rows);
     if (st == NULL || lc_store_done(st) < 0) {
         json_decref(communes);
-        lc_reply_internal(req, "coverage summary");
-        return;
+        return NULL;
     }
-    char f[11], t[11], fname[64], fname_vi[96];
-    range_names("coverage-summary", "Tổng hợp độ phủ", from, to, f, t, fname, sizeof fname,
+    return json_pack(
+        "{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "from", r->f, "to", r->t, "sessions_aired",
+        (json_int_t)n_all, "mean_percent_clusters",
+        n_all ? json_real(round(10 * all_c / n_all) / 10) : json_null(), "worst_percent_clusters",
+        n_all ? json_real(all_worst) : json_null(), "mean_percent_population",
+        n_all ? json_real(round(10 * all_p / n_all) / 10) : json_null(), "communes", communes);
+}
+
+static void get_summary(struct lc_req *req, void *ctx)
+{
+    struct lc_accounting *a = ctx;
+    struct lc_date from, to;
+    struct range_args r = {.scope = req->node};
+    if (lc_query_range(req, &from, &to, &r.t0, &r.t1) < 0)
+        return;
+    char fname[64], fname_vi[96];
+    range_names("coverage-summary", "Tổng hợp độ phủ", from, to, r.f, r.t, fname, sizeof fname,
                 fname_vi);
-    json_t *body = json_pack(
-        "{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "from", f, "to", t, "sessions_aired", (json_int_t)n_all,
-        "mean_percent_clusters", n_all ? json_real(round(10 * all_c / n_all) / 10) : json_null(),
-        "worst_percent_clusters", n_all ? json_real(all_worst) : json_null(),
-        "mean_percent_population", n_all ? json_real(round(10 * all_p / n_all) / 10) : json_null(),
-        "communes", communes);
     struct lc_report rep = {"communes", summary_cols, fname, fname_vi, "Tổng hợp độ phủ"};
-    lc_reply_table(req, ((struct lc_accounting *)ctx)->d.loop, store, body, &rep);
+    lc_report_submit(a, req, build_summary, &r, sizeof r, &rep);
 }
 
 int lc_coverage_routes(struct lc_accounting *a, struct lc_router *r)

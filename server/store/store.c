@@ -177,6 +177,28 @@ fail:
     return err && err->code ? err->code : -EIO;
 }
 
+int lc_store_open_reader(struct lc_store *main, struct lc_store **out)
+{
+    const char *path = sqlite3_db_filename(main->db, "main");
+    struct lc_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return -ENOMEM;
+    /* WAL: this reader sees the last commit when each read begins, and never blocks the writer */
+    int rc = sqlite3_open_v2(path ? path : "", &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        lc_log(LC_LOG_ERR, "%s: a reader: %s", path ? path : "?",
+               s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sqlite3_close(s->db);
+        free(s);
+        return -EIO;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
+    *out = s;
+    return 0;
+}
+
 void lc_store_close(struct lc_store *s)
 {
     if (s == NULL)

@@ -36,6 +36,10 @@ struct lc_store;
  * database. */
 int lc_store_open(struct lc_store **out, const char *path, struct lc_err *err);
 void lc_store_close(struct lc_store *s);
+/* A second connection to main's database file, read-only, with its own statement cache: for
+ * long reads on a worker thread (the reports), which then never hold the loop. Used by one thread
+ * at a time; closed with lc_store_close(). 0, -ENOMEM or -EIO (logged). */
+int lc_store_open_reader(struct lc_store *main, struct lc_store **out);
 sqlite3 *lc_store_db(struct lc_store *s);
 int lc_store_version(struct lc_store *s);
 
