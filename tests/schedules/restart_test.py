@@ -46,8 +46,10 @@ def main():
             sleep_until(start + at, "the scenario: the server goes down %d s into the session" % at)
             t_before = time.time()
             t_up = restart(srv, how)
+            dates = st.dates
             st = Station.__new__(Station)       # same users, new tokens
             st.s = srv
+            st.dates = dates                    # the sessions' station dates (schedkit)
             st.operator = srv.login("operator1", "operator1-password")
             off = resumed_offset(st, sid)
             # the new process resumed between going down and answering /healthz
