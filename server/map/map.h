@@ -23,8 +23,9 @@
  *   idle         seen, but not within the active window, and no finished session to judge
  * The raw fields stay in each row, so the console can show why.
  *
- * ?node= restricts the map to the communes under that node of the organisation tree (migration
- * 45, added in parallel): a malformed or unknown node is 400 for now.
+ * The clusters are those of the caller's subtree of the organisation tree (server/org/org.h);
+ * ?node= restricts them to that node's subtree: a malformed id is 400, a node that is not in the
+ * caller's subtree 404.
  *
  * Cost: four statements whatever the number of clusters — the clusters (here), the last
  * sessions and their reached clusters (accounting's door), the failing clusters (selftest's

@@ -11,6 +11,7 @@ import { t } from '../i18n.js';
 import { api, get } from '../api.js';
 import { fmtDateTime, fmtNumber, fmtPercent, fmtAgo } from '../fmt.js';
 import { failure, sectionTitle } from '../common.js';
+import { nodeOptions } from '../org.js';
 
 // One colour per state; the server sends the states in their order of precedence.
 export const COLORS = {
@@ -34,25 +35,6 @@ function loadLeaflet() {
     });
   }
   return leaflet;
-}
-
-// The nodes as <option>s, children under their parent, indented by depth.
-function nodeOptions(nodes) {
-  const kids = new Map();
-  for (const n of nodes) {
-    const p = n.parent ?? null;
-    if (!kids.has(p)) kids.set(p, []);
-    kids.get(p).push(n);
-  }
-  const ids = new Set(nodes.map((n) => n.id));
-  const out = [];
-  const walk = (n, depth) => {
-    out.push(h('option', {value: String(n.id)}, '\u00a0'.repeat(depth * 3) + n.name));
-    for (const c of kids.get(n.id) || []) walk(c, depth + 1);
-  };
-  // the caller's subtree: its top is the node whose parent is not in the list
-  for (const n of nodes) if (n.parent === null || n.parent === undefined || !ids.has(n.parent)) walk(n, 0);
-  return out;
 }
 
 export function render(view, ctx) {
