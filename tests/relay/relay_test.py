@@ -29,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -37,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "receiver"))
 import rkit  # noqa: E402
 import streamkit as K  # noqa: E402
+import icecastkit  # noqa: E402  (tests/server, on sys.path through streamkit)
 from streamkit import check, wait_for, sleep_until  # noqa: E402
 
 RATE = 44100
@@ -111,57 +111,10 @@ class Source(threading.Thread):
         self.join(5)
 
 
-class Icecast:
-    """Debian's icecast2 on a free loopback port, default limits (burst on connect 64 KB);
-    runs as icecast2 when we are root (it refuses root)."""
-
-    def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="loacast-relay-icecast-")
-        os.chmod(self.tmp, 0o755)
-        os.makedirs(os.path.join(self.tmp, "log"))
-        owner = ""
-        if os.geteuid() == 0:
-            shutil.chown(os.path.join(self.tmp, "log"), "icecast2", "icecast")
-            owner = "<changeowner><user>icecast2</user><group>icecast</group></changeowner>"
-        self.port = K.lcserver.free_port()
-        conf = os.path.join(self.tmp, "icecast.xml")
-        with open(conf, "w") as f:
-            f.write("""<icecast>
-  <hostname>127.0.0.1</hostname>
-  <authentication><source-password>relay-source</source-password>
-    <admin-user>admin</admin-user><admin-password>relay-admin</admin-password></authentication>
-  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>%s</logdir>
-    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot>%s</security>
-</icecast>
-""" % (self.port, os.path.join(self.tmp, "log"), owner))
-        self.proc = subprocess.Popen(["icecast2", "-c", conf], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-
-    def mounted(self, mount):
-        if self.proc.poll() is not None:
-            raise AssertionError("icecast2 exited with %s" % self.proc.returncode)
-        import http.client
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            c.request("GET", mount)
-            return c.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            c.close()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+def Icecast():
+    """Debian's icecast2 on a free loopback port, default limits (burst on connect 64 KB)."""
+    return icecastkit.Icecast2("relay-icecast", "<source-password>relay-source</source-password>"
+                               "<admin-user>admin</admin-user><admin-password>relay-admin</admin-password>")
 
 
 class Curl:

@@ -13,17 +13,16 @@ Skipped (77) without icecast2 or curl.
 """
 import base64
 import html
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import streamkit as K  # noqa: E402
+import icecastkit  # noqa: E402  (tests/server, on sys.path through streamkit)
 from streamkit import check  # noqa: E402
 
 TONES = [(3.0, 400), (2.0, 800)]
@@ -32,34 +31,23 @@ SECRET = "ice-auth-secret"
 SOURCE_PW = "ice-source-pw"
 
 
-class Icecast:
-    """Debian's icecast2 (runs as icecast2 when we are root: it refuses root), URL auth of every
-    *.opus mount against loacast; with relay_of, a <relay> of that master's mount."""
+class Icecast(icecastkit.Icecast2):
+    """URL auth of every *.opus mount against loacast; with relay_of, a <relay> of that master's
+    mount (with the relay password as its credentials). port: one chosen beforehand (the one
+    [icecast] url names), else a free one."""
 
-    def __init__(self, name, lc_port, relay_of=None):
-        self.tmp = tempfile.mkdtemp(prefix="loacast-%s-" % name)
-        os.chmod(self.tmp, 0o755)
-        os.makedirs(os.path.join(self.tmp, "log"))
-        owner = ""
-        if os.geteuid() == 0:
-            shutil.chown(os.path.join(self.tmp, "log"), "icecast2", "icecast")
-            owner = "<changeowner><user>icecast2</user><group>icecast</group></changeowner>"
-        self.port = K.lcserver.free_port()
-        auth_url = "http://127.0.0.1:%d/icecast/" % lc_port
+    def __init__(self, name, lc_port, relay_of=None, port=None):
+        auth_url = html.escape("http://127.0.0.1:%d/icecast/" % lc_port)
         relay = ""
         if relay_of is not None:
             relay = ("<master-update-interval>1</master-update-interval>"
                      "<relay><server>127.0.0.1</server><port>%d</port><mount>/%s.opus</mount>"
                      "<local-mount>/%s.opus</local-mount><username>relay</username><password>%s</password>"
                      "<on-demand>0</on-demand></relay>" % (relay_of.port, K.COMMUNE, K.COMMUNE, SECRET))
-        conf = os.path.join(self.tmp, "icecast.xml")
-        with open(conf, "w") as f:
-            f.write("""<icecast>
-  <hostname>127.0.0.1</hostname>
-  <limits><burst-size>0</burst-size></limits>
-  <authentication><source-password>%s</source-password><relay-password>%s</relay-password>
-    <admin-user>admin</admin-user><admin-password>ice-admin</admin-password></authentication>
-  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
+        super().__init__(
+            name, "<source-password>%s</source-password><relay-password>%s</relay-password>"
+            "<admin-user>admin</admin-user><admin-password>ice-admin</admin-password>" % (SOURCE_PW, SECRET),
+            """<limits><burst-size>0</burst-size></limits>
   %s
   <mount type="normal"><mount-name>/*.opus</mount-name>
     <authentication type="url">
@@ -67,49 +55,7 @@ class Icecast:
       <option name="listener_remove" value="%slistener_remove"/>
       <option name="username" value="icecast"/><option name="password" value="%s"/>
       <option name="auth_header" value="icecast-auth-user: 1"/>
-    </authentication></mount>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>%s</logdir>
-    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot>%s</security>
-</icecast>
-""" % (SOURCE_PW, SECRET, self.port, relay, html.escape(auth_url), html.escape(auth_url), SECRET,
-                os.path.join(self.tmp, "log"), owner))
-        self.proc = subprocess.Popen(["icecast2", "-c", conf], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.tmp, "stderr"), "wb"))
-
-    def mounts(self):
-        """The mounts with a source now (status-json.xsl)."""
-        if self.proc.poll() is not None:
-            raise AssertionError("icecast2 exited with %s:\n%s" % (self.proc.returncode, self.logs()))
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/status-json.xsl" % self.port, timeout=5) as r:
-                st = json.loads(r.read().decode("utf-8", "replace"))
-        except (OSError, ValueError):
-            return []
-        src = st.get("icestats", {}).get("source", [])
-        src = src if isinstance(src, list) else [src]
-        return [s.get("listenurl", "").rsplit("/", 1)[-1] for s in src]
-
-    def logs(self):
-        out = []
-        for name in ("stderr", "log/error.log", "log/access.log"):
-            p = os.path.join(self.tmp, name)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    out.append("%s:\n%s" % (name, f.read().decode("utf-8", "replace")[-4000:]))
-        return "\n".join(out)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    </authentication></mount>""" % (relay, auth_url, auth_url, SECRET), port=port)
 
 
 def form(**fields):
@@ -145,7 +91,7 @@ def main():
             out = subprocess.run([K.lcserver.LOACAST, "serve", "--config", s.config_path, "--print-config"],
                                  capture_output=True, text=True, timeout=30).stdout
             check(SOURCE_PW not in out and SECRET not in out and "[icecast]" in out, out[-600:])
-            master = IcecastAt("master", s.port, ice_port)  # where [icecast] url points
+            master = Icecast("master", s.port, port=ice_port)  # where [icecast] url points
             relay = Icecast("relay", s.port, relay_of=master)
             st = K.Setup(s, 3, TONES)
             adm = st.admin
@@ -236,18 +182,6 @@ def main():
             for ic in (relay, master):
                 if ic is not None:
                     ic.stop()
-
-
-class IcecastAt(Icecast):
-    """An Icecast on a port chosen beforehand (the one [icecast] url names)."""
-
-    def __init__(self, name, lc_port, port):
-        real = K.lcserver.free_port
-        K.lcserver.free_port = lambda: port
-        try:
-            Icecast.__init__(self, name, lc_port)
-        finally:
-            K.lcserver.free_port = real
 
 
 if __name__ == "__main__":

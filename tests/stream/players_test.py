@@ -77,8 +77,9 @@ import threading
 import time
 import zoneinfo
 
-import streamkit as K
+import streamkit as K  # puts tests/server on sys.path
 from streamkit import check
+import icecastkit
 
 # (seconds, Hz): distinct frequencies, 300 Hz apart (a tone is matched within 150 Hz)
 PROGRAMME = [(13, 400), (9, 700), (16, 1000), (7, 1300), (12, 1600), (10, 1900), (15, 2200), (8, 2500)]
@@ -671,68 +672,23 @@ class Nginx:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-class Icecast:
+class Icecast(icecastkit.Icecast2):
     """Debian's icecast2 with one <relay> of the cluster's stream URL onto the local mount
-    /relay.opus, every limit at its default (source-timeout 10 s). Runs as icecast2 (its
-    <changeowner>) when we are root: icecast2 refuses to run as root."""
+    /relay.opus, every limit at its default (source-timeout 10 s)."""
 
     MOUNT = "/relay.opus"
 
     def __init__(self, upstream_port, upstream_path):
-        self.tmp = tempfile.mkdtemp(prefix="loacast-icecast-")
-        os.chmod(self.tmp, 0o755)
-        os.makedirs(os.path.join(self.tmp, "log"))
-        owner = ""
-        if os.geteuid() == 0:
-            shutil.chown(os.path.join(self.tmp, "log"), "icecast2", "icecast")
-            owner = "<changeowner><user>icecast2</user><group>icecast</group></changeowner>"
-        self.port = lcserver_free_port()
-        conf = os.path.join(self.tmp, "icecast.xml")
-        with open(conf, "w") as f:
-            f.write("""<icecast>
-  <hostname>127.0.0.1</hostname>
-  <authentication><source-password>players-source</source-password><relay-password>players-relay</relay-password>
-    <admin-user>admin</admin-user><admin-password>players-admin</admin-password></authentication>
-  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <relay><server>127.0.0.1</server><port>%d</port><mount>%s</mount><local-mount>%s</local-mount></relay>
-  <paths><basedir>/usr/share/icecast2</basedir><logdir>%s</logdir>
-    <webroot>/usr/share/icecast2/web</webroot><adminroot>/usr/share/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  <security><chroot>0</chroot>%s</security>
-</icecast>
-""" % (self.port, upstream_port, html.escape(upstream_path), self.MOUNT, os.path.join(self.tmp, "log"), owner))
-        self.proc = subprocess.Popen(["icecast2", "-c", conf], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.tmp, "stderr"), "wb"))
+        super().__init__(
+            "icecast", "<source-password>players-source</source-password>"
+            "<relay-password>players-relay</relay-password><admin-user>admin</admin-user>"
+            "<admin-password>players-admin</admin-password>",
+            "<relay><server>127.0.0.1</server><port>%d</port><mount>%s</mount>"
+            "<local-mount>%s</local-mount></relay>" % (upstream_port, html.escape(upstream_path), self.MOUNT))
 
     def mounted(self):
-        """The relay is up: its local mount answers 200 (a listener that leaves at once)."""
-        if self.proc.poll() is not None:
-            raise AssertionError("icecast2 exited with %s:\n%s" % (self.proc.returncode, self.logs()))
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            c.request("GET", self.MOUNT)
-            return c.getresponse().status == 200
-        finally:
-            c.close()
-
-    def logs(self):
-        out = []
-        for name in ("stderr", "log/error.log", "log/access.log"):
-            p = os.path.join(self.tmp, name)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    out.append("%s:\n%s" % (name, f.read().decode("utf-8", "replace")[-6000:]))
-        return "\n".join(out)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """The relay is up: its local mount answers 200."""
+        return super().mounted(self.MOUNT)
 
 
 def lcserver_free_port():
