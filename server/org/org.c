@@ -94,42 +94,18 @@ static void get_nodes(struct lc_req *req, void *ctx)
     lc_reply_json(req, 200, json_pack("{s:o}", "nodes", list));
 }
 
-/* The node id as JSON in *out, if it is in scope: 0, -ENOENT or -EIO. */
-static int find_node(struct lc_store *store, int64_t scope, int64_t id, json_t **out)
-{
-    static const char sql[] =
-        "SELECT " NODE_COLS " FROM nodes n WHERE n.id = ?1 AND n.id IN " LC_SCOPE_NODES;
-    *out = NULL;
-    sqlite3_stmt *st = lc_store_stmt(store, sql);
-    if (st == NULL)
-        return -EIO;
-    sqlite3_bind_int64(st, 1, id);
-    lc_store_bind_scope(st, scope);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        *out = node_json(st);
-    if (lc_store_done(st) < 0 || (step != SQLITE_ROW && step != SQLITE_DONE)) {
-        json_decref(*out);
-        *out = NULL;
-        return -EIO;
-    }
-    return step == SQLITE_ROW ? 0 : -ENOENT;
-}
+/* A node read back (crud.c's lc_res_*: {id} is bound as text, which the INTEGER key compares
+ * equal to; one outside the caller's subtree is not found). */
+static const struct lc_resource nodes_res = {
+    .noun = "node", .key_chars = 32, .plural = "nodes",
+    .one_sql = "SELECT " NODE_COLS " FROM nodes n WHERE n.id = ?1 AND n.id IN " LC_SCOPE_NODES,
+    .row_json = node_json,
+};
 
 static void get_node(struct lc_req *req, void *ctx)
 {
     struct lc_org *o = ctx;
-    int64_t id;
-    json_t *n;
-    if (path_id(req, &id) < 0)
-        return;
-    int rc = find_node(o->d.store, req->node, id, &n);
-    if (rc == -ENOENT)
-        lc_reply_error(req, 404, "not_found", "no node %lld", (long long)id);
-    else if (rc < 0)
-        lc_reply_internal(req, "nodes");
-    else
-        lc_reply_json(req, 200, n);
+    lc_res_get(req, o->d.store, &nodes_res, req->params[0]);
 }
 
 /* A write of the nodes table, inside one transaction (lc_store_tx). */
@@ -266,8 +242,10 @@ static void run_write(struct node_write *w, lc_store_tx_fn fn, int status)
         lc_reply_no_content(w->req);
         return;
     }
-    json_t *n;
-    if (find_node(w->o->d.store, 0, w->id, &n) < 0) {
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)w->id);
+    json_t *n = lc_res_load(w->o->d.store, &nodes_res, key);
+    if (n == NULL) {
         lc_reply_internal(w->req, w->action);
         return;
     }
